@@ -45,7 +45,7 @@ const config: HardhatUserConfig = {
     // An in-process chain answering as chain 138, used by tests and scripts.
     local138: { type: "edr-simulated", chainType: "l1", chainId: 138 },
     // A running `hardhat node` (the demo starts one).
-    localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    local: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
     // The operator's chain 138 (Besu, QBFT). The URL and the deployer key are
     // configuration variables: read from env or Hardhat's keystore, never
     // written in this file.
