@@ -6,18 +6,16 @@
  */
 import { network } from "hardhat";
 import { type Address, type Hex, getAddress, parseEther } from "viem";
-import { deployGuardian, ROLES } from "../../daemon/src/deploy/guardian.js";
+import { ROLES } from "../../daemon/src/deploy/guardian.js";
+import { deployLocalStack, roleWallets, safeCall as stackSafeCall } from "../../scripts/lib/stack.js";
 import { guardianArtifact } from "../../daemon/src/deploy/artifacts.js";
-import { buildSafeTx, execSafeTx, signSafeTx } from "../../daemon/src/respond/safe.js";
 
 export const conn = await network.getOrCreate();
 export const { viem, networkHelpers, provider } = conn;
 export const client = await viem.getPublicClient();
 const wallets = await viem.getWalletClients();
-export const [deployer, sentinel, sponsor, bundler, user, delegate, owner1, owner2, owner3, stranger] = wallets as [
-  (typeof wallets)[0], (typeof wallets)[0], (typeof wallets)[0], (typeof wallets)[0], (typeof wallets)[0],
-  (typeof wallets)[0], (typeof wallets)[0], (typeof wallets)[0], (typeof wallets)[0], (typeof wallets)[0],
-];
+type W = (typeof wallets)[0];
+export const [deployer, sentinel, sponsor, bundler, user, delegate, owner1, owner2, owner3, stranger] = wallets as [W, W, W, W, W, W, W, W, W, W];
 export const hubAbi = guardianArtifact("GuardianHub").abi;
 export const paymasterAbi = guardianArtifact("GuardedPaymaster").abi;
 export const factoryAbi = guardianArtifact("GuardedAccountFactory").abi;
@@ -25,27 +23,15 @@ export const factoryAbi = guardianArtifact("GuardedAccountFactory").abi;
 export const SENTINEL_PAUSE = 3600;
 export const SENTINEL_COOLDOWN = 6 * 3600;
 
+const roles = roleWallets(wallets as any);
+
 async function deployStack() {
-  const { deployment, pendingSafeCalls } = await deployGuardian({
-    client: client as any,
-    deployer: deployer as any,
-    safeOwners: [owner1.account.address, owner2.account.address, owner3.account.address],
-    safeThreshold: 2,
-    sentinel: sentinel.account.address,
-    sponsorSigner: sponsor.account.address,
-    sentinelPauseDuration: SENTINEL_PAUSE,
-    sentinelCooldown: SENTINEL_COOLDOWN,
-  });
-  for (const call of pendingSafeCalls) await safeCall(deployment.guardian.safe, call.to, call.data, [owner1, owner2]);
-  return deployment;
+  return deployLocalStack(client as any, roles, { sentinelPauseDuration: SENTINEL_PAUSE, sentinelCooldown: SENTINEL_COOLDOWN });
 }
 
 /** The guardian Safe makes a call, signed by the given owners and sent by the first. */
 export async function safeCall(safe: Address, to: Address, data: Hex, signers: (typeof wallets)[number][]) {
-  const tx = await buildSafeTx(client as any, safe, { to, data });
-  const sigs = [];
-  for (const s of signers) sigs.push(await signSafeTx(s as any, safe, client.chain.id, tx));
-  return execSafeTx(signers[0] as any, client as any, safe, tx, sigs);
+  return stackSafeCall(client as any, safe, to, data, signers as any);
 }
 
 export async function stack() {
