@@ -15,7 +15,7 @@
 import { encodeFunctionData, formatEther, keccak256, parseEther, toHex, type Hex } from "viem";
 import { DelegationManager as delegationManagerAbi } from "@metamask/delegation-abis";
 import { startLocalChain, devClients } from "./lib/local-chain.js";
-import { deployLocalStack, roleWallets, safeCall } from "./lib/stack.js";
+import { deployLocalStack, roleWallets, safeCall } from "../daemon/src/deploy/local.js";
 import { smartAccount, buildUserOp, handleOps, delegateNative, redeemCalldata, simulateHandleOps, simulateCall, type Refusal } from "./lib/traffic.js";
 import { guardianArtifact, PROJECT_ROOT } from "../daemon/src/deploy/artifacts.js";
 import { writeDeployment } from "../daemon/src/deploy/deployments.js";

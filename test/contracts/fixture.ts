@@ -7,7 +7,7 @@
 import { network } from "hardhat";
 import { type Address, type Hex, getAddress, parseEther } from "viem";
 import { ROLES } from "../../daemon/src/deploy/guardian.js";
-import { deployLocalStack, roleWallets, safeCall as stackSafeCall } from "../../scripts/lib/stack.js";
+import { deployLocalStack, roleWallets, safeCall as stackSafeCall } from "../../daemon/src/deploy/local.js";
 import { guardianArtifact } from "../../daemon/src/deploy/artifacts.js";
 
 export const conn = await network.getOrCreate();

@@ -1,12 +1,12 @@
 /**
- * The whole stack on a local chain, as the demo, the gas report and the tests
- * use it: the kit, Guardian's contracts and a 2-of-3 guardian Safe that grants
+ * The whole stack on a local chain, as `guardian deploy --network local`, the
+ * demo, the gas report and the tests use it: the kit, Guardian's contracts and a 2-of-3 guardian Safe that grants
  * the sentinel role itself. Roles are given to fixed dev accounts so that
  * every tool agrees on who is who.
  */
 import type { Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
-import { deployGuardian, type Deployment } from "../../daemon/src/deploy/guardian.js";
-import { buildSafeTx, execSafeTx, signSafeTx } from "../../daemon/src/respond/safe.js";
+import { deployGuardian, type Deployment } from "./guardian.js";
+import { buildSafeTx, execSafeTx, signSafeTx } from "../respond/safe.js";
 
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -36,6 +36,8 @@ export async function safeCall(client: PublicClient, safe: Address, to: Address,
 export interface LocalStackOptions {
   sentinelPauseDuration?: number;
   sentinelCooldown?: number;
+  /** A kit environment already on this chain, reused when its code is there. */
+  kit?: Deployment["kit"];
   log?: (line: string) => void;
 }
 
@@ -49,6 +51,7 @@ export async function deployLocalStack(client: PublicClient, w: RoleWallets, opt
     sponsorSigner: w.sponsor.account.address,
     sentinelPauseDuration: opts.sentinelPauseDuration ?? 3600,
     sentinelCooldown: opts.sentinelCooldown ?? 6 * 3600,
+    kit: opts.kit,
     log: opts.log,
   });
   for (const call of pendingSafeCalls) {
