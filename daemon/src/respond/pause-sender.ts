@@ -37,6 +37,8 @@ export const hubSentinelAbi = parseAbi([
   "error GuardianHubInvalidLayer(uint8 layer)",
   "error GuardianHubDuplicateLayer(uint8 layer)",
   "error GuardianHubTargetCallFailed(address target, bytes reason)",
+  "error GuardianHubTargetStateMismatch(address target, bool expectedPaused)",
+  "error GuardianHubLayerNotWired(uint8 layer)",
   "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
 ]);
 
