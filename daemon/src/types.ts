@@ -125,7 +125,7 @@ export interface Incident {
   updatedAt: string;
   acknowledgedAt?: string;
   acknowledgedBy?: string;
-  /** First time the incident reached `recovered`. */
+  /** When the incident last reached `recovered`; cleared when it recurs (recovered → responding). */
   resolvedAt?: string;
   escalationLevel: EscalationLevel;
   /** createdAt + SLA minutes of the severity (moved earlier if the severity is raised). */

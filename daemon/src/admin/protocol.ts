@@ -1,0 +1,59 @@
+/**
+ * The admin endpoint's requests (JSON bodies), shared by the server (which
+ * validates them) and the client. All routes need `Authorization: Bearer <token>`.
+ *
+ *     GET  /v1/health                    → { ok: true, pid }
+ *     GET  /v1/incidents                 → { incidents: Incident[] }
+ *     GET  /v1/incidents/:id             → { incident }
+ *     POST /v1/incidents                 TriggerRequest → 201 { incident }
+ *     POST /v1/incidents/:id/state       UpdateRequest  → { incident }
+ *     POST /v1/incidents/:id/ack         AckRequest     → { incident, alreadyAcknowledged }
+ *
+ * Errors: { error: { name, message } } with 400 (invalid request), 401, 403,
+ * 404 (IncidentNotFoundError, unknown route), 409 (InvalidTransitionError),
+ * 413, 415, 500.
+ */
+import * as z from "zod";
+import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident } from "../types.js";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected an address (0x + 40 hex digits)" }) as unknown as z.ZodType<Address, string>;
+const person = z.string().trim().min(1).max(100);
+
+export const triggerRequestSchema = z.strictObject({
+  title: z.string().trim().min(1).max(200),
+  severity: z.enum(SEVERITIES),
+  layers: z.array(z.enum(LAYERS)).default([]),
+  contracts: z.array(address).default([]),
+  /** The public opening message; default the title. */
+  message: z.string().trim().min(1).max(2000).optional(),
+  by: person.optional(),
+});
+export type TriggerRequest = z.input<typeof triggerRequestSchema>;
+
+export const updateRequestSchema = z.strictObject({
+  state: z.enum(INCIDENT_STATES),
+  message: z.string().trim().min(1).max(2000).optional(),
+  /** Keep the entry off the status page. */
+  private: z.boolean().optional(),
+  by: person.optional(),
+});
+export type UpdateRequest = z.input<typeof updateRequestSchema>;
+
+export const ackRequestSchema = z.strictObject({ by: person });
+export type AckRequest = z.input<typeof ackRequestSchema>;
+
+export interface AckResult {
+  incident: Incident;
+  /** true if it was already acknowledged (nothing changed). */
+  alreadyAcknowledged: boolean;
+}
+
+/** Incident writes, the same whether they go to the store directly or through the daemon. */
+export interface IncidentService {
+  /** Opens a manual incident (random UUID). */
+  trigger(request: TriggerRequest): Promise<Incident>;
+  /** @throws IncidentNotFoundError | InvalidTransitionError (or AdminRequestError 404/409 remotely) */
+  update(id: string, request: UpdateRequest): Promise<Incident>;
+  /** @throws IncidentNotFoundError (or AdminRequestError 404 remotely) */
+  acknowledge(id: string, request: AckRequest): Promise<AckResult>;
+}

@@ -1,0 +1,223 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAdminServer } from "./admin/server.js";
+import { main } from "./cli.js";
+import { openLowdbStore } from "./store/lowdb-store.js";
+import { publishAdminEndpoint } from "./store/runtime-files.js";
+import { tempDir } from "./store/testing/spawn.js";
+import type { Incident } from "./types.js";
+
+const NOW = new Date("2025-03-01T12:00:00.000Z");
+const ADDRESS = "0x00000000000000000000000000000000000000aa";
+const CHECKSUMMED = "0x00000000000000000000000000000000000000AA";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(cwd: string, argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    env,
+    cwd,
+    clock: () => NOW,
+    lockWaitMs: 0,
+  });
+  return { code, stdout, stderr };
+}
+
+const storeFile = (cwd: string) => path.join(cwd, ".guardian", "store.json");
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.reverse()) await fn();
+  cleanup = [];
+});
+
+describe("guardian incident (store path: no daemon running)", () => {
+  it("trigger prints the new id only; update, ack, list, show", async () => {
+    const cwd = tempDir();
+    const trigger = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--title", "UserOps failing", "--layer", "entryPoint", "--by", "alice"]);
+    expect(trigger).toMatchObject({ code: 0, stderr: "" });
+    expect(trigger.stdout).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/);
+    const id = trigger.stdout.trim();
+
+    expect(await cli(cwd, ["incident", "update", id.slice(0, 8), "--state", "responding", "--message", "Root cause found.", "--by", "bob"])).toEqual({
+      code: 0,
+      stdout: `incident ${id}: responding (public: identified)\n`,
+      stderr: "",
+    });
+    const ack = await cli(cwd, ["incident", "ack", id, "--by", "carol"]);
+    expect(ack.stdout).toBe(`incident ${id} was already acknowledged by bob at 2025-03-01T12:00:00.000Z\n`);
+
+    const list = await cli(cwd, ["incident", "list"]);
+    expect(list.stdout).toBe(
+      "ID        SEVERITY  STATE       PUBLIC      LEVEL   ACK  CREATED (UTC)         TITLE\n" +
+        `${id.slice(0, 8)}  high      responding  identified  oncall  yes  2025-03-01 12:00:00Z  UserOps failing\n`,
+    );
+    const show = await cli(cwd, ["incident", "show", id]);
+    expect(show.code).toBe(0);
+    expect(show.stdout.replaceAll(id, "<id>")).toMatchInlineSnapshot(`
+      "Incident    <id>
+      Title       UserOps failing
+      Severity    high; SLA 120 min, due 2025-03-01 14:00:00Z
+      State       responding (public: identified)
+      Escalation  oncall; acknowledged 2025-03-01 12:00:00Z by bob
+      Affected    layers: entryPoint; contracts: 0x00000000000000000000000000000000000000AA
+      Source      manual; key manual:<id>; findings 0
+      Created     2025-03-01 12:00:00Z; updated 2025-03-01 12:00:00Z
+
+      Timeline (UTC)
+        2025-03-01 12:00:00Z  opened        public    detected    UserOps failing (alice)
+        2025-03-01 12:00:00Z  state         public    responding  Root cause found. (bob)
+        2025-03-01 12:00:00Z  acknowledged  internal  responding  Acknowledged by bob at escalation level oncall. (bob)
+      "
+    `);
+    const json = JSON.parse((await cli(cwd, ["incident", "show", id, "--json"])).stdout) as Incident;
+    expect(json).toMatchObject({ id, state: "responding", affected: { layers: ["entryPoint"], contracts: [CHECKSUMMED] } });
+    expect(existsSync(path.join(cwd, ".guardian", "guardian.lock"))).toBe(false);
+  });
+
+  it("trigger --json; list --open --json; ack of a fresh incident", async () => {
+    const cwd = tempDir();
+    const a = JSON.parse((await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "low", "--json"])).stdout) as Incident;
+    expect(a).toMatchObject({ severity: "low", state: "detected", title: `Manual report: ${CHECKSUMMED}`, affected: { layers: [] } });
+    const b = (await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "medium"])).stdout.trim();
+    await cli(cwd, ["incident", "update", b, "--state", "recovered", "--by", "x"]);
+    const open = JSON.parse((await cli(cwd, ["incident", "list", "--open", "--json"])).stdout) as Incident[];
+    expect(open.map((i) => i.id)).toEqual([a.id]);
+    expect((await cli(cwd, ["incident", "ack", a.id, "--by", "dana"])).stdout).toBe(`incident ${a.id} acknowledged by dana\n`);
+  });
+
+  it("resolves deployment names against the deployments file, with the contract's layers", async () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, "deployments"));
+    writeFileSync(
+      path.join(cwd, "deployments", "31337.json"),
+      JSON.stringify({ kit: { EntryPoint: `0x${"11".repeat(20)}`, DelegationManager: `0x${"22".repeat(20)}` }, guardian: { paymaster: `0x${"44".repeat(20)}`, accountFactory: `0x${"55".repeat(20)}`, hub: `0x${"33".repeat(20)}` } }),
+    );
+    const show = async (contract: string) => {
+      const id = (await cli(cwd, ["incident", "trigger", contract, "--severity", "high"])).stdout.trim();
+      return JSON.parse((await cli(cwd, ["incident", "show", id, "--json"])).stdout) as Incident;
+    };
+    expect(await show("paymaster")).toMatchObject({ title: "Manual report: paymaster", affected: { layers: ["entryPoint"], contracts: [`0x${"44".repeat(20)}`] } });
+    expect((await show("factory")).affected.layers).toEqual(["accountFactory"]);
+    expect((await show("delegationManager")).affected.layers).toEqual(["delegation"]);
+    expect((await show("hub")).affected.layers).toEqual(["entryPoint", "accountFactory", "delegation"]);
+    expect((await show(`0x${"22".repeat(20)}`)).title).toBe("Manual report: delegationManager");
+    const unknown = await cli(cwd, ["incident", "trigger", "bundler", "--severity", "high"]);
+    expect(unknown).toMatchObject({ code: 2, stdout: "" });
+    expect(unknown.stderr).toContain('<contract>: expected an address (0x + 40 hex digits) or a deployment name (entryPoint, accountFactory, delegationManager, paymaster, hub), got "bundler"');
+  });
+
+  it("bad arguments: exit 2, every argument named, nothing written", async () => {
+    const cwd = tempDir();
+    const r = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "urgent", "--layer", "bundler", "--title", ""]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatchInlineSnapshot(`
+      "error: invalid arguments:
+        - --severity: expected "critical" | "high" | "medium" | "low", got "urgent"
+        - --title: expected a non-empty string, got ""
+        - --layer[0]: expected "entryPoint" | "accountFactory" | "delegation", got "bundler"
+      "
+    `);
+    expect((await cli(cwd, ["incident", "trigger", ADDRESS])).stderr).toBe(
+      'error: --severity: missing; expected "critical" | "high" | "medium" | "low"\n',
+    );
+    expect((await cli(cwd, ["incident", "trigger", "paymaster", "--severity", "high"])).stderr).toMatch(/<contract>: "paymaster" is a deployment name, but the deployments file .* does not exist/);
+    expect((await cli(cwd, ["incident", "update", "xyz!", "--state", "contained"])).stderr).toContain("<id>: expected an incident id");
+    expect((await cli(cwd, ["incident", "update", "abcd", "--state", "gone"])).stderr).toContain('--state: expected "detected" | "responding" | "contained" | "recovered" | "postreview", got "gone"');
+    const unknownOption = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--colour", "red"]);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("unknown option '--colour'");
+    expect((await cli(cwd, ["incident", "frobnicate"])).code).toBe(2);
+    expect((await cli(cwd, ["incident", "update", "abcdef12", "--state", "contained"])).stderr).toBe(
+      "error: no incident with id abcdef12 (see `guardian incident list`)\n",
+    );
+    expect(existsSync(path.join(cwd, ".guardian"))).toBe(false);
+  });
+
+  it("an invalid transition: exit 2, the allowed states named, store bytes unchanged", async () => {
+    const cwd = tempDir();
+    const id = (await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "critical"])).stdout.trim();
+    const before = readFileSync(storeFile(cwd));
+    const r = await cli(cwd, ["incident", "update", id, "--state", "postreview"]);
+    expect(r).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `error: incident ${id} cannot move from detected to postreview (allowed from detected: responding, contained, recovered)\n`,
+    });
+    expect(readFileSync(storeFile(cwd)).equals(before)).toBe(true);
+    expect(readdirSync(path.join(cwd, ".guardian"))).toEqual(["store.json"]);
+  });
+
+  it("an invalid config: exit 2 with every problem; --config and --data-dir are honoured", async () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, "bad.json"), JSON.stringify({ preset: "local", blockTimeMs: -1, privateKey: "x" }));
+    const bad = await cli(cwd, ["--config", "bad.json", "incident", "list"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("(2 problems)");
+    expect(bad.stderr).toContain("privateKey: looks like a secret");
+    expect(bad.stderr).toContain("blockTimeMs: expected milliseconds (a positive integer), got -1");
+
+    const other = path.join(cwd, "elsewhere");
+    expect((await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "low", "--data-dir", other])).code).toBe(0);
+    expect(existsSync(path.join(other, "store.json"))).toBe(true);
+    expect(JSON.parse((await cli(cwd, ["incident", "list", "--json"], { GUARDIAN_DATA_DIR: other })).stdout)).toHaveLength(1);
+  });
+
+  it("exit 1, naming the holder, when another process holds the store without an admin endpoint", async () => {
+    const cwd = tempDir();
+    const store = await openLowdbStore({ dataDir: path.join(cwd, ".guardian"), chainId: 31337, purpose: "daemon" });
+    cleanup.push(() => store.close());
+    const r = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "low"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`data directory is locked by pid ${process.pid} (daemon)`);
+  });
+
+  it("help exits 0; no command exits 2; run is a placeholder", async () => {
+    const cwd = tempDir();
+    const help = await cli(cwd, ["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("incident");
+    expect(help.stdout).toContain("deploy");
+    expect((await cli(cwd, [])).code).toBe(2);
+    expect(await cli(cwd, ["run"])).toMatchObject({ code: 1, stderr: "error: guardian run: not yet wired\n" });
+  });
+});
+
+describe("guardian incident (admin path: a daemon holds the store)", () => {
+  it("sends writes to the daemon's endpoint with the env token; list/show read the file", async () => {
+    const cwd = tempDir();
+    const dataDir = path.join(cwd, ".guardian");
+    const token = "env-token-0123456789abcdef";
+    const store = await openLowdbStore({ dataDir, chainId: 31337, purpose: "daemon", clock: () => NOW });
+    const seen: string[] = [];
+    const admin = await startAdminServer({ store, token, clock: () => NOW, onChange: (c) => void seen.push(c.type) });
+    await publishAdminEndpoint(dataDir, { host: admin.host, port: admin.port, pid: process.pid, startedAt: NOW.toISOString() });
+    cleanup.push(() => store.close(), () => admin.close());
+    const env = { GUARDIAN_ADMIN_TOKEN: token };
+
+    const id = (await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "critical", "--title", "Drain"], env)).stdout.trim();
+    expect(store.read().incidents[id]).toMatchObject({ title: "Drain", severity: "critical" }); // the daemon's own store has it
+    const refused = await cli(cwd, ["incident", "update", id, "--state", "detected"], env);
+    expect(refused).toMatchObject({ code: 2, stdout: "" });
+    expect(refused.stderr).toContain("cannot move from detected to detected");
+    expect((await cli(cwd, ["incident", "update", id, "--state", "contained", "--by", "eve"], env)).code).toBe(0);
+    expect((await cli(cwd, ["incident", "ack", id, "--by", "eve"], env)).stdout).toContain("already acknowledged by eve");
+    expect(seen).toEqual(["triggered", "updated"]);
+    expect((await cli(cwd, ["incident", "show", id], env)).stdout).toContain("State       contained (public: monitoring)");
+
+    const noToken = await cli(cwd, ["incident", "ack", id]);
+    expect(noToken).toMatchObject({ code: 1 });
+    expect(noToken.stderr).toContain("is running with env GUARDIAN_ADMIN_TOKEN: set it for this command too");
+    const wrong = await cli(cwd, ["incident", "ack", id], { GUARDIAN_ADMIN_TOKEN: "wrong-token-0123456789" });
+    expect(wrong).toMatchObject({ code: 1, stderr: "error: missing or wrong bearer token\n" });
+  });
+});

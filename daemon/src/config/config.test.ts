@@ -1,0 +1,230 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, loadDeployments } from "./index.js";
+
+const KEY = `0x${"ab".repeat(32)}`;
+
+function tempDir(): string {
+  return mkdtempSync(path.join(tmpdir(), "guardian-config-"));
+}
+
+function writeJson(dir: string, name: string, value: unknown): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+  return file;
+}
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("without a file uses the local preset and the documented defaults", () => {
+    const cwd = tempDir();
+    const config = loadConfig({ env: {}, cwd });
+    expect(config.chainId).toBe(31337);
+    expect(config.rpc.endpoints[0]?.http).toBe("http://127.0.0.1:8545");
+    expect(config.blockTimeMs).toBe(1000);
+    expect(config.dataDir).toBe(path.join(cwd, ".guardian"));
+    expect(config.deploymentsFile).toBe(path.join(cwd, "deployments", "31337.json"));
+    expect(config.follower).toEqual({ confirmations: 0, ringSize: 128, maxLogRange: 2000, stallFactor: 3, requestTimeoutMs: 3000, stallAfterMs: 3000 });
+    expect(config.sla).toEqual({ critical: 15, high: 120, medium: 1440, low: 4320 });
+    expect(config.admin).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(config.autoPause).toEqual({ entryPoint: true, accountFactory: true, delegation: true });
+    expect(config.detectors).toEqual({ "rpc-health": { stallFactor: 3 }, "pause-changed": {} });
+    expect(config.escalation.oncall.channel).toBe("log");
+    expect(config.source).toEqual({ preset: "local" });
+  });
+
+  it("returns a deeply frozen config", () => {
+    const config = loadConfig({ env: {}, cwd: tempDir() });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.rpc.endpoints)).toBe(true);
+    expect(Object.isFrozen(config.rpc.endpoints[0])).toBe(true);
+    expect(Object.isFrozen(config.detectors["rpc-health"])).toBe(true);
+    expect(() => {
+      (config as { chainId: number }).chainId = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("chain138 preset: the file must supply the endpoints; stall = 3 × 2 s", () => {
+    const dir = tempDir();
+    const file = writeJson(dir, "g.json", { preset: "chain138" });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([
+      "rpc.endpoints: expected at least one endpoint, got an array of 0 (the chain138 preset leaves the RPC endpoints to the operator)",
+    ]);
+    writeJson(dir, "g.json", { preset: "chain138", rpc: { endpoints: [{ name: "besu-1", http: "https://rpc.example/138" }] } });
+    const config = loadConfig({ file, env: {}, cwd: dir });
+    expect(config.chainId).toBe(138);
+    expect(config.blockTimeMs).toBe(2000);
+    expect(config.follower.stallAfterMs).toBe(6000);
+    expect(config.deploymentsFile).toBe(path.join(dir, "deployments", "138.json"));
+  });
+
+  it("dataDir: file < env GUARDIAN_DATA_DIR < override; file paths relative to the file", () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, "etc"));
+    const file = writeJson(path.join(cwd, "etc"), "g.json", { preset: "local", dataDir: "data", deploymentsFile: "../dep/31337.json" });
+    expect(loadConfig({ file, env: {}, cwd }).dataDir).toBe(path.join(cwd, "etc", "data"));
+    expect(loadConfig({ file, env: {}, cwd }).deploymentsFile).toBe(path.join(cwd, "dep", "31337.json"));
+    expect(loadConfig({ file, env: { GUARDIAN_DATA_DIR: "from-env" }, cwd }).dataDir).toBe(path.join(cwd, "from-env"));
+    expect(loadConfig({ file, env: { GUARDIAN_DATA_DIR: "from-env" }, cwd, overrides: { dataDir: "/abs/cli" } }).dataDir).toBe("/abs/cli");
+  });
+
+  it("finds the file through env GUARDIAN_CONFIG", () => {
+    const cwd = tempDir();
+    writeJson(cwd, "g.json", { preset: "local", blockTimeMs: 250 });
+    expect(loadConfig({ env: { GUARDIAN_CONFIG: "g.json" }, cwd }).blockTimeMs).toBe(250);
+  });
+
+  it("detector thresholds: overrides checked for the shipped detectors, passed through for others", () => {
+    const cwd = tempDir();
+    const file = writeJson(cwd, "g.json", {
+      preset: "local",
+      follower: { stallFactor: 4 },
+      detectors: { "rpc-health": { maxLatencyMs: 500, severity: { latency: "low" } }, "gas-spike": { factor: 3 } },
+    });
+    const config = loadConfig({ file, env: {}, cwd });
+    expect(config.detectors["rpc-health"]).toEqual({ maxLatencyMs: 500, severity: { latency: "low" }, stallFactor: 4 });
+    expect(config.detectors["pause-changed"]).toEqual({});
+    expect(config.detectors["gas-spike"]).toEqual({ factor: 3 });
+    expect(loadConfig({ env: {}, cwd }).detectors["rpc-health"]).toEqual({ stallFactor: 3 });
+
+    writeJson(cwd, "g.json", { preset: "local", detectors: { "rpc-health": { maxLatncyMs: 1, severity: { stalled: "urgent" } }, "pause-changed": { foreignPause: 1 } } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd }))).toEqual([
+      'detectors["rpc-health"].severity.stalled: expected "critical" | "high" | "medium" | "low", got "urgent"',
+      'detectors["rpc-health"].maxLatncyMs: unknown key (not part of the schema; check the spelling)',
+      'detectors["pause-changed"].foreignPause: expected "critical" | "high" | "medium" | "low", got 1',
+    ]);
+  });
+
+  it("lists every problem of an invalid file by path, with what was expected and what was found", () => {
+    const cwd = tempDir();
+    const file = writeJson(cwd, "g.json", {
+      chainId: "x",
+      rpc: { endpoints: [{ name: "a b", http: "foo", ws: "http://x", extra: 1 }] },
+      blockTimeMs: 0,
+      follower: { ringSize: 1, stallFactor: -1 },
+      sla: { critical: 1.5 },
+      escalation: { lead: { name: "", channel: "pager" } },
+      admin: { host: "0.0.0.0", port: 70000 },
+      autoPause: { entryPoint: "yes" },
+      unknownThing: true,
+    });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd }))).toMatchInlineSnapshot(`
+      [
+        "chainId: expected a chain id (a positive integer), got "x"",
+        "rpc.endpoints[0].name: expected a name of letters, digits, '.', '_' or '-' (1-64), got "a b"",
+        "rpc.endpoints[0].http: expected an http(s) URL, got "foo"",
+        "rpc.endpoints[0].ws: expected a ws(s) URL, got "http://x"",
+        "rpc.endpoints[0].extra: unknown key (not part of the schema; check the spelling)",
+        "blockTimeMs: expected milliseconds (a positive integer), got 0",
+        "follower.ringSize: expected an integer >= 2, got 1",
+        "follower.stallFactor: expected a number > 0, got -1",
+        "sla.critical: expected minutes (a positive integer), got 1.5",
+        "escalation.lead.name: expected a non-empty string, got """,
+        "escalation.lead.channel: expected "log" or "webhook:<name>", got "pager"",
+        "admin.host: expected a loopback address (127.0.0.1 or ::1), got "0.0.0.0"",
+        "admin.port: expected a TCP port (0-65535), got 70000",
+        "autoPause.entryPoint: expected true or false, got "yes"",
+        "unknownThing: unknown key (not part of the schema; check the spelling)",
+      ]
+    `);
+  });
+
+  it("names missing required fields", () => {
+    const cwd = tempDir();
+    const file = writeJson(cwd, "g.json", {});
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd }))).toEqual([
+      "chainId: missing; expected a chain id (a positive integer)",
+      "rpc: missing; expected an object",
+      "blockTimeMs: missing; expected milliseconds (a positive integer)",
+    ]);
+  });
+
+  it("refuses a file that is not JSON, or missing, with the file named", () => {
+    const cwd = tempDir();
+    const file = writeJson(cwd, "g.json", "{ chainId: 1");
+    expect(() => loadConfig({ file, env: {}, cwd })).toThrow(/config file .*g\.json is invalid \(1 problem\):\n {2}- not valid JSON/);
+    expect(() => loadConfig({ file: "nope.json", env: {}, cwd })).toThrow(/nope\.json is invalid \(1 problem\):\n {2}- cannot read the file: no such file/);
+  });
+
+  it("refuses secrets in the file, pointing to env, without repeating them", () => {
+    const cwd = tempDir();
+    const file = writeJson(cwd, "g.json", {
+      preset: "local",
+      sentinelPrivateKey: "hunter2",
+      admin: { token: "abc" },
+      escalation: { oncall: { name: "x", channel: "log", webhookUrl: "https://hooks.example/T000" } },
+      detectors: { custom: { salt: KEY } },
+      rpc: { endpoints: [{ name: "a", http: "https://user:pass@rpc.example" }] },
+    });
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ file, env: {}, cwd });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual([
+      "sentinelPrivateKey: looks like a secret; secrets are never read from the config file: set env GUARDIAN_SENTINEL_KEY instead",
+      "admin.token: looks like a secret; secrets are never read from the config file: set env GUARDIAN_ADMIN_TOKEN instead",
+      'escalation.oncall.webhookUrl: looks like a secret; secrets are never read from the config file: set env GUARDIAN_WEBHOOK_<NAME> and channel "webhook:<name>" instead',
+      "detectors.custom.salt: holds a 32-byte hex value, the shape of a private key; secrets are never read from the config file: set env GUARDIAN_SENTINEL_KEY instead",
+      "rpc.endpoints[0].http: URL carries a user and password; secrets are never read from the config file: use the environment",
+    ]);
+    for (const secret of ["hunter2", KEY, "T000", "pass@"]) expect(error?.message).not.toContain(secret);
+  });
+
+  it("reads secrets from env only, redacted in JSON and inspect", () => {
+    const config = loadConfig({
+      env: { GUARDIAN_SENTINEL_KEY: KEY, GUARDIAN_ADMIN_TOKEN: "t".repeat(32), GUARDIAN_WEBHOOK_ON_CALL: "https://hooks.example/x" },
+      cwd: tempDir(),
+    });
+    expect(config.secrets.sentinelKey?.reveal()).toBe(KEY);
+    expect(config.secrets.adminToken?.reveal()).toBe("t".repeat(32));
+    expect(config.secrets.webhooks["on-call"]?.reveal()).toBe("https://hooks.example/x");
+    const shown = JSON.stringify(config) + inspect(config, { depth: 10 }) + String(config.secrets.sentinelKey);
+    expect(shown).not.toContain(KEY.slice(2));
+    expect(shown).not.toContain("t".repeat(32));
+    expect(shown).not.toContain("hooks.example");
+  });
+
+  it("refuses malformed secret env variables without showing them", () => {
+    const problems = problemsOf(() =>
+      loadConfig({ env: { GUARDIAN_SENTINEL_KEY: "0x1234", GUARDIAN_ADMIN_TOKEN: "short", GUARDIAN_WEBHOOK_X: "not a url" }, cwd: tempDir() }),
+    );
+    expect(problems).toEqual([
+      "env GUARDIAN_SENTINEL_KEY: expected 0x followed by 64 hex digits (value not shown)",
+      "env GUARDIAN_ADMIN_TOKEN: expected at least 16 characters without spaces (value not shown)",
+      "env GUARDIAN_WEBHOOK_X: expected an http(s) URL (value not shown)",
+    ]);
+  });
+});
+
+describe("loadDeployments", () => {
+  it("reads the deploy command's shape and aliases, or undefined when absent", () => {
+    const dir = tempDir();
+    expect(loadDeployments(path.join(dir, "31337.json"))).toBeUndefined();
+    const file = writeJson(dir, "31337.json", {
+      chainId: 31337,
+      kit: { EntryPoint: `0x${"11".repeat(20)}`, DelegationManager: `0x${"22".repeat(20)}`, SimpleFactory: `0x${"99".repeat(20)}` },
+      guardian: { hub: `0x${"33".repeat(20)}`, paymaster: `0x${"44".repeat(20)}`, accountFactory: `0x${"55".repeat(20)}`, safe: `0x${"66".repeat(20)}` },
+    });
+    expect(loadDeployments(file)).toEqual({
+      entryPoint: `0x${"11".repeat(20)}`,
+      delegationManager: `0x${"22".repeat(20)}`,
+      hub: `0x${"33".repeat(20)}`,
+      paymaster: `0x${"44".repeat(20)}`,
+      accountFactory: `0x${"55".repeat(20)}`,
+    });
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * Loads Guardian's config: preset < file < environment < command-line overrides.
+ *
+ * - The file is JSON, validated by `configFileSchema` (strict). Without a file
+ *   (no `file`, no env GUARDIAN_CONFIG) the `local` preset is used as is.
+ * - Relative paths in the file resolve against the file's directory; paths
+ *   from the environment or overrides against `cwd`.
+ * - `dataDir`: override > env GUARDIAN_DATA_DIR > file > `<cwd>/.guardian`.
+ * - `deploymentsFile`: file > `<cwd>/deployments/<chainId>.json`.
+ * - Secrets only from the environment (secrets.ts); a file that holds one is refused.
+ *
+ * Every problem is collected and reported at once in a `ConfigError`.
+ * This module and secrets.ts are the only readers of env and config files.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { Layer, Severity, EscalationLevel } from "../types.js";
+import { ConfigError } from "./errors.js";
+import { formatIssues } from "./issues.js";
+import { PRESETS } from "./presets.js";
+import { configFileSchema, PRESET_NAMES, type PresetName } from "./schema.js";
+import { findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
+
+export const CONFIG_ENV = "GUARDIAN_CONFIG";
+export const DATA_DIR_ENV = "GUARDIAN_DATA_DIR";
+export const DEFAULT_DATA_DIR = ".guardian";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface RpcEndpointConfig {
+  readonly name: string;
+  readonly http: string;
+  readonly ws?: string;
+}
+
+export interface Contact {
+  readonly name: string;
+  /** "log" or "webhook:<name>" (URL in `secrets.webhooks[name]`). */
+  readonly channel: string;
+}
+
+/** The loaded config: validated, paths absolute, frozen all the way down. */
+export interface GuardianConfig {
+  /** Where it came from, for logs. */
+  readonly source: { readonly file?: string; readonly preset?: PresetName };
+  readonly chainId: number;
+  readonly rpc: { readonly endpoints: readonly RpcEndpointConfig[] };
+  readonly blockTimeMs: number;
+  /** Absolute path of deployments/<chainId>.json (it may not exist yet). */
+  readonly deploymentsFile: string;
+  /** Absolute path of the data directory (created by the store when opened). */
+  readonly dataDir: string;
+  readonly follower: {
+    readonly confirmations: number;
+    readonly ringSize: number;
+    readonly maxLogRange: number;
+    readonly stallFactor: number;
+    readonly requestTimeoutMs: number;
+    /** stallFactor × blockTimeMs: no new block for this long is a finding. */
+    readonly stallAfterMs: number;
+  };
+  /**
+   * Threshold overrides by detector name, over each detector's own defaults.
+   * "rpc-health" (always has stallFactor = follower.stallFactor) and
+   * "pause-changed" are always present and checked at load; others are passed as they are.
+   */
+  readonly detectors: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Response SLA in minutes by severity. */
+  readonly sla: Readonly<Record<Severity, number>>;
+  readonly escalation: Readonly<Record<EscalationLevel, Contact>>;
+  /** Always a loopback host. Port 0 = any free port (published in <dataDir>/admin.json). */
+  readonly admin: { readonly host: string; readonly port: number };
+  readonly metrics: { readonly host: string; readonly port: number };
+  /** Whether a Critical incident may sentinel-pause each layer. */
+  readonly autoPause: Readonly<Record<Layer, boolean>>;
+  readonly secrets: Secrets;
+}
+
+export interface LoadConfigParameters {
+  /** Config file; default env GUARDIAN_CONFIG; none → the `local` preset. Relative to `cwd`. */
+  file?: string;
+  env: Env;
+  cwd: string;
+  /** Command-line overrides; they win over everything. */
+  overrides?: { dataDir?: string };
+}
+
+/**
+ * Loads and validates the config.
+ *
+ * @throws ConfigError listing every problem (file unreadable, not JSON,
+ *   secrets in it, schema violations, malformed secret env variables).
+ *
+ * @example
+ * const config = loadConfig({ file: "guardian.json", env: readProcessEnv(), cwd: process.cwd() });
+ * config.follower.stallAfterMs; // 6000 on chain 138
+ */
+export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
+  const { env, cwd, overrides = {} } = parameters;
+  const fileArg = parameters.file ?? (env[CONFIG_ENV] || undefined);
+  const file = fileArg === undefined ? undefined : path.resolve(cwd, fileArg);
+
+  // 1. Read the file (or start from the local preset).
+  let raw: Record<string, unknown> = { preset: "local" };
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(error);
+      throw new ConfigError([`cannot read the file: ${why}`], { file, cause: error });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError([`not valid JSON: ${(error as Error).message}`], { file, cause: error });
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new ConfigError(["expected a JSON object at the top level"], { file });
+    raw = parsed as Record<string, unknown>;
+  }
+
+  const problems: string[] = [];
+
+  // 2. Refuse secrets in the file; drop the offending keys so the schema does not report them again.
+  const secretProblems = findSecretsInFile(raw);
+  problems.push(...secretProblems);
+  const secretPaths = new Set(secretProblems.map((p) => p.slice(0, p.indexOf(": "))));
+
+  // 3. Merge defaults < preset < file, then validate.
+  const presetName = raw.preset;
+  let preset: Record<string, unknown> = {};
+  if (typeof presetName === "string" && (PRESET_NAMES as readonly string[]).includes(presetName))
+    preset = PRESETS[presetName as PresetName] as Record<string, unknown>;
+  const merged = deepMerge(preset, raw);
+  const result = configFileSchema.safeParse(merged, { reportInput: true });
+  if (!result.success) {
+    for (const line of formatIssues(result.error.issues)) {
+      const at = line.slice(0, line.indexOf(": "));
+      if (secretPaths.has(at)) continue;
+      problems.push(
+        at === "rpc.endpoints" && presetName === "chain138" ? `${line} (the chain138 preset leaves the RPC endpoints to the operator)` : line,
+      );
+    }
+  }
+
+  // 4. Secrets from the environment.
+  const secrets = readSecrets(env, problems);
+
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems, { file });
+  const data = result.data;
+
+  // 5. Resolve paths: file paths against the file's directory, env/overrides against cwd.
+  const base = file === undefined ? cwd : path.dirname(file);
+  const dataDir =
+    overrides.dataDir !== undefined
+      ? path.resolve(cwd, overrides.dataDir)
+      : env[DATA_DIR_ENV]
+        ? path.resolve(cwd, env[DATA_DIR_ENV])
+        : data.dataDir !== undefined
+          ? path.resolve(base, data.dataDir)
+          : path.resolve(cwd, DEFAULT_DATA_DIR);
+  const deploymentsFile =
+    data.deploymentsFile !== undefined
+      ? path.resolve(base, data.deploymentsFile)
+      : path.resolve(cwd, "deployments", `${data.chainId}.json`);
+
+  const config: GuardianConfig = {
+    source: { ...(file !== undefined ? { file } : {}), ...(data.preset !== undefined ? { preset: data.preset } : {}) },
+    chainId: data.chainId,
+    rpc: { endpoints: data.rpc.endpoints },
+    blockTimeMs: data.blockTimeMs,
+    deploymentsFile,
+    dataDir,
+    follower: { ...data.follower, stallAfterMs: Math.round(data.follower.stallFactor * data.blockTimeMs) },
+    detectors: {
+      ...(data.detectors as Record<string, Record<string, unknown>>),
+      "rpc-health": { ...data.detectors["rpc-health"], stallFactor: data.follower.stallFactor },
+    },
+    sla: data.sla,
+    escalation: data.escalation,
+    admin: data.admin,
+    metrics: data.metrics,
+    autoPause: data.autoPause,
+    secrets,
+  };
+  return deepFreeze(config);
+}
+
+/** A frozen copy of `process.env`: the one place the daemon reads it (cli.ts passes it on). */
+export function readProcessEnv(): Env {
+  return Object.freeze({ ...process.env });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** Objects merge key by key; arrays and other values in `over` replace. */
+function deepMerge(under: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...under };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isPlainObject(value) || Array.isArray(value)) {
+    for (const child of Object.values(value as object)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,164 @@
+/**
+ * The config file's schema. The file is strict (unknown keys are refused, so
+ * a typo never silently falls back to a default); every field except
+ * `chainId`, `rpc` and `blockTimeMs` has a default, and those three come from
+ * a preset when the file names one (see presets.ts).
+ *
+ * Secrets are never part of the file: see secrets.ts.
+ */
+import * as z from "zod";
+
+/** 127.0.0.0/8 or ::1: the admin endpoint must not be reachable from other hosts. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === "::1" || host === "[::1]") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((octet) => Number(octet) <= 255);
+}
+
+const port = z.number({ error: "expected a TCP port (0-65535)" }).int({ error: "expected a TCP port (0-65535)" }).min(0).max(65535);
+const positiveInt = (what: string) => z.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` });
+
+export const rpcEndpointSchema = z.strictObject({
+  /** A label for logs and metrics, e.g. "besu-1". */
+  name: z.string().regex(/^[\w.-]{1,64}$/, { error: "expected a name of letters, digits, '.', '_' or '-' (1-64)" }),
+  http: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
+  ws: z.url({ protocol: /^wss?$/, error: "expected a ws(s) URL" }).optional(),
+});
+
+export const followerSchema = z.strictObject({
+  /** Blocks to wait before processing a block. 0 on a chain with instant finality (QBFT). */
+  confirmations: z.number().int().min(0).default(0),
+  /** Recent (number, hash) pairs kept to find the common ancestor on a reorg; also bounds reorg depth. */
+  ringSize: z.number({ error: "expected an integer >= 2" }).int({ error: "expected an integer >= 2" }).min(2, { error: "expected an integer >= 2" }).default(128),
+  /** Largest eth_getLogs block range to ask for; shrunk adaptively when a node refuses. */
+  maxLogRange: positiveInt("a positive integer").default(2000),
+  /** The chain counts as stalled after stallFactor × blockTimeMs without a new block. */
+  stallFactor: z.number().positive().default(3),
+  /** Per-request RPC timeout; short, so that failover to the next endpoint is quick. */
+  requestTimeoutMs: positiveInt("a positive integer").default(3000),
+});
+
+/** Thresholds of a detector the config does not know: an open record the detector validates itself. */
+export const detectorThresholdsSchema = z.record(z.string(), z.unknown());
+
+const severity = z.enum(["critical", "high", "medium", "low"]);
+
+/**
+ * Overrides of the rpc-health detector's thresholds (its defaults live in
+ * detectors/rpc-health.ts). `blockTimeMs` and `stallFactor` are not set here:
+ * they come from the top level and `follower.stallFactor`, so there is one
+ * definition of "stalled".
+ */
+export const rpcHealthOverridesSchema = z.strictObject({
+  maxLatencyMs: z.number().positive().optional(),
+  maxConsecutiveErrors: z.number().int().positive().optional(),
+  maxHeadLagBlocks: z.number().int().min(0).optional(),
+  unavailableAfterMs: z.number().int().min(0).optional(),
+  severity: z
+    .strictObject({
+      unavailable: severity.optional(),
+      stalled: severity.optional(),
+      followerStuck: severity.optional(),
+      chainIdMismatch: severity.optional(),
+      endpointDown: severity.optional(),
+      latency: severity.optional(),
+      headLag: severity.optional(),
+    })
+    .optional(),
+});
+
+/** Overrides of the pause-changed detector's severities (defaults in detectors/pause-changed.ts). */
+export const pauseChangedOverridesSchema = z.strictObject({
+  guardianPause: severity.optional(),
+  sentinelPause: severity.optional(),
+  pauseUpdate: severity.optional(),
+  unpause: severity.optional(),
+  foreignPause: severity.optional(),
+  foreignUnpause: severity.optional(),
+});
+
+/**
+ * Per-detector thresholds. The detectors own their defaults; this record
+ * holds the operator's overrides, checked here for the detectors Guardian
+ * ships (a typo is refused at load, not ignored at run time) and passed
+ * through as they are for any other detector.
+ */
+export const detectorsSchema = z
+  .object({
+    "rpc-health": rpcHealthOverridesSchema.default({}),
+    "pause-changed": pauseChangedOverridesSchema.default({}),
+  })
+  .catchall(detectorThresholdsSchema);
+
+export const slaSchema = z.strictObject({
+  critical: positiveInt("minutes (a positive integer)").default(15),
+  high: positiveInt("minutes (a positive integer)").default(120),
+  medium: positiveInt("minutes (a positive integer)").default(1440),
+  low: positiveInt("minutes (a positive integer)").default(4320),
+});
+
+/**
+ * Where to page a contact: "log" (the daemon's log only) or "webhook:<name>",
+ * whose URL comes from env GUARDIAN_WEBHOOK_<NAME> (upper-cased, '-' → '_').
+ */
+export const channelSchema = z
+  .string()
+  .regex(/^(log|webhook:[a-z0-9][a-z0-9-]{0,63})$/, { error: 'expected "log" or "webhook:<name>"' });
+
+const contactSchema = z.strictObject({ name: z.string().min(1), channel: channelSchema });
+
+export const escalationSchema = z.strictObject({
+  oncall: contactSchema.default({ name: "on-call engineer", channel: "log" }),
+  senior: contactSchema.default({ name: "senior engineer", channel: "log" }),
+  lead: contactSchema.default({ name: "incident lead", channel: "log" }),
+});
+
+const loopbackHost = z.string().refine(isLoopbackHost, { error: "expected a loopback address (127.0.0.1 or ::1)" });
+
+export const adminSchema = z.strictObject({
+  host: loopbackHost.default("127.0.0.1"),
+  /** 0 = any free port; the daemon publishes the port it got in <dataDir>/admin.json. */
+  port: port.default(0),
+});
+
+export const metricsSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  /** 9464: the conventional Prometheus exporter port of OpenTelemetry. */
+  port: port.default(9464),
+});
+
+export const autoPauseSchema = z.strictObject({
+  entryPoint: z.boolean().default(true),
+  accountFactory: z.boolean().default(true),
+  delegation: z.boolean().default(true),
+});
+
+export const PRESET_NAMES = ["local", "chain138"] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+/** The file after presets are merged in, as validated. */
+export const configFileSchema = z.strictObject({
+  /** Editors' JSON-schema hint; ignored. */
+  $schema: z.string().optional(),
+  /** The preset the file starts from; the file overrides it field by field. */
+  preset: z.enum(PRESET_NAMES).optional(),
+  chainId: positiveInt("a chain id (a positive integer)"),
+  rpc: z.strictObject({
+    endpoints: z.array(rpcEndpointSchema).min(1, { error: "expected at least one endpoint" }),
+  }),
+  blockTimeMs: positiveInt("milliseconds (a positive integer)"),
+  /** Default deployments/<chainId>.json under the working directory. */
+  deploymentsFile: z.string().min(1).optional(),
+  /** Default .guardian under the working directory; env GUARDIAN_DATA_DIR wins over the file. */
+  dataDir: z.string().min(1).optional(),
+  follower: followerSchema.default(followerSchema.parse({})),
+  detectors: detectorsSchema.default({ "rpc-health": {}, "pause-changed": {} }),
+  sla: slaSchema.default(slaSchema.parse({})),
+  escalation: escalationSchema.default(escalationSchema.parse({})),
+  admin: adminSchema.default(adminSchema.parse({})),
+  metrics: metricsSchema.default(metricsSchema.parse({})),
+  autoPause: autoPauseSchema.default(autoPauseSchema.parse({})),
+});
+
+export type ConfigFileInput = z.input<typeof configFileSchema>;
+export type ConfigFile = z.output<typeof configFileSchema>;

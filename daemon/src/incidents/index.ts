@@ -1,0 +1,26 @@
+/**
+ * Incidents: pure functions from findings and incidents to new incidents and
+ * actions. No I/O; time is always an argument.
+ */
+export * from "./actions.js";
+export { correlateFinding, DEFAULT_COOLDOWN_MS, type CorrelateContext, type CorrelateResult } from "./correlate.js";
+export { AmbiguousIncidentIdError, InvalidTransitionError, IncidentNotFoundError } from "./errors.js";
+export { findIncident } from "./find.js";
+export { escalateDue, escalationDueAt, type EscalateDueResult } from "./escalation.js";
+export { incidentIdFromKey, manualIncidentKey, nameUuid, timelineEntryId } from "./ids.js";
+export {
+  acknowledge,
+  addTimelineEntry,
+  canTransition,
+  DEFAULT_SLA,
+  isOpen,
+  openIncident,
+  PUBLIC_STATUS_OF,
+  SEVERITY_RANK,
+  transition,
+  TRANSITIONS,
+  type NewTimelineEntry,
+  type OpenIncidentParameters,
+  type TransitionOptions,
+} from "./lifecycle.js";
+export { toPublic } from "./public.js";

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { acknowledge, addTimelineEntry, transition } from "./lifecycle.js";
+import { toPublic } from "./public.js";
+import { anIncident, at, evidence, T0 } from "./test-builders.js";
+
+describe("toPublic", () => {
+  it("keeps only public fields and public entries, with the status each update had", () => {
+    let incident = anIncident({ evidence: evidence(5, { drained: "1000" }), by: "daemon-secret-name" });
+    incident = acknowledge(incident, { now: at(1), by: "alice" });
+    incident = addTimelineEntry(incident, { kind: "note", message: "INTERNAL: suspect key compromise" }, at(2));
+    incident = transition(incident, "contained", { now: at(3), message: "Paymaster sponsorship paused." });
+    incident = transition(incident, "recovered", { now: at(9) });
+    const pub = toPublic(incident);
+    expect(pub).toEqual({
+      id: incident.id,
+      title: incident.title,
+      severity: "high",
+      status: "resolved",
+      affected: incident.affected,
+      createdAt: T0.toISOString(),
+      updatedAt: at(9).toISOString(),
+      resolvedAt: at(9).toISOString(),
+      updates: [
+        { id: incident.timeline[0]!.id, at: T0.toISOString(), status: "investigating", message: incident.title },
+        { id: expect.any(String), at: at(3).toISOString(), status: "monitoring", message: "Paymaster sponsorship paused." },
+        { id: expect.any(String), at: at(9).toISOString(), status: "resolved", message: "This incident has been resolved." },
+      ],
+    });
+    const text = JSON.stringify(pub);
+    for (const secret of ["INTERNAL", "alice", "daemon-secret-name", "drained", evidence(5).blockHash, incident.key, "oncall"])
+      expect(text).not.toContain(secret);
+  });
+});

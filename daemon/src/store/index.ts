@@ -1,0 +1,37 @@
+/**
+ * The store: the only code that touches the data directory.
+ *
+ *     <dataDir>/store.json      StoreData (schema.ts), durable writes (durable-adapter.ts)
+ *     <dataDir>/guardian.lock   the one writer's lock (lock.ts)
+ *     <dataDir>/admin.json      the running daemon's admin endpoint (runtime-files.ts)
+ *     <dataDir>/admin.token     its generated bearer token, mode 0600
+ */
+export type { GuardianStore } from "./store.js";
+export { openLowdbStore, STORE_FILE, DEFAULT_RING_SIZE, DEFAULT_FINDINGS_LIMIT, type LowdbStore, type OpenLowdbStoreParameters } from "./lowdb-store.js";
+export { readStoreSnapshot } from "./snapshot.js";
+export {
+  STORE_SCHEMA_VERSION,
+  emptyStoreData,
+  storeDataSchema,
+  incidentSchema,
+  type StoreData,
+  type BlockId,
+  type ChainCheckpoint,
+  type OutboxItem,
+} from "./schema.js";
+export { DurableJsonFile, nodeFs, syncDirectory, writeFileDurably, type DurableFs, type DurableFileHandle, type DurableJsonFileOptions } from "./durable-adapter.js";
+export { acquireLock, readLock, isProcessAlive, LOCK_FILE, type LockInfo, type LockHandle, type LockStatus, type StoreLogger } from "./lock.js";
+export { StoreCorruptError, StoreLockedError, StoreVersionError, StoreChainMismatchError, StoreClosedError } from "./errors.js";
+export { MIGRATIONS, type Migration } from "./migrations.js";
+export {
+  ADMIN_INFO_FILE,
+  ADMIN_TOKEN_FILE,
+  findRunningDaemon,
+  generateAdminToken,
+  publishAdminEndpoint,
+  readAdminEndpoint,
+  readAdminToken,
+  unpublishAdminEndpoint,
+  type AdminEndpointInfo,
+  type RunningDaemon,
+} from "./runtime-files.js";

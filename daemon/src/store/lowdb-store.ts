@@ -1,0 +1,186 @@
+/**
+ * The embedded store: one JSON file (`<dataDir>/store.json`) through lowdb
+ * with Guardian's durable adapter, guarded by the data directory's lock.
+ */
+import { copyFile, constants as fsConstants, mkdir } from "node:fs/promises";
+import path from "node:path";
+import { Low } from "lowdb";
+import { formatIssues } from "../config/issues.js";
+import { DurableJsonFile, type DurableFs } from "./durable-adapter.js";
+import { StoreChainMismatchError, StoreClosedError } from "./errors.js";
+import { acquireLock, type LockInfo, type StoreLogger } from "./lock.js";
+import { MIGRATIONS, type Migration } from "./migrations.js";
+import { emptyStoreData, STORE_SCHEMA_VERSION, storeDataSchema, type StoreData } from "./schema.js";
+import type { GuardianStore } from "./store.js";
+
+export const STORE_FILE = "store.json";
+export const DEFAULT_RING_SIZE = 128;
+/** Findings kept; older ones are dropped (their incidents keep the evidence that mattered). */
+export const DEFAULT_FINDINGS_LIMIT = 1000;
+
+export interface OpenLowdbStoreParameters {
+  /** Created (mode 0700) if missing. */
+  dataDir: string;
+  /** The chain this store belongs to; a store of another chain is refused. */
+  chainId: number;
+  /** Recorded in the lock file, e.g. "daemon" or "cli incident trigger". */
+  purpose: string;
+  /** chain.ring keeps at most this many blocks (the oldest are dropped). Default 128 (config.follower.ringSize). */
+  ringSize?: number;
+  /** findings keeps at most this many. Default 1000. */
+  findingsLimit?: number;
+  /**
+   * true: keep chain.processedLog (every processed block; tests prove
+   * exactly-once with it); false: drop it; undefined (default): leave the
+   * file as it is (what a CLI opener wants, so it never drops the daemon's log).
+   */
+  recordProcessed?: boolean;
+  /** Wait this long (ms) for a live lock to be released; default 0. */
+  lockWaitMs?: number;
+  logger?: StoreLogger;
+  clock?: () => Date;
+  /** Test seams. */
+  fs?: DurableFs;
+  migrations?: Readonly<Record<number, Migration>>;
+}
+
+export interface LowdbStore extends GuardianStore {
+  readonly file: string;
+  readonly dataDir: string;
+  readonly lock: LockInfo;
+}
+
+/**
+ * Opens (creating if needed) the store of `dataDir`.
+ *
+ * 1. Create the data directory; take its lock (stale locks are taken over with a warning).
+ * 2. Read store.json: missing → create an empty store for `chainId`; corrupt →
+ *    StoreCorruptError (file untouched); newer version → StoreVersionError;
+ *    older → migrate (a copy of the old file is kept as store.v<N>.json.bak).
+ * 3. Refuse a store of another chain.
+ * On any error the lock is released again.
+ *
+ * @throws StoreLockedError | StoreCorruptError | StoreVersionError | StoreChainMismatchError
+ *
+ * @example
+ * const store = await openLowdbStore({ dataDir: config.dataDir, chainId: config.chainId, purpose: "daemon",
+ *   ringSize: config.follower.ringSize, logger });
+ * await store.update((draft) => { draft.chain.processedCount += 1; });
+ * await store.close();
+ */
+export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Promise<LowdbStore> {
+  const dataDir = path.resolve(parameters.dataDir);
+  const clock = parameters.clock ?? (() => new Date());
+  const ringSize = parameters.ringSize ?? DEFAULT_RING_SIZE;
+  const findingsLimit = parameters.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
+  const recordProcessed = parameters.recordProcessed;
+
+  // 1. Directory and lock.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(dataDir, {
+    purpose: parameters.purpose,
+    waitMs: parameters.lockWaitMs ?? 0,
+    clock,
+    ...(parameters.logger ? { logger: parameters.logger } : {}),
+  });
+
+  try {
+    // 2. Read, create or migrate.
+    const file = path.join(dataDir, STORE_FILE);
+    const adapter = new DurableJsonFile<StoreData>(file, {
+      schema: storeDataSchema,
+      version: STORE_SCHEMA_VERSION,
+      migrations: parameters.migrations ?? MIGRATIONS,
+      ...(parameters.fs ? { fs: parameters.fs } : {}),
+    });
+    const db = new Low<StoreData>(adapter, emptyStoreData(parameters.chainId, clock(), recordProcessed === true));
+    await db.read();
+    const existed = adapter.found;
+    if (adapter.migratedFrom !== undefined) {
+      await copyFile(file, path.join(dataDir, `store.v${adapter.migratedFrom}.json.bak`), fsConstants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+      });
+    }
+
+    // 3. Right chain?
+    if (db.data.chain.chainId !== parameters.chainId)
+      throw new StoreChainMismatchError(file, parameters.chainId, db.data.chain.chainId);
+
+    const normalize = (draft: StoreData) => {
+      if (draft.chain.ring.length > ringSize) draft.chain.ring = draft.chain.ring.slice(-ringSize);
+      if (draft.findings.length > findingsLimit) draft.findings = draft.findings.slice(-findingsLimit);
+      if (recordProcessed === true) draft.chain.processedLog ??= [];
+      else if (recordProcessed === false) delete draft.chain.processedLog;
+    };
+
+    let snapshot: Readonly<StoreData>;
+    let lastText: string;
+    {
+      const initial = structuredClone(db.data);
+      normalize(initial);
+      const text = serialize(initial);
+      if (!existed || adapter.migratedFrom !== undefined || text !== serialize(db.data)) await adapter.writeText(text);
+      snapshot = deepFreeze(initial);
+      lastText = text;
+    }
+
+    let queue: Promise<unknown> = Promise.resolve();
+    let closed = false;
+
+    const store: LowdbStore = {
+      file,
+      dataDir,
+      lock: lock.info,
+      read() {
+        if (closed) throw new StoreClosedError();
+        return snapshot;
+      },
+      update<R>(mutator: (draft: StoreData) => R): Promise<R> {
+        if (closed) return Promise.reject(new StoreClosedError());
+        const run = async (): Promise<R> => {
+          const draft = structuredClone(snapshot) as StoreData;
+          const result = mutator(draft);
+          if (result instanceof Promise) throw new TypeError("store.update: the mutator must be synchronous");
+          if (draft.chain.chainId !== snapshot.chain.chainId) throw new TypeError("store.update: chain.chainId cannot change");
+          normalize(draft);
+          const checked = storeDataSchema.safeParse(draft, { reportInput: true });
+          if (!checked.success)
+            throw new TypeError(`store.update: the result does not match the store schema: ${formatIssues(checked.error.issues).join("; ")}`);
+          const text = serialize(checked.data);
+          if (text !== lastText) {
+            await adapter.writeText(text);
+            lastText = text;
+            snapshot = deepFreeze(checked.data);
+            db.data = checked.data;
+          }
+          return result;
+        };
+        const next = queue.then(run, run);
+        queue = next.catch(() => undefined);
+        return next;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await queue;
+        await lock.release();
+      },
+    };
+    return store;
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+function serialize(data: StoreData): string {
+  return `${JSON.stringify(data, null, 2)}\n`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
