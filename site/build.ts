@@ -1,0 +1,90 @@
+/**
+ * `buildSite`: the static status site from a status.json written by
+ * Guardian's publisher, with Astro's programmatic `build()`. The daemon's
+ * `guardian site build` calls this; so do the browser tests.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { guardianSiteConfig, SITE_DIR } from "./config.js";
+
+export interface BuildSiteParameters {
+  /** status.json as `writeStatusFiles` wrote it (the files beside it are published too). */
+  statusFile: string;
+  /** Where the site goes. Default site/dist. */
+  outDir?: string;
+  /** Path the site is served under. Default "/". */
+  base?: string;
+  /** Astro's log level. Default "warn". */
+  logLevel?: "debug" | "info" | "warn" | "error" | "silent";
+}
+
+export interface BuildSiteResult {
+  /** Absolute output directory. */
+  outDir: string;
+  /** file:// URL of the index page. */
+  indexUrl: string;
+  durationMs: number;
+}
+
+/**
+ * Builds the site into a staging directory and swaps it in place of
+ * `outDir`. Nothing is downloaded: Astro's telemetry is switched off for this
+ * process, and the site loads no external resources.
+ *
+ * @example
+ * const { outDir } = await buildSite({ statusFile: ".guardian/public/status.json", outDir: "site/dist" });
+ * console.log(`status site: ${outDir}`);
+ */
+export async function buildSite(parameters: BuildSiteParameters): Promise<BuildSiteResult> {
+  process.env.ASTRO_TELEMETRY_DISABLED = "1";
+  const started = performance.now();
+  const outDir = path.resolve(parameters.outDir ?? path.join(SITE_DIR, "dist"));
+  // 1. Build into a staging directory beside the target: a web server that
+  //    serves outDir keeps serving the previous site during the build.
+  mkdirSync(path.dirname(outDir), { recursive: true });
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
+  const staging = `${outDir}.building-${tag}`;
+  try {
+    const { build } = await import("astro");
+    await build(
+      {
+        ...guardianSiteConfig({ statusFile: parameters.statusFile, outDir: staging, base: parameters.base }),
+        configFile: false,
+        logLevel: parameters.logLevel ?? "warn",
+        mode: "production",
+      },
+      {},
+    );
+    if (!existsSync(path.join(staging, "index.html"))) throw new Error(`the site build finished but ${staging}/index.html is missing`);
+    // 2. Swap it in: two renames, so outDir is missing only between them.
+    if (existsSync(outDir)) {
+      const old = `${outDir}.old-${tag}`;
+      renameSync(outDir, old);
+      renameSync(staging, outDir);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(staging, outDir);
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  const index = path.join(outDir, "index.html");
+  return { outDir, indexUrl: pathToFileURL(index).toString(), durationMs: Math.round(performance.now() - started) };
+}
+
+// `npx tsx site/build.ts <status.json> [outDir]`: build and say where the site is.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [statusFile, outDir] = process.argv.slice(2);
+  if (!statusFile) {
+    console.error("usage: tsx site/build.ts <status.json> [outDir]");
+    process.exitCode = 2;
+  } else {
+    buildSite({ statusFile, outDir })
+      .then((result) => console.log(`status site built in ${result.durationMs} ms: ${result.outDir}\nlook at it with: npx tsx site/serve.ts ${result.outDir}`))
+      .catch((error: unknown) => {
+        console.error(error instanceof Error ? error.message : error);
+        process.exitCode = 1;
+      });
+  }
+}
