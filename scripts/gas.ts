@@ -90,7 +90,7 @@ async function validationGas(paymaster: Address) {
   })) as { failed: boolean; structLogs: Array<{ depth: number; gas: number; gasCost: number }> };
   if (trace.failed) throw new Error(`paymaster validation through ${paymaster} failed`);
   const top = trace.structLogs.filter((l) => l.depth === 1);
-  const first = top[0], last = top[top.length - 1];
+  const first = top[0]!, last = top[top.length - 1]!;
   return BigInt(first.gas - last.gas + last.gasCost);
 }
 figures.paymasterValidationGuarded = await validationGas(d.guardian.paymaster);
