@@ -19,6 +19,7 @@ import { parseArgs } from "./commands/args.js";
 import { registerIncident } from "./commands/incident.js";
 import { registerRun } from "./commands/run.js";
 import { registerDeploy } from "./commands/deploy.js";
+import { registerSafe } from "./commands/safe.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -40,7 +41,8 @@ export function createProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (text) => ctx.stdout(text), writeErr: (text) => ctx.stderr(text) });
   registerIncident(program, ctx);
   registerRun(program, ctx);
-  registerDeploy(program);
+  registerDeploy(program, ctx);
+  registerSafe(program, ctx);
   return program;
 }
 

@@ -13,6 +13,7 @@
 import path from "node:path";
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import type { CliContext } from "./context.js";
 import { z } from "zod";
 import { getAddress, isAddress } from "viem";
 
@@ -37,7 +38,7 @@ export class DeployUsageError extends Error {
   exitCode = 2;
 }
 
-export async function runDeploy(raw: Record<string, unknown>, out: (line: string) => void = console.log) {
+export async function runDeploy(raw: Record<string, unknown>, out: (line: string) => void = console.log, cwd = process.cwd()) {
   const parsed = deployOptions.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${String(i.path[0] ?? "?").replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${i.message}`);
@@ -53,7 +54,7 @@ export async function runDeploy(raw: Record<string, unknown>, out: (line: string
   const client = await conn.viem.getPublicClient();
   const wallets = await conn.viem.getWalletClients();
   const chainId = client.chain.id;
-  const outDir = path.resolve(opts.out);
+  const outDir = path.resolve(cwd, opts.out);
   const previous = existsSync(deploymentPath(outDir, chainId)) ? readDeployment(deploymentPath(outDir, chainId)) : undefined;
   out(`deploying Guardian on network ${opts.network} (chain ${chainId})`);
 
@@ -89,11 +90,12 @@ export async function runDeploy(raw: Record<string, unknown>, out: (line: string
     }
   }
   const file = writeDeployment(outDir, deployment);
-  out(`wrote ${path.relative(process.cwd(), file)}`);
+  const shown = path.relative(cwd, file);
+  out(`wrote ${shown.startsWith("..") ? file : shown}`);
   return deployment;
 }
 
-export function registerDeploy(program: Command) {
+export function registerDeploy(program: Command, ctx: CliContext) {
   program
     .command("deploy")
     .description("deploy the kit (when absent), the GuardianHub and the guarded layers; write deployments/<chainId>.json")
@@ -106,6 +108,6 @@ export function registerDeploy(program: Command) {
     .option("--pause-duration <seconds>", "how long a sentinel pause lasts unless the guardian confirms it", "3600")
     .option("--cooldown <seconds>", "after a sentinel pause ends, how long before the sentinel may pause that layer again", "21600")
     .action(async (opts) => {
-      await runDeploy(opts);
+      await runDeploy(opts, (line) => ctx.stdout(line + "\n"), ctx.cwd);
     });
 }

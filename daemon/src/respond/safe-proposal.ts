@@ -61,8 +61,10 @@ export const proposalSchema = z.object({
 });
 export type Proposal = z.infer<typeof proposalSchema>;
 
+/** A proposal that must not be signed or executed as it is; the CLI exits with 2. */
 export class ProposalError extends Error {
   override name = "ProposalError";
+  readonly exitCode = 2;
 }
 
 export function txOf(p: Proposal): SafeTx {

@@ -1,0 +1,219 @@
+/**
+ * `guardian safe propose|sign|status|exec`: the guardian Safe's manual pause
+ * and unpause, for signers under pressure.
+ *
+ * - `propose <pause|unpause|confirm> <layer...>` writes a proposal file with
+ *   the decoded call, the Safe and its nonce, and the safeTxHash each signer
+ *   compares on their own device before signing.
+ * - `sign <file>` checks the file was not modified (the hash is recomputed
+ *   from the transaction), that the key is an owner and the nonce is not
+ *   stale, then adds an EIP-712 signature. Key: env GUARDIAN_SAFE_SIGNER_KEY.
+ * - `status <file>` tells who signed, who may still sign and whether it can run.
+ * - `exec <file>` refuses below the threshold, naming who may still sign;
+ *   simulates; executes; then reads the hub to confirm the layers' state.
+ *   Key: env GUARDIAN_EXECUTOR_KEY (any funded account), else the signer key.
+ */
+import path from "node:path";
+import type { Command } from "commander";
+import * as z from "zod";
+import { createPublicClient, createWalletClient, defineChain, getAddress, http, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { CliContext } from "./context.js";
+import { ArgumentError } from "./errors.js";
+import { parseArgs } from "./args.js";
+import { readDeployment } from "../deploy/deployments.js";
+import { execSafeTx, signSafeTx } from "../respond/safe.js";
+import {
+  ProposalError,
+  addSignature,
+  createProposal,
+  proposalStatus,
+  readProposal,
+  txOf,
+  verifyProposalIntegrity,
+  writeProposal,
+} from "../respond/safe-proposal.js";
+import { pausedLayers } from "../respond/pause-sender.js";
+import { LAYERS, type Layer } from "../types.js";
+
+export const SAFE_SIGNER_KEY_ENV = "GUARDIAN_SAFE_SIGNER_KEY";
+export const EXECUTOR_KEY_ENV = "GUARDIAN_EXECUTOR_KEY";
+
+const LAYER_ALIASES: Record<string, Layer[]> = {
+  entrypoint: ["entryPoint"],
+  paymaster: ["entryPoint"],
+  accountfactory: ["accountFactory"],
+  factory: ["accountFactory"],
+  delegation: ["delegation"],
+  delegationmanager: ["delegation"],
+  all: [...LAYERS],
+};
+
+const layerList = z
+  .array(z.string())
+  .min(1, "expected at least one layer")
+  .transform((names, ctx) => {
+    const out: Layer[] = [];
+    for (const n of names) {
+      const layers = LAYER_ALIASES[n.toLowerCase()];
+      if (!layers) {
+        ctx.addIssue({ code: "custom", message: `expected one of ${LAYERS.join(", ")} or all, got "${n}"` });
+        return z.NEVER;
+      }
+      for (const l of layers) if (!out.includes(l)) out.push(l);
+    }
+    return LAYERS.filter((l) => out.includes(l));
+  });
+
+const proposeSchema = z.object({
+  action: z.enum(["pause", "unpause", "confirm"], { message: "expected pause, unpause or confirm" }),
+  layers: layerList,
+  incident: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
+  json: z.boolean().optional(),
+});
+
+const fileSchema = z.object({ file: z.string().min(1, "expected a proposal file"), json: z.boolean().optional() });
+
+function keyFrom(ctx: CliContext, names: string[]): Hex {
+  for (const name of names) {
+    const v = ctx.env[name];
+    if (v) {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(v)) throw new ArgumentError([`env ${name}: expected a 0x-prefixed 32-byte private key`]);
+      return v as Hex;
+    }
+  }
+  throw new ArgumentError([`env ${names.join(" or ")}: expected the key to sign with (keys are never read from files or arguments)`]);
+}
+
+function chainContext(ctx: CliContext) {
+  const config = ctx.config();
+  const deployment = readDeployment(config.deploymentsFile);
+  if (deployment.chainId !== config.chainId) {
+    throw new ArgumentError([`deployments file ${config.deploymentsFile} is for chain ${deployment.chainId}, the config for chain ${config.chainId}`]);
+  }
+  const url = config.rpc.endpoints[0]!.http;
+  const chain = defineChain({ id: config.chainId, name: `chain-${config.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  const client = createPublicClient({ chain, transport: http(url, { retryCount: 1 }) });
+  return { config, deployment, chain, client, url };
+}
+
+function describeStatus(s: Awaited<ReturnType<typeof proposalStatus>>) {
+  const lines = [`signatures: ${s.signed.length} of ${s.threshold} required (${s.signed.join(", ") || "none"})`];
+  if (s.foreign.length) lines.push(`not owners (ignored): ${s.foreign.join(", ")}`);
+  if (s.stale) lines.push(`STALE: the Safe's nonce is now ${s.currentNonce}; this proposal can never run. Propose again.`);
+  else if (s.future) lines.push(`waiting: the Safe's nonce is ${s.currentNonce}; earlier transactions must run first`);
+  if (!s.executable && s.signed.length < s.threshold) lines.push(`may still sign: ${s.missing.join(", ")}`);
+  lines.push(s.executable ? "ready to execute" : "not executable yet");
+  return lines;
+}
+
+export function registerSafe(program: Command, ctx: CliContext): void {
+  const safe = program.command("safe").description("the guardian Safe: propose, sign and execute a manual pause or unpause");
+
+  safe
+    .command("propose")
+    .description("write a proposal file for the guardian Safe's signers")
+    .argument("<action>", "pause | unpause | confirm (turn a sentinel pause into an indefinite one)")
+    .argument("<layers...>", `${LAYERS.join(" | ")} | all`)
+    .option("--incident <id>", "the incident this is about (recorded on chain)")
+    .option("--out <file>", "where to write the proposal (default ./safe-<nonce>-<action>.json)")
+    .option("--json", "print the proposal as JSON")
+    .action(async (action: string, layers: string[], options: Record<string, unknown>) => {
+      const args = parseArgs(proposeSchema, { action, layers, ...options }, { action: "<action>", layers: "<layers>", incident: "--incident", out: "--out" });
+      const { deployment, client } = chainContext(ctx);
+      const proposal = await createProposal(client, {
+        safe: getAddress(deployment.guardian.safe),
+        hub: getAddress(deployment.guardian.hub),
+        action: args.action === "confirm" ? "confirmPause" : args.action,
+        layers: args.layers,
+        incident: args.incident,
+        now: ctx.clock(),
+      });
+      const file = path.resolve(ctx.cwd, args.out ?? `safe-${proposal.tx.nonce}-${args.action}.json`);
+      writeProposal(file, proposal);
+      if (args.json) ctx.stdout(JSON.stringify(proposal, null, 2) + "\n");
+      else {
+        ctx.stdout(
+          [
+            `proposal written to ${file}`,
+            `  ${proposal.description}`,
+            `  Safe ${proposal.safe} on chain ${proposal.chainId}, nonce ${proposal.tx.nonce}`,
+            `  safeTxHash ${proposal.safeTxHash}`,
+            "Each signer: compare this safeTxHash with the one your own device shows, then run `guardian safe sign <file>`.",
+          ].join("\n") + "\n",
+        );
+      }
+    });
+
+  safe
+    .command("sign")
+    .description(`add your signature (key from env ${SAFE_SIGNER_KEY_ENV})`)
+    .argument("<file>", "proposal file")
+    .action(async (file: string) => {
+      const args = parseArgs(fileSchema, { file }, { file: "<file>" });
+      const proposal = readProposal(path.resolve(ctx.cwd, args.file));
+      await verifyProposalIntegrity(proposal);
+      const { client, chain } = chainContext(ctx);
+      if (proposal.chainId !== chain.id) throw new ProposalError(`proposal is for chain ${proposal.chainId}, the config for chain ${chain.id}`);
+      const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
+      const before = await proposalStatus(client, proposal);
+      if (!before.owners.includes(getAddress(account.address))) {
+        throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
+      }
+      if (before.stale) throw new ProposalError(`stale proposal: Safe ${proposal.safe} is at nonce ${before.currentNonce}, the proposal at ${proposal.tx.nonce}. Propose again.`);
+      const sig = await signSafeTx(account, getAddress(proposal.safe), proposal.chainId, txOf(proposal));
+      const next = addSignature(proposal, sig);
+      writeProposal(path.resolve(ctx.cwd, args.file), next);
+      const after = await proposalStatus(client, next);
+      ctx.stdout([`signed by ${account.address} (safeTxHash ${proposal.safeTxHash})`, ...describeStatus(after)].join("\n") + "\n");
+    });
+
+  safe
+    .command("status")
+    .description("who signed, who may still sign, and whether it can run")
+    .argument("<file>", "proposal file")
+    .option("--json", "print as JSON")
+    .action(async (file: string, options: Record<string, unknown>) => {
+      const args = parseArgs(fileSchema, { file, ...options }, { file: "<file>" });
+      const proposal = readProposal(path.resolve(ctx.cwd, args.file));
+      await verifyProposalIntegrity(proposal);
+      const { client } = chainContext(ctx);
+      const s = await proposalStatus(client, proposal);
+      if (args.json) ctx.stdout(JSON.stringify({ ...s, currentNonce: s.currentNonce.toString(), description: proposal.description, safeTxHash: proposal.safeTxHash }, null, 2) + "\n");
+      else ctx.stdout([proposal.description, `safeTxHash ${proposal.safeTxHash}`, ...describeStatus(s)].join("\n") + "\n");
+    });
+
+  safe
+    .command("exec")
+    .description(`simulate and execute once the threshold is met (key from env ${EXECUTOR_KEY_ENV} or ${SAFE_SIGNER_KEY_ENV})`)
+    .argument("<file>", "proposal file")
+    .action(async (file: string) => {
+      const args = parseArgs(fileSchema, { file }, { file: "<file>" });
+      const proposal = readProposal(path.resolve(ctx.cwd, args.file));
+      await verifyProposalIntegrity(proposal);
+      const { client, chain, url, deployment } = chainContext(ctx);
+      const s = await proposalStatus(client, proposal);
+      if (s.stale) throw new ProposalError(`stale proposal: Safe ${proposal.safe} is at nonce ${s.currentNonce}, the proposal at ${proposal.tx.nonce}. Propose again.`);
+      if (s.future) throw new ProposalError(`not yet: Safe ${proposal.safe} is at nonce ${s.currentNonce}; the transactions before nonce ${proposal.tx.nonce} must run first`);
+      if (s.signed.length < s.threshold) {
+        throw new ProposalError(`below threshold: ${s.signed.length} of ${s.threshold} required signatures (${s.signed.join(", ") || "none"}); may still sign: ${s.missing.join(", ")}`);
+      }
+      const executor = privateKeyToAccount(keyFrom(ctx, [EXECUTOR_KEY_ENV, SAFE_SIGNER_KEY_ENV]));
+      const wallet = createWalletClient({ chain, transport: http(url, { retryCount: 1 }), account: executor });
+      const ownerSigs = proposal.signatures.filter((x) => s.signed.includes(getAddress(x.signer))).map((x) => ({ signer: getAddress(x.signer), signature: x.signature as Hex }));
+      const hash = await execSafeTx(wallet, client, getAddress(proposal.safe), txOf(proposal), ownerSigs);
+      const receipt = await client.getTransactionReceipt({ hash });
+      const paused = await pausedLayers(client, getAddress(deployment.guardian.hub), proposal.layers);
+      const expectPaused = proposal.action !== "unpause";
+      const wrong = proposal.layers.filter((l) => paused.includes(l) !== expectPaused);
+      ctx.stdout(
+        [
+          `executed: tx ${hash} in block ${receipt.blockNumber} (${receipt.gasUsed} gas)`,
+          wrong.length
+            ? `WARNING: on chain, ${wrong.join(", ")} ${expectPaused ? "are not paused" : "are still paused"}`
+            : `confirmed on chain: ${proposal.layers.join(", ")} ${expectPaused ? "paused" : "unpaused"}`,
+        ].join("\n") + "\n",
+      );
+    });
+}
