@@ -5,6 +5,9 @@
  * uint256 values travel as decimal strings so that everything here is JSON.
  */
 
+// Type-only: viem's formatted chain types (no runtime import).
+import type { Log as ViemLog, Transaction as ViemTransaction, TransactionReceipt as ViemReceipt } from "viem";
+
 export type Hex = `0x${string}`;
 export type Address = `0x${string}`;
 
@@ -58,6 +61,12 @@ export interface Finding {
   evidence?: Evidence;
   /** ISO-8601 UTC time the daemon observed it. */
   observedAt: string;
+  /**
+   * Set when the finding reports that the condition behind `key` has ended
+   * (an RPC endpoint answers again, the chain makes blocks again, a layer was
+   * unpaused): the incidents layer may move the incident towards recovered.
+   */
+  recovered?: boolean;
 }
 
 // ---------------------------------------------------------------------------
@@ -154,3 +163,165 @@ export interface PublicIncident {
 export interface FindingRecord extends Finding {
   incidentId?: string;
 }
+
+// ---------------------------------------------------------------------------
+// Chain facts: what the block follower (chain/) hands to decode/, detectors/
+// and pipeline/. Logs, transactions and receipts are viem's formatted types
+// (they carry bigints): they are inputs to pure code, never stored as-is.
+// ---------------------------------------------------------------------------
+
+
+/** A log of a mined block, as viem formats it. */
+export type ChainLog = ViemLog<bigint, number, false>;
+/** A mined transaction, as viem formats it. */
+export type ChainTransaction = ViemTransaction<bigint, number, false>;
+/** A transaction receipt, as viem formats it. */
+export type ChainReceipt = ViemReceipt<bigint, number, "success" | "reverted">;
+
+/** A block by number and hash: an entry of the follower's checkpoint ring. */
+export interface BlockId {
+  number: number;
+  hash: Hex;
+}
+
+/** Header fields the detectors use besides the block's identity (uint256 values as decimal strings). */
+export interface BlockHeaderFacts extends BlockRef {
+  /** Absent before London (and on chains without EIP-1559). */
+  baseFeePerGas?: string;
+  gasUsed: string;
+  gasLimit: string;
+  transactionCount: number;
+}
+
+/** Everything the follower collected for one canonical block. */
+export interface BlockFacts {
+  block: BlockHeaderFacts;
+  /** Logs emitted by watched addresses in this block, in log-index order. */
+  logs: ChainLog[];
+  /** Transactions of this block whose `to` is a watched address, in block order. */
+  transactions: ChainTransaction[];
+  /**
+   * Receipts of `transactions`, same order. Reverted transactions emit no
+   * logs: detectors that need failures read these.
+   */
+  receipts: ChainReceipt[];
+  /** ISO-8601 UTC time the follower fetched the block. */
+  observedAt: string;
+}
+
+/** A reorg the follower detected and rewound. */
+export interface ReorgFacts {
+  kind: "reorg";
+  chainId: number;
+  /** The newest block the old and the new chain share. */
+  ancestor: BlockId;
+  /** Processed blocks that are no longer canonical, ascending. */
+  dropped: BlockId[];
+  observedAt: string;
+}
+
+/**
+ * A reorg deeper than the follower's checkpoint ring: no common ancestor is
+ * known, so the follower stopped instead of guessing.
+ */
+export interface ReorgTooDeepFacts {
+  kind: "reorg-too-deep";
+  chainId: number;
+  /** The oldest and newest block of the ring, all of which the chain now disowns. */
+  oldest: BlockId;
+  newest: BlockId;
+  observedAt: string;
+}
+
+/** Health of one RPC endpoint as the pool sees it. */
+export interface EndpointHealth {
+  /** The configured name, or a name derived from the URL's host (never the full URL: it may hold a key). */
+  name: string;
+  /**
+   * unverified: its chain id is not known yet; up: answering; down: its last
+   * requests failed; excluded: it serves another chain and is never used.
+   */
+  status: "unverified" | "up" | "down" | "excluded";
+  /** The chain id it reported, when known. */
+  chainId?: number;
+  consecutiveErrors: number;
+  lastError?: string;
+  /** Latency of its last successful request, and a moving average (ms). */
+  lastLatencyMs?: number;
+  avgLatencyMs?: number;
+  /** The head it reported last, and when (ms since the epoch). */
+  head?: number;
+  headAtMs?: number;
+  /** Blocks behind the best endpoint at the last head survey (0 for the best). */
+  headLag?: number;
+  requests: number;
+  errors: number;
+}
+
+/** Input of the rpc-health detector: the pool's and the follower's state at one moment. */
+export interface RpcHealthFacts {
+  chainId: number;
+  observedAt: string;
+  /** Milliseconds since the epoch at `observedAt`. */
+  nowMs: number;
+  endpoints: EndpointHealth[];
+  /** Set while every usable endpoint failed the latest requests: since when (ms). */
+  unavailableSinceMs?: number;
+  /** Highest head seen on any endpoint and when it last advanced (ms). */
+  head?: { number: number; advancedAtMs: number };
+  /** The follower's last committed block and when it advanced (ms). */
+  processed?: { number: number; advancedAtMs: number };
+}
+
+// ---------------------------------------------------------------------------
+// Decoded facts (decode/): JSON, uint256 values as decimal strings.
+// ---------------------------------------------------------------------------
+
+/** Where a log sits on chain. */
+export interface LogPosition {
+  blockNumber: number;
+  blockHash: Hex;
+  txHash: Hex;
+  logIndex: number;
+}
+
+/** A GuardianHub or pausable-target event, decoded. Only logs of the configured addresses are decoded. */
+export type DecodedEvent =
+  | {
+      kind: "hub.layerPaused";
+      hub: Address;
+      layerId: number;
+      /** Undefined when the hub reports a layer id this daemon does not know. */
+      layer?: Layer;
+      by: Address;
+      /** Seconds since the epoch (decimal); 2^64-1 for an indefinite guardian pause. */
+      until: string;
+      bySentinel: boolean;
+      incident: Hex;
+      at: LogPosition;
+    }
+  | {
+      kind: "hub.layerUnpaused";
+      hub: Address;
+      layerId: number;
+      layer?: Layer;
+      by: Address;
+      incident: Hex;
+      /** True when a lapsed sentinel pause was released, false when the guardian unpaused. */
+      expired: boolean;
+      at: LogPosition;
+    }
+  | { kind: "hub.sentinelPauseConfirmed"; hub: Address; layerId: number; layer?: Layer; by: Address; incident: Hex; at: LogPosition }
+  | {
+      kind: "hub.sentinelPauseExtended";
+      hub: Address;
+      layerId: number;
+      layer?: Layer;
+      by: Address;
+      until: string;
+      incident: Hex;
+      at: LogPosition;
+    }
+  | { kind: "hub.sentinelHeartbeat"; hub: Address; sentinel: Address; sentAt: string; at: LogPosition }
+  | { kind: "target.paused"; target: Address; layer?: Layer; account: Address; at: LogPosition }
+  | { kind: "target.unpaused"; target: Address; layer?: Layer; account: Address; at: LogPosition };

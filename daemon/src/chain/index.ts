@@ -1,0 +1,11 @@
+export * from "./errors.js";
+export { RpcPool, parseQuantity, type RpcCall, type RpcEndpointConfig, type RpcPoolOptions, type RpcPoolStats, type RpcRequestEvent, type RequestOptions } from "./rpc-pool.js";
+export {
+  BlockFollower,
+  type BlockFollowerOptions,
+  type FollowerCheckpoint,
+  type FollowerEvent,
+  type FollowerSink,
+  type FollowerStatus,
+} from "./follower.js";
+export { bloomBits, bloomMayContain, bloomMayContainAny, type BloomBits } from "./bloom.js";

@@ -1,0 +1,509 @@
+/**
+ * RPC pool: several JSON-RPC endpoints behind one `request`, with a short
+ * timeout per request, failover, per-endpoint health and a chain-id check.
+ *
+ * Why not viem's `fallback` transport: it ranks endpoints and fails over, but
+ * it keeps no per-endpoint statistics a detector can read, cannot exclude an
+ * endpoint that serves another chain, cannot send an explicit JSON-RPC batch
+ * (the block follower fetches hundreds of headers per HTTP request), and its
+ * retries would hide failures from the health checks. So each endpoint is a
+ * viem HTTP JSON-RPC client (`getHttpRpcClient`, the engine inside viem's
+ * `http` transport) that never retries, and everything above it is here:
+ *
+ * - order: endpoints without recent errors first, then those that lag behind
+ *   the best head, then the failing ones; configuration order within each
+ *   group, so the operator's preferred node is primary whenever it is healthy;
+ * - failover: on a transport error, a timeout, an HTTP error, a JSON-RPC error
+ *   or a malformed answer, the same request goes to the next endpoint; an
+ *   error that is the endpoint's verdict on the request (a range limit, a
+ *   revert) is thrown at once and counts against nobody;
+ * - chain id: checked before an endpoint's first use and again when it comes
+ *   back from being down; a mismatch excludes it for good;
+ * - head survey: `survey()` asks every endpoint for its head; one that lags
+ *   the best head by more than `maxHeadLagBlocks` is used only as a fallback.
+ *
+ * The pool reports, it does not judge: `stats()` feeds the rpc-health
+ * detector, which turns errors, latency, exclusions and lag into findings.
+ *
+ * @example
+ * const pool = new RpcPool({ endpoints: ["http://127.0.0.1:8545"], chainId: 138, timeoutMs: 2_000 });
+ * await pool.init();
+ * const head = await pool.request("eth_blockNumber", [], parseQuantity);
+ */
+import { custom, type CustomTransport } from "viem";
+import { getHttpRpcClient, type HttpRpcClient } from "viem/utils";
+import type { EndpointHealth } from "../types.js";
+import {
+  ChainIdMismatchError,
+  MalformedResponseError,
+  RpcResponseError,
+  RpcUnavailableError,
+  errorMessage,
+  isAnswerError,
+} from "./errors.js";
+
+export interface RpcEndpointConfig {
+  url: string;
+  /** Used in stats, findings and logs instead of the URL (which may hold a key). Defaults to the URL's host. */
+  name?: string;
+}
+
+export interface RpcRequestEvent {
+  endpoint: string;
+  /** The JSON-RPC method; for a batch, the method of its calls (or "batch" when they differ). */
+  method: string;
+  ms: number;
+  ok: boolean;
+  /** Number of calls when the request was a JSON-RPC batch. */
+  batch?: number;
+}
+
+export interface RpcPoolOptions {
+  endpoints: ReadonlyArray<string | RpcEndpointConfig>;
+  /** The chain every endpoint must serve. */
+  chainId: number;
+  /** Timeout of one HTTP request (a batch counts as one). */
+  timeoutMs: number;
+  /** An endpoint more than this many blocks behind the best head is used only as a fallback. Default 5. */
+  maxHeadLagBlocks?: number;
+  /** Consecutive failures after which an endpoint is reported down (and re-checked before use). Default 3. */
+  downAfterErrors?: number;
+  /** Largest response accepted, in bytes. Default 64 MiB. */
+  maxResponseBodySize?: number;
+  /** Called after every HTTP request: the hook for metrics. */
+  onRequest?: (event: RpcRequestEvent) => void;
+  /** Clock, for tests. */
+  now?: () => number;
+  /** fetch, for tests. */
+  fetchFn?: typeof fetch;
+}
+
+export interface RpcCall {
+  method: string;
+  params?: readonly unknown[];
+}
+
+export interface RpcPoolStats {
+  endpoints: EndpointHealth[];
+  /** Set while every usable endpoint failed the latest request: since when (ms). */
+  unavailableSinceMs?: number;
+  /** Highest head any endpoint reported and when it last advanced (ms). */
+  head?: { number: number; advancedAtMs: number };
+}
+
+export interface RequestOptions {
+  /** Overrides the pool's timeout for this request. */
+  timeoutMs?: number;
+}
+
+type Parse<T> = (result: unknown, index: number) => T;
+
+interface EndpointState {
+  index: number;
+  name: string;
+  client: HttpRpcClient;
+  status: EndpointHealth["status"];
+  chainId?: number;
+  consecutiveErrors: number;
+  lastError?: string;
+  lastErrorAtMs?: number;
+  lastLatencyMs?: number;
+  avgLatencyMs?: number;
+  head?: number;
+  headAtMs?: number;
+  headLag?: number;
+  requests: number;
+  errors: number;
+  byMethod: Map<string, { requests: number; errors: number }>;
+}
+
+const DEFAULT_MAX_HEAD_LAG = 5;
+const DEFAULT_DOWN_AFTER = 3;
+/** viem's 10 MiB default is too small for a batch of full blocks on a busy chain. */
+const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+/** Weight of the newest sample in the latency moving average. */
+const LATENCY_ALPHA = 0.2;
+
+export class RpcPool {
+  readonly chainId: number;
+  readonly timeoutMs: number;
+  readonly maxHeadLagBlocks: number;
+  private readonly endpoints: EndpointState[];
+  private readonly downAfter: number;
+  private readonly onRequest: ((event: RpcRequestEvent) => void) | undefined;
+  private readonly now: () => number;
+  private nextId = 1;
+  private unavailableSinceMs: number | undefined;
+  private bestHead: { number: number; advancedAtMs: number } | undefined;
+
+  constructor(options: RpcPoolOptions) {
+    if (options.endpoints.length === 0) throw new Error("RpcPool: endpoints: at least one endpoint is required");
+    if (!(options.timeoutMs > 0)) throw new Error("RpcPool: timeoutMs: must be a positive number of milliseconds");
+    this.chainId = options.chainId;
+    this.timeoutMs = options.timeoutMs;
+    this.maxHeadLagBlocks = options.maxHeadLagBlocks ?? DEFAULT_MAX_HEAD_LAG;
+    this.downAfter = options.downAfterErrors ?? DEFAULT_DOWN_AFTER;
+    this.onRequest = options.onRequest;
+    this.now = options.now ?? Date.now;
+    const names = new Set<string>();
+    this.endpoints = options.endpoints.map((e, index) => {
+      const config = typeof e === "string" ? { url: e } : e;
+      let name = config.name ?? endpointName(config.url, index);
+      if (names.has(name)) name = `${name}#${index}`;
+      names.add(name);
+      return {
+        index,
+        name,
+        client: getHttpRpcClient(config.url, {
+          timeout: options.timeoutMs,
+          maxResponseBodySize: options.maxResponseBodySize ?? DEFAULT_MAX_BODY,
+          ...(options.fetchFn ? { fetchFn: options.fetchFn } : {}),
+        }),
+        status: "unverified",
+        consecutiveErrors: 0,
+        requests: 0,
+        errors: 0,
+        byMethod: new Map(),
+      };
+    });
+  }
+
+  /**
+   * Checks every endpoint's chain id at once (`eth_chainId`). A mismatch
+   * excludes the endpoint; an endpoint that does not answer stays unverified
+   * and is checked again before its first use. Never throws.
+   */
+  async init(): Promise<void> {
+    await Promise.all(
+      this.endpoints.map(async (ep) => {
+        try {
+          await this.verify(ep);
+          this.markAvailable();
+        } catch {
+          // recorded in the endpoint's stats
+        }
+      }),
+    );
+    if (this.usable().length > 0 && this.endpoints.every((ep) => ep.status !== "up")) this.markUnavailable();
+  }
+
+  /**
+   * Sends one request, failing over from endpoint to endpoint.
+   * `parse` validates the result (throw to reject it as malformed).
+   *
+   * @throws RpcResponseError when an endpoint refused the request itself (range limit, revert)
+   * @throws RpcUnavailableError when every usable endpoint failed
+   */
+  async request<T = unknown>(
+    method: string,
+    params: readonly unknown[] = [],
+    parse?: (result: unknown) => T,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    return this.withFailover(method, (ep) =>
+      this.call(ep, [{ method, params }], parse ? (r) => parse(r) : (r) => r as T, options).then((r) => r[0] as T),
+    );
+  }
+
+  /**
+   * Sends `calls` as one JSON-RPC batch (one HTTP request) to one endpoint,
+   * failing over as a whole. Results come back in the order of `calls`.
+   * Any call's error fails the batch on that endpoint.
+   */
+  async batch<T = unknown>(calls: readonly RpcCall[], parse?: Parse<T>, options: RequestOptions = {}): Promise<T[]> {
+    if (calls.length === 0) return [];
+    const label = batchLabel(calls);
+    return this.withFailover(label, (ep) => this.call(ep, calls, parse ?? ((r) => r as T), options));
+  }
+
+  /**
+   * Sends the same request to every usable endpoint at once (for a head
+   * survey, or to broadcast a signed transaction). Never throws: each
+   * endpoint's outcome is in the result.
+   */
+  async requestEach<T = unknown>(
+    method: string,
+    params: readonly unknown[] = [],
+    parse?: (result: unknown) => T,
+    options: RequestOptions = {},
+  ): Promise<Array<{ endpoint: string; ok: true; result: T } | { endpoint: string; ok: false; error: unknown }>> {
+    const outcomes = await Promise.all(
+      this.usable().map(async (ep) => {
+        try {
+          await this.ensureVerified(ep);
+          const [result] = await this.call(ep, [{ method, params }], parse ? (r) => parse(r) : (r) => r as T, options);
+          return { endpoint: ep.name, ok: true as const, result: result as T };
+        } catch (error) {
+          return { endpoint: ep.name, ok: false as const, error };
+        }
+      }),
+    );
+    if (outcomes.some((o) => o.ok)) this.markAvailable();
+    else this.markUnavailable();
+    return outcomes;
+  }
+
+  /**
+   * Asks every endpoint for its head (`eth_blockNumber`) and marks those more
+   * than `maxHeadLagBlocks` behind the best one as lagging. Returns the best head.
+   */
+  async survey(): Promise<number | undefined> {
+    const outcomes = await this.requestEach("eth_blockNumber", [], parseQuantity);
+    const heads = outcomes.flatMap((o) => (o.ok ? [o.result] : []));
+    if (heads.length === 0) return undefined;
+    const best = Math.max(...heads);
+    for (const ep of this.endpoints) {
+      const outcome = outcomes.find((o) => o.endpoint === ep.name);
+      ep.headLag = outcome?.ok ? best - outcome.result : undefined;
+    }
+    return best;
+  }
+
+  /** A snapshot of every endpoint's health, for the rpc-health detector and metrics. */
+  stats(): RpcPoolStats {
+    const stats: RpcPoolStats = {
+      endpoints: this.endpoints.map((ep) => {
+        const h: EndpointHealth = {
+          name: ep.name,
+          status: ep.status,
+          consecutiveErrors: ep.consecutiveErrors,
+          requests: ep.requests,
+          errors: ep.errors,
+        };
+        if (ep.chainId !== undefined) h.chainId = ep.chainId;
+        if (ep.lastError !== undefined) h.lastError = ep.lastError;
+        if (ep.lastLatencyMs !== undefined) h.lastLatencyMs = ep.lastLatencyMs;
+        if (ep.avgLatencyMs !== undefined) h.avgLatencyMs = Math.round(ep.avgLatencyMs);
+        if (ep.head !== undefined) h.head = ep.head;
+        if (ep.headAtMs !== undefined) h.headAtMs = ep.headAtMs;
+        if (ep.headLag !== undefined) h.headLag = ep.headLag;
+        return h;
+      }),
+    };
+    if (this.unavailableSinceMs !== undefined) stats.unavailableSinceMs = this.unavailableSinceMs;
+    if (this.bestHead) stats.head = { ...this.bestHead };
+    return stats;
+  }
+
+  /** Requests and errors by endpoint and method since start (for metrics that scrape rather than listen). */
+  counters(): Array<{ endpoint: string; method: string; requests: number; errors: number }> {
+    return this.endpoints.flatMap((ep) =>
+      [...ep.byMethod].map(([method, c]) => ({ endpoint: ep.name, method, requests: c.requests, errors: c.errors })),
+    );
+  }
+
+  /**
+   * A viem transport backed by this pool, for code that wants viem actions
+   * (`createPublicClient({ transport: pool.transport() })`). viem's own
+   * retries are off: failover happens here.
+   */
+  transport(): CustomTransport {
+    return custom(
+      { request: ({ method, params }) => this.request(method, (params as unknown[] | undefined) ?? []) },
+      { key: "guardianPool", name: "Guardian RPC pool", retryCount: 0 },
+    );
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private usable(): EndpointState[] {
+    return this.endpoints.filter((ep) => ep.status !== "excluded");
+  }
+
+  /** Healthy first, then lagging, then failing (least recently failed first); config order within. */
+  private ordered(): EndpointState[] {
+    const rank = (ep: EndpointState) => (ep.consecutiveErrors > 0 ? 2 : 0) + (this.isLagging(ep) ? 1 : 0);
+    return this.usable().sort(
+      (a, b) =>
+        rank(a) - rank(b) ||
+        (a.consecutiveErrors > 0 && b.consecutiveErrors > 0 ? (a.lastErrorAtMs ?? 0) - (b.lastErrorAtMs ?? 0) : 0) ||
+        a.index - b.index,
+    );
+  }
+
+  private isLagging(ep: EndpointState): boolean {
+    return ep.headLag !== undefined && ep.headLag > this.maxHeadLagBlocks;
+  }
+
+  private async withFailover<T>(method: string, fn: (ep: EndpointState) => Promise<T>): Promise<T> {
+    const errors: Array<{ endpoint: string; error: unknown }> = [];
+    for (const ep of this.ordered()) {
+      try {
+        await this.ensureVerified(ep);
+        const result = await fn(ep);
+        this.markAvailable();
+        return result;
+      } catch (error) {
+        if (isAnswerError(error)) {
+          this.markAvailable();
+          throw error;
+        }
+        errors.push({ endpoint: ep.name, error });
+      }
+    }
+    this.markUnavailable();
+    throw new RpcUnavailableError(method, errors);
+  }
+
+  private markAvailable(): void {
+    this.unavailableSinceMs = undefined;
+  }
+
+  private markUnavailable(): void {
+    this.unavailableSinceMs ??= this.now();
+  }
+
+  /** An endpoint is used only once its chain id is known to match; a down endpoint is checked again. */
+  private async ensureVerified(ep: EndpointState): Promise<void> {
+    if (ep.status === "excluded") throw new ChainIdMismatchError(ep.name, this.chainId, ep.chainId ?? -1);
+    if (ep.status === "unverified" || ep.status === "down") await this.verify(ep);
+  }
+
+  private async verify(ep: EndpointState): Promise<void> {
+    const [chainId] = await this.call(ep, [{ method: "eth_chainId", params: [] }], (r) => parseQuantity(r), {});
+    ep.chainId = chainId as number;
+    if (ep.chainId !== this.chainId) {
+      ep.status = "excluded";
+      const error = new ChainIdMismatchError(ep.name, this.chainId, ep.chainId);
+      ep.lastError = error.message;
+      throw error;
+    }
+    ep.status = "up";
+  }
+
+  /**
+   * One HTTP request to one endpoint: a single call, or a batch when there
+   * are several. Records latency, counters and health; throws on any failure.
+   */
+  private async call<T>(ep: EndpointState, calls: readonly RpcCall[], parse: Parse<T>, options: RequestOptions): Promise<T[]> {
+    const label = batchLabel(calls);
+    const started = this.now();
+    const ids = calls.map(() => this.nextId++);
+    let ok = false;
+    try {
+      const timeout = options.timeoutMs ?? this.timeoutMs;
+      const results: unknown[] = [];
+      if (calls.length === 1) {
+        const call = calls[0] as RpcCall;
+        const data: unknown = await ep.client.request({
+          body: { id: ids[0] as number, method: call.method, params: call.params ?? [] },
+          timeout,
+        });
+        results.push(this.unwrap(ep, call.method, data));
+      } else {
+        const data: unknown = await ep.client.request({
+          body: calls.map((c, i) => ({ id: ids[i] as number, method: c.method, params: c.params ?? [] })),
+          timeout,
+        });
+        if (!Array.isArray(data)) throw new MalformedResponseError(ep.name, label, "a batch was not answered with an array");
+        const byId = new Map<unknown, unknown>();
+        for (const item of data) if (isObject(item)) byId.set(item.id, item);
+        calls.forEach((c, i) => {
+          const item = byId.get(ids[i]);
+          if (item === undefined) throw new MalformedResponseError(ep.name, c.method, `batch answer lacks id ${ids[i]}`);
+          results.push(this.unwrap(ep, c.method, item));
+        });
+      }
+      const parsed = results.map((r, i) => {
+        try {
+          return parse(r, i);
+        } catch (error) {
+          if (error instanceof MalformedResponseError) throw error;
+          throw new MalformedResponseError(ep.name, calls[i]?.method ?? label, errorMessage(error));
+        }
+      });
+      calls.forEach((c, i) => {
+        if (c.method === "eth_blockNumber") this.noteHead(ep, parsed[i] as unknown as number);
+      });
+      ok = true;
+      this.recordSuccess(ep, this.now() - started);
+      return parsed;
+    } catch (error) {
+      if (isAnswerError(error)) {
+        // The endpoint answered; the request was at fault.
+        this.recordSuccess(ep, this.now() - started);
+      } else {
+        this.recordFailure(ep, error);
+      }
+      throw error;
+    } finally {
+      const ms = this.now() - started;
+      ep.requests++;
+      if (!ok) ep.errors++;
+      const counter = ep.byMethod.get(label) ?? { requests: 0, errors: 0 };
+      counter.requests++;
+      if (!ok) counter.errors++;
+      ep.byMethod.set(label, counter);
+      this.onRequest?.({
+        endpoint: ep.name,
+        method: label,
+        ms,
+        ok,
+        ...(calls.length > 1 ? { batch: calls.length } : {}),
+      });
+    }
+  }
+
+  /** The result of one JSON-RPC response object, or the error it carries. */
+  private unwrap(ep: EndpointState, method: string, data: unknown): unknown {
+    if (!isObject(data)) throw new MalformedResponseError(ep.name, method, "not a JSON-RPC response object");
+    if (data.error !== undefined && data.error !== null) {
+      const e = data.error;
+      if (isObject(e) && typeof e.code === "number") {
+        throw new RpcResponseError(ep.name, method, e.code, typeof e.message === "string" ? e.message : "", e.data);
+      }
+      throw new MalformedResponseError(ep.name, method, "error without a numeric code");
+    }
+    if (!("result" in data)) throw new MalformedResponseError(ep.name, method, "neither result nor error");
+    return data.result;
+  }
+
+  private noteHead(ep: EndpointState, head: number): void {
+    const now = this.now();
+    ep.head = head;
+    ep.headAtMs = now;
+    if (!this.bestHead || head > this.bestHead.number) this.bestHead = { number: head, advancedAtMs: now };
+  }
+
+  private recordSuccess(ep: EndpointState, ms: number): void {
+    ep.consecutiveErrors = 0;
+    if (ep.status === "down") ep.status = "up";
+    ep.lastLatencyMs = ms;
+    ep.avgLatencyMs = ep.avgLatencyMs === undefined ? ms : ep.avgLatencyMs + LATENCY_ALPHA * (ms - ep.avgLatencyMs);
+  }
+
+  private recordFailure(ep: EndpointState, error: unknown): void {
+    ep.consecutiveErrors++;
+    ep.lastError = errorMessage(error).slice(0, 300);
+    ep.lastErrorAtMs = this.now();
+    if (ep.consecutiveErrors >= this.downAfter && ep.status === "up") ep.status = "down";
+  }
+}
+
+// ------------------------------------------------------------------ parsers
+
+/** Parses a JSON-RPC quantity ("0x1a") into a number; throws on anything else. */
+export function parseQuantity(value: unknown): number {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{1,14}$/.test(value)) {
+    throw new Error(`expected a quantity, got ${JSON.stringify(value)?.slice(0, 80)}`);
+  }
+  return Number.parseInt(value, 16);
+}
+
+/** A name for an endpoint that leaks no credentials: the URL's host (never its path, query or user info). */
+function endpointName(url: string, index: number): string {
+  try {
+    return new URL(url).host || `endpoint-${index}`;
+  } catch {
+    return `endpoint-${index}`;
+  }
+}
+
+function batchLabel(calls: readonly RpcCall[]): string {
+  const first = calls[0]?.method ?? "batch";
+  return calls.every((c) => c.method === first) ? first : "batch";
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

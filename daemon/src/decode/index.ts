@@ -1,0 +1,2 @@
+export { guardianHubEventsAbi, pausableEventsAbi } from "./abis.js";
+export { decodeLogs, type DecodeConfig } from "./events.js";

@@ -1,0 +1,2 @@
+// A bare Hardhat config for the chains the daemon's tests start.
+export default {};
