@@ -20,6 +20,7 @@ import { registerIncident } from "./commands/incident.js";
 import { registerRun } from "./commands/run.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerSafe } from "./commands/safe.js";
+import { registerSite } from "./commands/site.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -43,6 +44,7 @@ export function createProgram(ctx: CliContext): Command {
   registerRun(program, ctx);
   registerDeploy(program, ctx);
   registerSafe(program, ctx);
+  registerSite(program, ctx);
   return program;
 }
 

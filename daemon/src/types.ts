@@ -162,6 +162,8 @@ export interface PublicIncident {
 /** A finding as the store keeps it (bounded history), with the incident it was correlated into. */
 export interface FindingRecord extends Finding {
   incidentId?: string;
+  /** The block holding the evidence was dropped by a reorg (the record is kept, marked). */
+  reorged?: boolean;
 }
 
 // ---------------------------------------------------------------------------

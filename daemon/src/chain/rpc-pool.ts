@@ -413,7 +413,8 @@ export class RpcPool {
         }
       });
       calls.forEach((c, i) => {
-        if (c.method === "eth_blockNumber") this.noteHead(ep, parsed[i] as unknown as number);
+        // A caller without a parser (e.g. viem through transport()) gets the raw hex quantity.
+        if (c.method === "eth_blockNumber") this.noteHead(ep, typeof parsed[i] === "number" ? (parsed[i] as number) : parseQuantity(parsed[i]));
       });
       ok = true;
       this.recordSuccess(ep, this.now() - started);

@@ -1,15 +1,66 @@
 /**
- * Placeholder for `guardian run` (the daemon), to be replaced by the wiring.
- * Exits 1 so that nothing mistakes it for a running daemon.
+ * `guardian run [--config FILE]`: the daemon. Runs until SIGINT or SIGTERM,
+ * then stops cleanly (finishes the block being committed, waits for a pause
+ * being sent, releases the store lock).
  */
+import path from "node:path";
 import type { Command } from "commander";
+import * as z from "zod";
 import type { CliContext } from "./context.js";
+import { parseArgs } from "./args.js";
 
-export function registerRun(program: Command, _ctx?: CliContext): void {
+const runSchema = z.object({
+  dryRun: z.boolean().optional(),
+  publishInterval: z.coerce.number().int().min(1, "expected whole seconds ≥ 1").default(30),
+  siteOut: z.string().min(1).optional(),
+  startBlock: z.coerce.number().int().min(0, "expected a block number").optional(),
+  heartbeatInterval: z.coerce.number().int().min(0, "expected whole seconds (0 = off)").default(600),
+  recordProcessed: z.boolean().optional(),
+});
+
+export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command("run")
-    .description("run the daemon (not yet wired)")
-    .action(() => {
-      throw new Error("guardian run: not yet wired");
+    .description("run the daemon: follow the chain, detect, open incidents, pause, publish status")
+    .option("--dry-run", "send nothing on chain; the circuit breaker records what it would send")
+    .option("--publish-interval <seconds>", "seconds between status publications", "30")
+    .option("--site-out <dir>", "rebuild the static status site into this directory at every publication")
+    .option("--start-block <n>", "with an empty store, start here (default: the deployment's block)")
+    .option("--heartbeat-interval <seconds>", "seconds between sentinel heartbeats (0 = off)", "600")
+    .option("--record-processed", "keep every processed block in the store (for audits and tests)")
+    .action(async (options: Record<string, unknown>) => {
+      const args = parseArgs(runSchema, options, {
+        publishInterval: "--publish-interval",
+        siteOut: "--site-out",
+        startBlock: "--start-block",
+        heartbeatInterval: "--heartbeat-interval",
+      });
+      const config = ctx.config();
+      const { startDaemon } = await import("../runtime/daemon.js");
+      const siteOut = args.siteOut ? path.resolve(ctx.cwd, args.siteOut) : undefined;
+      const daemon = await startDaemon({
+        config,
+        ...(args.dryRun ? { dryRun: true } : {}),
+        publishIntervalSeconds: args.publishInterval,
+        heartbeatIntervalSeconds: args.heartbeatInterval,
+        ...(args.startBlock !== undefined ? { startBlock: args.startBlock } : {}),
+        ...(args.recordProcessed ? { recordProcessed: true } : {}),
+        ...(siteOut
+          ? {
+              onPublished: async (statusFile: string) => {
+                const { buildSite } = await import("../../../site/build.js");
+                await buildSite({ statusFile, outDir: siteOut });
+              },
+            }
+          : {}),
+      });
+      ctx.stdout(`guardian: following chain ${config.chainId}; admin ${daemon.admin.url}; metrics http://${daemon.observability.host}:${daemon.observability.port}/metrics\n`);
+      await new Promise<void>((resolve) => {
+        const onSignal = () => resolve();
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
+        void daemon.done.then(() => resolve());
+      });
+      await daemon.stop();
     });
 }

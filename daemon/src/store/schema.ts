@@ -71,6 +71,12 @@ export interface StoreData {
   /** Recent findings, oldest first, bounded (findingsLimit). */
   findings: FindingRecord[];
   outbox: OutboxItem[];
+  /**
+   * What the status publisher carries from one publication to the next:
+   * per-component, per-day uptime seconds and the statuses it published
+   * last (opaque to the store; see publish/build.ts accumulateUptime).
+   */
+  publish?: { uptime: Array<Record<string, unknown>>; lastPublishedAt?: string; lastStatuses?: Record<string, string> };
   meta: { createdAt: string };
 }
 
@@ -134,6 +140,8 @@ export const findingRecordSchema: z.ZodType<FindingRecord> = z.strictObject({
   observedAt: isoTime,
   /** The condition behind `key` has ended (see Finding). */
   recovered: z.boolean().optional(),
+  /** The block holding the evidence was dropped by a reorg: kept, marked, never silently deleted. */
+  reorged: z.boolean().optional(),
   incidentId: z.string().optional(),
 });
 
@@ -164,6 +172,13 @@ export const storeDataSchema: z.ZodType<StoreData> = z
     incidents: z.record(z.string(), incidentSchema),
     findings: z.array(findingRecordSchema),
     outbox: z.array(outboxItemSchema),
+    publish: z
+      .strictObject({
+        uptime: z.array(z.record(z.string(), z.unknown())),
+        lastPublishedAt: isoTime.optional(),
+        lastStatuses: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
     meta: z.strictObject({ createdAt: isoTime }),
   })
   .superRefine((data, ctx) => {

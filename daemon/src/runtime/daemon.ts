@@ -1,0 +1,350 @@
+/**
+ * `guardian run`: the daemon, wired in one place.
+ *
+ *   config ─► store (lock) ─► RPC pool ─► block follower ─► store sink
+ *                                                │             (pipeline → findings → incidents, one write per block)
+ *                                                └─► health ─► rpc-health findings
+ *   actions ─► circuit breaker (sentinel pause) / notifications
+ *   timers  ─► escalation, sentinel heartbeat, release of expired pauses, status publication
+ *   servers ─► admin endpoint (CLI writes), /metrics and /healthz
+ *
+ * Nothing here decides anything: detectors, incidents and the publisher are
+ * pure; this module only moves facts and results between them and the world.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import pino, { type Logger } from "pino";
+import { createPublicClient, defineChain, getAddress, type Address, type Chain, type Hex, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { BlockFollower, RpcPool, type FollowerEvent } from "../chain/index.js";
+import type { GuardianConfig } from "../config/index.js";
+import { readDeployment } from "../deploy/deployments.js";
+import type { Deployment } from "../deploy/guardian.js";
+import { escalateDue, type IncidentAction } from "../incidents/index.js";
+import { initialPipelineState, processHealth, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
+import { startAdminServer, type AdminServer } from "../admin/index.js";
+import { generateAdminToken, openLowdbStore, publishAdminEndpoint, unpublishAdminEndpoint, type LowdbStore } from "../store/index.js";
+import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
+import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
+import { StatusPublisher } from "./publisher.js";
+import { SentinelDuties } from "./sentinel-duties.js";
+import { createStoreSink, foldFindings } from "./sink.js";
+
+export interface DaemonOptions {
+  config: GuardianConfig;
+  /** Send nothing on chain: the breaker records what it would send. */
+  dryRun?: boolean;
+  /** Where status.json and the Statuspage files go. Default <dataDir>/public. */
+  publicDir?: string;
+  /** Seconds between status publications. Default 30. */
+  publishIntervalSeconds?: number;
+  /** Runs after each status publication (e.g. rebuild the static site). */
+  onPublished?: (statusFile: string) => Promise<void>;
+  /** Keep every processed (number, hash) in the store (tests). */
+  recordProcessed?: boolean;
+  /** Where to start with an empty store: a block, or the deployment's start block (default). */
+  startBlock?: number | "head";
+  /** Seconds between sentinel heartbeats. Default 600; 0 disables. */
+  heartbeatIntervalSeconds?: number;
+  logger?: Logger;
+  clock?: () => Date;
+}
+
+export interface RunningDaemon {
+  readonly store: LowdbStore;
+  readonly follower: BlockFollower;
+  readonly breaker: CircuitBreaker;
+  readonly admin: AdminServer;
+  readonly observability: ObservabilityServer;
+  readonly deployment: Deployment;
+  readonly logger: Logger;
+  health(): HealthReport;
+  /** Resolves when the follower stops (stop() or a fatal error). */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+function chainOf(config: GuardianConfig): Chain {
+  const url = config.rpc.endpoints[0]!.http;
+  return defineChain({
+    id: config.chainId,
+    name: config.chainId === 138 ? "Defi Oracle Meta Mainnet" : `chain ${config.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [url] } },
+  });
+}
+
+/** The addresses the follower watches and the decode config of the pipeline. */
+export function watchedContracts(d: Deployment) {
+  const targets: Record<Address, Layer> = {
+    [getAddress(d.guardian.paymaster)]: "entryPoint",
+    [getAddress(d.guardian.accountFactory)]: "accountFactory",
+    [getAddress(d.kit.DelegationManager)]: "delegation",
+  };
+  const addresses = [d.guardian.hub, d.guardian.paymaster, d.guardian.accountFactory, d.kit.EntryPoint, d.kit.DelegationManager, d.guardian.safe].map((a) => getAddress(a));
+  return { addresses, decode: { hub: getAddress(d.guardian.hub), targets } };
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { config } = options;
+  const clock = options.clock ?? (() => new Date());
+  const logger = options.logger ?? pino({ name: "guardian", base: { pid: process.pid } }, pino.destination(2));
+  const log = (msg: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, msg);
+  const deployment = readDeployment(config.deploymentsFile);
+  if (deployment.chainId !== config.chainId) {
+    throw new Error(`deployments file ${config.deploymentsFile} is for chain ${deployment.chainId}, the config for chain ${config.chainId}`);
+  }
+
+  // 1. The store: the lock makes a second daemon on this data directory refuse to start.
+  const store = await openLowdbStore({
+    dataDir: config.dataDir,
+    chainId: config.chainId,
+    purpose: "daemon",
+    ringSize: config.follower.ringSize,
+    ...(options.recordProcessed ? { recordProcessed: true } : {}),
+    logger: { warn: (m: string) => logger.warn(m) } as never,
+    clock,
+  });
+  const metrics = new DaemonMetrics();
+  const cleanups: Array<() => Promise<void>> = [async () => store.close()];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((e) => logger.error({ err: (e as Error).message }, "cleanup failed"));
+  };
+
+  try {
+    // 2. RPC: the pool (failover, health) for the follower; viem clients for reads and the breaker.
+    const pool = new RpcPool({
+      endpoints: config.rpc.endpoints.map((e) => ({ url: e.http, name: e.name })),
+      chainId: config.chainId,
+      timeoutMs: config.follower.requestTimeoutMs,
+      onRequest: metrics.onRequest,
+    });
+    await pool.init();
+    const chain = chainOf(config);
+    const poolClient = createPublicClient({ chain, transport: pool.transport(), pollingInterval: Math.max(100, config.blockTimeMs / 4) }) as PublicClient;
+    const { addresses, decode } = watchedContracts(deployment);
+    const pipeline: PipelineConfig = {
+      chainId: config.chainId,
+      blockTimeMs: config.blockTimeMs,
+      decode,
+      ...((config.detectors["pause-changed"] as object | undefined) ? { pauseChanged: config.detectors["pause-changed"] as PipelineConfig["pauseChanged"] } : {}),
+      ...((config.detectors["rpc-health"] as object | undefined) ? { rpcHealth: config.detectors["rpc-health"] as PipelineConfig["rpcHealth"] } : {}),
+    };
+    const sla = config.sla;
+    const foldCtx = () => ({ now: clock(), autoPause: config.autoPause, sla });
+
+    // 3. Actions: the circuit breaker and notifications.
+    const sentinelKey = config.secrets.sentinelKey?.reveal() as Hex | undefined;
+    const sentinel = sentinelKey ? privateKeyToAccount(sentinelKey) : undefined;
+    let dispatch: (actions: IncidentAction[]) => void = () => {};
+    const raise = async (findings: Finding[]) => {
+      metrics.onFindings(findings);
+      const actions = await store.update((draft) => foldFindings(draft, findings, foldCtx()));
+      dispatch(actions);
+    };
+    const breaker = new CircuitBreaker({
+      store,
+      clients: [poolClient],
+      chain,
+      hub: getAddress(deployment.guardian.hub),
+      ...(sentinel ? { sentinel } : {}),
+      ...(options.dryRun ? { dryRun: true } : {}),
+      clock,
+      raise,
+      log,
+    });
+    dispatch = (actions) => {
+      for (const a of actions) {
+        if (a.type === "pause") {
+          logger.warn({ incident: a.incidentId, layers: a.layers }, "circuit breaker engaged");
+          void breaker.handle(a).then((o) => o && metrics.pauses.inc({ outcome: o.kind }));
+        } else {
+          const contact = config.escalation[a.level];
+          logger.warn({ incident: a.incidentId, level: a.level, contact: contact.name, severity: a.severity, reason: a.reason }, "notify");
+        }
+      }
+    };
+    if (!sentinel) logger.warn("no sentinel key (env GUARDIAN_SENTINEL_KEY): Critical incidents will not be auto-paused");
+
+    // 4. The follower and its sink.
+    const sink = createStoreSink({
+      store,
+      pipeline,
+      autoPause: config.autoPause,
+      sla,
+      clock,
+      ...(options.recordProcessed ? { recordProcessed: true } : {}),
+      onActions: dispatch,
+      onFindings: (f) => metrics.onFindings(f),
+      log,
+    });
+    let healthState: PipelineState = initialPipelineState();
+    let healthBusy = false;
+    let lastCommitMs = Date.now();
+    const follower = new BlockFollower({
+      pool,
+      sink,
+      addresses,
+      blockTimeMs: config.blockTimeMs,
+      startBlock: options.startBlock ?? deployment.startBlock,
+      ringSize: config.follower.ringSize,
+      maxLogRange: config.follower.maxLogRange,
+      onEvent: (e: FollowerEvent) => {
+        if (e.type === "committed") {
+          metrics.blocks.inc(e.to - e.from + 1);
+          metrics.tip.set(e.to);
+          metrics.head.set(e.head);
+          metrics.headLag.set(Math.max(0, e.head - e.to));
+          lastCommitMs = Date.now();
+        } else if (e.type === "reorg") {
+          metrics.reorgs.inc();
+          logger.warn({ ancestor: e.facts.ancestor, dropped: e.facts.dropped.length }, "reorg rewound");
+        } else if (e.type === "error") {
+          logger.error({ err: String((e.error as Error)?.message ?? e.error) }, "follower step failed");
+        } else if (e.type === "rpc-unavailable") {
+          logger.error({ err: e.error.message }, "every RPC endpoint failed");
+        } else if (e.type === "reorg-too-deep") {
+          logger.fatal({ facts: e.facts }, "reorg deeper than the checkpoint ring: follower halted");
+        } else {
+          logger.debug({ event: e.type }, "follower");
+        }
+      },
+      onHealth: (facts) => {
+        // RPC health is judged in memory; only findings reach the store.
+        if (healthBusy) return;
+        const result = processHealth(facts, healthState, pipeline);
+        healthState = result.nextState;
+        if (result.findings.length) {
+          healthBusy = true;
+          void raise(result.findings)
+            .catch((e) => logger.error({ err: (e as Error).message }, "storing health findings failed"))
+            .finally(() => (healthBusy = false));
+        }
+      },
+    });
+
+    // 5. The admin endpoint (CLI writes go through it while the daemon runs).
+    const generated = config.secrets.adminToken ? undefined : generateAdminToken();
+    const token = config.secrets.adminToken?.reveal() ?? generated!;
+    const admin = await startAdminServer({
+      store,
+      token,
+      host: config.admin.host,
+      port: config.admin.port,
+      sla,
+      clock,
+      onChange: (change) => {
+        // A person declaring a Critical incident engages the breaker too.
+        if (change.type === "triggered" && change.incident.severity === "critical") {
+          const layers = change.incident.affected.layers.filter((l) => config.autoPause[l]);
+          if (layers.length) dispatch([{ type: "pause", incidentId: change.incident.id, layers }]);
+        }
+        publisher?.requestPublish();
+      },
+    });
+    cleanups.push(() => admin.close());
+    await publishAdminEndpoint(config.dataDir, { host: admin.host, port: admin.port, pid: process.pid, startedAt: clock().toISOString() }, generated);
+    cleanups.push(() => unpublishAdminEndpoint(config.dataDir, process.pid));
+
+    // 6. Health and metrics.
+    const health = (): HealthReport => {
+      const s = follower.status();
+      const tip = s.tip?.number;
+      const head = s.head;
+      const lag = tip !== undefined && head !== undefined ? head - tip : undefined;
+      const ago = Date.now() - lastCommitMs;
+      const report: HealthReport = { ok: true, ...(tip !== undefined ? { tip } : {}), ...(head !== undefined ? { head } : {}), ...(lag !== undefined ? { lag } : {}), lastCommitAgoMs: ago };
+      if (s.halted) return { ...report, ok: false, reason: "follower halted: reorg deeper than the checkpoint ring" };
+      if (lag !== undefined && lag > Math.max(10, Math.ceil((config.follower.stallAfterMs / config.blockTimeMs) * 2))) return { ...report, ok: false, reason: `follower ${lag} blocks behind the head` };
+      if (ago > config.follower.stallAfterMs * 3 && lag !== 0) return { ...report, ok: false, reason: `no block committed for ${Math.round(ago / 1000)} s` };
+      return report;
+    };
+    const observability = await startObservabilityServer({
+      host: config.metrics.host,
+      port: config.metrics.port,
+      metrics,
+      health,
+      beforeScrape: () => metrics.setIncidents(Object.values(store.read().incidents)),
+    });
+    cleanups.push(() => observability.close());
+
+    // 7. Timers: escalation, sentinel duties, status publication.
+    const escalationTimer = setInterval(() => {
+      const { updated, actions } = escalateDue(Object.values(store.read().incidents), clock());
+      if (!updated.length) return;
+      void store
+        .update((draft) => {
+          for (const i of updated) draft.incidents[i.id] = i;
+        })
+        .then(() => dispatch(actions))
+        .catch((e) => logger.error({ err: (e as Error).message }, "escalation failed"));
+    }, 15_000);
+    cleanups.push(async () => clearInterval(escalationTimer));
+
+    const duties = new SentinelDuties({
+      client: poolClient,
+      chain,
+      hub: getAddress(deployment.guardian.hub),
+      ...(sentinel ? { sentinel } : {}),
+      heartbeatIntervalSeconds: options.heartbeatIntervalSeconds ?? 600,
+      dryRun: !!options.dryRun,
+      log,
+    });
+    duties.start();
+    cleanups.push(() => duties.stop());
+
+    const publicDir = options.publicDir ?? path.join(config.dataDir, "public");
+    mkdirSync(publicDir, { recursive: true });
+    const publisher: StatusPublisher = new StatusPublisher({
+      store,
+      client: poolClient,
+      deployment,
+      pool,
+      publicDir,
+      intervalSeconds: options.publishIntervalSeconds ?? 30,
+      ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
+      clock,
+      log,
+    });
+    publisher.start();
+    cleanups.push(() => publisher.stop());
+
+    // 8. Go: resume pauses journaled before a restart, then follow the chain.
+    void breaker.resumePending();
+    const done = follower.run().catch((e) => {
+      logger.fatal({ err: (e as Error).message }, "follower stopped");
+    });
+    cleanups.push(async () => {
+      await follower.stop();
+      await breaker.idle();
+    });
+    logger.info(
+      { chainId: config.chainId, endpoints: config.rpc.endpoints.map((e) => e.name), admin: admin.url, metrics: `http://${observability.host}:${observability.port}`, dataDir: config.dataDir, sentinel: sentinel?.address ?? null },
+      "guardian daemon started",
+    );
+
+    let stopped = false;
+    return {
+      store,
+      follower,
+      breaker,
+      admin,
+      observability,
+      deployment,
+      logger,
+      health,
+      done,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await cleanup();
+      },
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+export { LAYER_ID, LAYERS };

@@ -1,0 +1,74 @@
+/**
+ * The sentinel's routine: a heartbeat on the hub every interval (so watchers
+ * can tell the pauser is alive), and the release of sentinel pauses whose
+ * bound has passed (anyone may release them; the daemon does it itself so an
+ * expired pause never lingers). Failures are logged and retried next tick.
+ */
+import { parseAbi, type Address, type Chain, type LocalAccount, type PublicClient } from "viem";
+import { createWalletClient, custom } from "viem";
+import { LAYER_ID, LAYERS } from "../types.js";
+
+const hubDutiesAbi = parseAbi([
+  "function heartbeat()",
+  "function sentinelPauseExpired(uint8 layer) view returns (bool)",
+  "function releaseExpired(uint8[] layers)",
+]);
+
+export interface SentinelDutiesOptions {
+  client: PublicClient;
+  chain: Chain;
+  hub: Address;
+  sentinel?: LocalAccount;
+  heartbeatIntervalSeconds: number;
+  /** How often expired pauses are looked for. Default 15 s. */
+  releaseCheckSeconds?: number;
+  dryRun: boolean;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class SentinelDuties {
+  private timers: NodeJS.Timeout[] = [];
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly o: SentinelDutiesOptions) {}
+
+  start() {
+    if (!this.o.sentinel || this.o.dryRun) return;
+    if (this.o.heartbeatIntervalSeconds > 0) {
+      this.run(() => this.heartbeat());
+      this.timers.push(setInterval(() => this.run(() => this.heartbeat()), this.o.heartbeatIntervalSeconds * 1000));
+    }
+    this.timers.push(setInterval(() => this.run(() => this.releaseExpired()), (this.o.releaseCheckSeconds ?? 15) * 1000));
+  }
+
+  async stop() {
+    for (const t of this.timers) clearInterval(t);
+    await this.busy;
+  }
+
+  private run(task: () => Promise<unknown>) {
+    this.busy = this.busy.then(task).catch((e) => this.o.log?.("sentinel duty failed", { err: (e as Error).message.split("\n")[0] }));
+  }
+
+  private wallet() {
+    const { client, chain, sentinel } = this.o;
+    return createWalletClient({ chain, account: sentinel!, transport: custom({ request: (args) => client.request(args as never) }) });
+  }
+
+  async heartbeat() {
+    const hash = await this.wallet().writeContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "heartbeat", args: [] });
+    await this.o.client.waitForTransactionReceipt({ hash });
+    this.o.log?.("sentinel heartbeat", { tx: hash });
+  }
+
+  /** Releases every layer whose sentinel pause has expired; returns the layers released. */
+  async releaseExpired() {
+    const flags = await Promise.all(LAYERS.map((l) => this.o.client.readContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] })));
+    const expired = LAYERS.filter((_, i) => flags[i]);
+    if (!expired.length) return [];
+    const hash = await this.wallet().writeContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "releaseExpired", args: [expired.map((l) => LAYER_ID[l])] });
+    await this.o.client.waitForTransactionReceipt({ hash });
+    this.o.log?.("released expired sentinel pauses", { layers: expired, tx: hash });
+    return expired;
+  }
+}

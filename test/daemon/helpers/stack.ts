@@ -1,0 +1,71 @@
+/**
+ * A real node with the whole stack deployed, and a config directory for a
+ * daemon that follows it: what the daemon's integration tests start from.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { DEV_MNEMONIC, devClients, startLocalChain, type LocalChain } from "../../../scripts/lib/local-chain.js";
+import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleWallets } from "../../../daemon/src/deploy/local.js";
+import { writeDeployment } from "../../../daemon/src/deploy/deployments.js";
+import type { Deployment } from "../../../daemon/src/deploy/guardian.js";
+import { loadConfig, type GuardianConfig } from "../../../daemon/src/config/index.js";
+
+export const devKey = (role: keyof typeof ROLE_INDEX) => toHex(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: ROLE_INDEX[role] }).getHdKey().privateKey!);
+
+export interface StackEnv {
+  chain: LocalChain;
+  client: ReturnType<typeof devClients>["client"];
+  wallets: RoleWallets;
+  deployment: Deployment;
+  dir: string;
+  configFile: string;
+  env: Record<string, string>;
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  config(overrides?: { rpcUrls?: string[]; dataDir?: string }): GuardianConfig;
+}
+
+export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: number } = {}): Promise<StackEnv> {
+  const chain = await startLocalChain();
+  const { client, wallets } = devClients(chain.chain, chain.url);
+  const w = roleWallets(wallets as any);
+  const deployment = await deployLocalStack(client as any, w, { sentinelPauseDuration: 3600, sentinelCooldown: 3600 });
+  const dir = mkdtempSync(path.join(tmpdir(), "guardian-daemon-"));
+  writeDeployment(path.join(dir, "deployments"), deployment);
+  const writeConfig = (file: string, rpcUrls: string[], blockTimeMs: number) =>
+    writeFileSync(
+      file,
+      JSON.stringify({
+        preset: "local",
+        blockTimeMs,
+        rpc: { endpoints: rpcUrls.map((url, i) => ({ name: `ep${i}`, http: url })) },
+        deploymentsFile: `deployments/${deployment.chainId}.json`,
+        dataDir: "data",
+        follower: { requestTimeoutMs: 1000 },
+        metrics: { port: 0 },
+      }),
+    );
+  const configFile = path.join(dir, "guardian.json");
+  writeConfig(configFile, opts.rpcUrls ?? [chain.url], opts.blockTimeMs ?? 500);
+  const env = { GUARDIAN_CONFIG: configFile, GUARDIAN_SENTINEL_KEY: devKey("sentinel") };
+  return {
+    chain,
+    client,
+    wallets: w,
+    deployment,
+    dir,
+    configFile,
+    env,
+    rpc: (method, params = []) => client.request({ method: method as never, params: params as never }) as never,
+    config(overrides = {}) {
+      let file = configFile;
+      if (overrides.rpcUrls) {
+        file = path.join(dir, `guardian-${Date.now()}.json`);
+        writeConfig(file, overrides.rpcUrls, opts.blockTimeMs ?? 500);
+      }
+      return loadConfig({ file, env: { ...env, ...(overrides.dataDir ? { GUARDIAN_DATA_DIR: overrides.dataDir } : {}) }, cwd: dir });
+    },
+  };
+}
