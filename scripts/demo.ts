@@ -1,75 +1,164 @@
 /**
  * `npm run demo`: Guardian end to end on a local chain.
  *
- *   1. start `hardhat node` on a free loopback port;
- *   2. deploy the Smart Accounts Kit, Guardian's hub and guarded layers, and a
- *      2-of-3 guardian Safe (which grants the sentinel role);
+ *   1. start `hardhat node` on a free loopback port (1 s blocks, like a
+ *      chain that never stops) and deploy the Smart Accounts Kit, Guardian's
+ *      hub and guarded layers, and a 2-of-3 guardian Safe;
+ *   2. start the daemon (`guardian run`, a child process) with the sentinel key;
  *   3. healthy traffic: an account created through the guarded factory with a
  *      sponsored user operation, a second sponsored operation, a delegation
  *      redeemed;
- *   4. the guardian Safe pauses all three layers in one transaction (two of
- *      three owners sign) and each path stops with its own error;
- *   5. the Safe unpauses and each path works again;
- *   6. a summary; the chain is stopped whatever happens.
+ *   4. the on-call engineer triggers an incident from the CLI and moves it
+ *      through its states while the daemon runs (writes go through the
+ *      daemon's admin endpoint);
+ *   5. the guardian Safe pauses all three layers by hand (`guardian safe
+ *      propose`, two owners `sign`, `exec`); each path stops with its own
+ *      error; the Safe unpauses and each path works again;
+ *   6. a Critical incident: the daemon's circuit breaker pauses the affected
+ *      layer through the sentinel and contains the incident; the Safe
+ *      unpauses after the fix;
+ *   7. the status site is built from what the daemon published;
+ *   8. a summary. The chain and the daemon are stopped whatever happens.
  */
-import { encodeFunctionData, formatEther, keccak256, parseEther, toHex, type Hex } from "viem";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { formatEther, parseAbi, parseEther, toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
 import { DelegationManager as delegationManagerAbi } from "@metamask/delegation-abis";
-import { startLocalChain, devClients } from "./lib/local-chain.js";
-import { deployLocalStack, roleWallets, safeCall } from "../daemon/src/deploy/local.js";
+import { startLocalChain, devClients, DEV_MNEMONIC } from "./lib/local-chain.js";
+import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleName } from "../daemon/src/deploy/local.js";
 import { smartAccount, buildUserOp, handleOps, delegateNative, redeemCalldata, simulateHandleOps, simulateCall, type Refusal } from "./lib/traffic.js";
 import { guardianArtifact, PROJECT_ROOT } from "../daemon/src/deploy/artifacts.js";
 import { writeDeployment } from "../daemon/src/deploy/deployments.js";
-import { LAYER_ID, LAYERS } from "../daemon/src/types.js";
-import path from "node:path";
+import { main as guardian } from "../daemon/src/cli.js";
+import { readStoreSnapshot } from "../daemon/src/store/index.js";
+import type { Incident } from "../daemon/src/types.js";
 
 const started = Date.now();
 const lines: string[] = [];
 const step = (s: string) => console.log(`\n== ${s}`);
 const info = (s: string) => console.log(`   ${s}`);
 const summary = (s: string) => lines.push(s);
-const refusalText = (r: Refusal | undefined) =>
-  r ? [r.error, r.reason && `"${r.reason}"`, r.inner && `→ ${r.inner}`].filter(Boolean).join(" ") : "accepted";
+const refusalText = (r: Refusal | undefined) => (r ? [r.error, r.reason && `"${r.reason}"`, r.inner && `→ ${r.inner}`].filter(Boolean).join(" ") : "accepted");
+const keyOf = (role: RoleName) => toHex(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: ROLE_INDEX[role] }).getHdKey().privateKey!);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const workDir = path.join(PROJECT_ROOT, ".guardian", "demo");
+const dataDir = path.join(workDir, "data");
+const siteDir = path.join(PROJECT_ROOT, "site", "dist");
+rmSync(workDir, { recursive: true, force: true }); // a fresh chain needs a fresh store
+mkdirSync(workDir, { recursive: true });
 
 const chain = await startLocalChain();
-const stopChain = () => chain.stop();
-process.once("SIGINT", () => void stopChain().then(() => process.exit(130)));
+let daemon: ChildProcess | undefined;
+const daemonLog = path.join(workDir, "daemon.log");
+const stopAll = async () => {
+  if (daemon && daemon.exitCode === null) {
+    const exited = new Promise((r) => daemon!.once("exit", r));
+    daemon.kill("SIGTERM");
+    const timer = setTimeout(() => daemon!.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  await chain.stop();
+};
+process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+
+/** Runs a `guardian` command in this process, as the on-call engineer would type it. */
+async function cli(args: string[], env: Record<string, string> = {}) {
+  let out = "";
+  let err = "";
+  const code = await guardian(["--config", path.join(workDir, "guardian.json"), ...args], {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    env: { GUARDIAN_DATA_DIR: dataDir, ...env },
+    cwd: workDir,
+    lockWaitMs: 3000,
+  });
+  if (code !== 0) throw new Error(`guardian ${args.join(" ")} exited ${code}: ${err.trim()}`);
+  return out.trim();
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; daemon log: ${daemonLog}`);
+    await sleep(200);
+  }
+}
+const incidentOf = async (id: string): Promise<Incident | undefined> => (await readStoreSnapshot(dataDir))?.incidents[id];
 
 try {
   step(`local chain ${chain.chain.id} at ${chain.url} (hardhat node, pid ${chain.child.pid})`);
   const { client, wallets } = devClients(chain.chain, chain.url);
   const w = roleWallets(wallets as any);
-
-  step("deploy: kit, GuardianHub, guarded paymaster and factory, guardian Safe");
-  const d = await deployLocalStack(client as any, w, { log: info });
-  const file = writeDeployment(path.join(PROJECT_ROOT, "deployments"), d);
-  info(`addresses written to ${path.relative(process.cwd(), file)}`);
   const hubAbi = guardianArtifact("GuardianHub").abi;
   const pmAbi = guardianArtifact("GuardedPaymaster").abi;
   const facAbi = guardianArtifact("GuardedAccountFactory").abi;
+  const isPaused = (layer: number) => client.readContract({ address: d.guardian.hub, abi: parseAbi(["function isPaused(uint8) view returns (bool)"]), functionName: "isPaused", args: [layer] });
+
+  step("deploy: kit, GuardianHub, guarded paymaster and factory, guardian Safe");
+  const d = await deployLocalStack(client as any, w, { log: info });
+  writeDeployment(path.join(PROJECT_ROOT, "deployments"), d);
+  writeDeployment(path.join(workDir, "deployments"), d);
+  info(`addresses written to deployments/${d.chainId}.json`);
+  writeFileSync(
+    path.join(workDir, "guardian.json"),
+    JSON.stringify({ preset: "local", blockTimeMs: 1000, rpc: { endpoints: [{ name: "local", http: chain.url }] }, deploymentsFile: `deployments/${d.chainId}.json`, metrics: { port: 0 } }, null, 2),
+  );
+  await client.request({ method: "evm_setIntervalMining" as never, params: [1000] as never });
+
+  step("start the daemon: guardian run (sentinel key from env)");
+  daemon = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "guardian.mjs"), "--config", path.join(workDir, "guardian.json"), "run", "--publish-interval", "2", "--heartbeat-interval", "0"], {
+    cwd: workDir,
+    env: { ...process.env, GUARDIAN_DATA_DIR: dataDir, GUARDIAN_SENTINEL_KEY: keyOf("sentinel"), DO_NOT_TRACK: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logOut = (b: Buffer) => writeFileSync(daemonLog, b, { flag: "a" });
+  daemon.stdout!.on("data", logOut);
+  daemon.stderr!.on("data", logOut);
+  await waitFor("the daemon's admin endpoint", async () => (existsSync(path.join(dataDir, "admin.json")) ? true : undefined));
+  info(`daemon pid ${daemon.pid}; structured log in ${path.relative(process.cwd(), daemonLog)}`);
 
   step("healthy traffic");
   const alice = await smartAccount(client as any, d, w.user, "0xa11ce");
-  await w.deployer.sendTransaction({ to: alice.address, value: parseEther("1") });
+  await client.waitForTransactionReceipt({ hash: await w.deployer.sendTransaction({ to: alice.address, value: parseEther("1") }) });
   const createOp = await buildUserOp(client as any, d, alice, { calls: [{ to: w.stranger.account.address, value: 1n }], sponsor: w.sponsor });
   const created = await handleOps(client as any, d, w.bundler, [createOp]);
-  info(`account ${alice.address} created through the guarded factory, sponsored (tx ${created.transactionHash}, ${created.status})`);
+  info(`account ${alice.address} created through the guarded factory, sponsored (${created.status})`);
   const op2 = await handleOps(client as any, d, w.bundler, [await buildUserOp(client as any, d, alice, { calls: [{ to: w.stranger.account.address, value: 2n }], sponsor: w.sponsor })]);
-  info(`sponsored user operation (tx ${op2.transactionHash}, ${op2.status})`);
+  info(`sponsored user operation (${op2.status})`);
   const delegation = await delegateNative(d, alice, w.delegate.account.address, parseEther("0.5"));
   const redeem = redeemCalldata(delegation, w.stranger.account.address, parseEther("0.01"));
   const redeemed = await client.waitForTransactionReceipt({ hash: await w.delegate.sendTransaction({ to: d.kit.DelegationManager, data: redeem }) });
-  info(`delegation redeemed by ${w.delegate.account.address} (tx ${redeemed.transactionHash}, ${redeemed.status})`);
-  summary(`healthy: account creation ${created.status}, sponsored operation ${op2.status}, delegation redemption ${redeemed.status}`);
+  info(`delegation redeemed by ${w.delegate.account.address} (${redeemed.status})`);
+  summary(`healthy traffic: account creation ${created.status}, sponsored operation ${op2.status}, delegation redemption ${redeemed.status}`);
 
-  step("guardian Safe pauses all three layers (2 of 3 owners sign)");
-  const incident = keccak256(toHex("demo-manual-pause"));
-  const all = LAYERS.map((l) => LAYER_ID[l]);
-  const pauseTx = await safeCall(client as any, d.guardian.safe, d.guardian.hub, encodeFunctionData({ abi: hubAbi, functionName: "pause", args: [all, incident] }), [w.owner1, w.owner2]);
-  const pauseReceipt = await client.getTransactionReceipt({ hash: pauseTx });
-  info(`pause tx ${pauseTx}: ${pauseReceipt.gasUsed} gas for three layers`);
+  step("on-call: an incident by hand, moved through its states while the daemon runs");
+  const manual = await cli(["incident", "trigger", "paymaster", "--severity", "medium", "--title", "Sponsored operations slow to confirm", "--by", "oncall-demo"]);
+  info(`guardian incident trigger paymaster --severity medium → ${manual}`);
+  for (const state of ["responding", "contained", "recovered", "postreview"]) {
+    await cli(["incident", "update", manual, "--state", state, "--message", `Demo: ${state}.`, "--by", "oncall-demo"]);
+    info(`guardian incident update ${manual.slice(0, 8)} --state ${state}`);
+  }
+  const manualFinal = await incidentOf(manual);
+  summary(`manual incident ${manual}: ${manualFinal?.timeline.filter((e) => e.kind === "state").map((e) => e.state).join(" → ")} (through the daemon's admin endpoint)`);
+
+  step("guardian Safe pauses all three layers by hand: propose, two owners sign, exec");
+  const proposal = path.join(workDir, "safe-pause.json");
+  info((await cli(["safe", "propose", "pause", "all", "--incident", manual, "--out", proposal])).split("\n")[1]!.trim());
+  await cli(["safe", "sign", proposal], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner1") });
+  info("owner 1 signed (1 of 2)");
+  await cli(["safe", "sign", proposal], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner2") });
+  info("owner 2 signed (2 of 2)");
+  const executed = await cli(["safe", "exec", proposal], { GUARDIAN_EXECUTOR_KEY: keyOf("owner1") });
+  for (const l of executed.split("\n")) info(l);
 
   const bob = await smartAccount(client as any, d, w.user, "0xb0b");
-  await w.deployer.sendTransaction({ to: bob.address, value: parseEther("1") });
+  await client.waitForTransactionReceipt({ hash: await w.deployer.sendTransaction({ to: bob.address, value: parseEther("1") }) });
   const pendingCreate = await buildUserOp(client as any, d, bob, { calls: [{ to: w.stranger.account.address }] });
   const pendingSponsored = await buildUserOp(client as any, d, alice, { calls: [{ to: w.stranger.account.address, value: 3n }], sponsor: w.sponsor });
   const { factory, factoryData } = await bob.getFactoryArgs();
@@ -83,33 +172,80 @@ try {
   info(`EntryPoint layer:     sponsored handleOps → ${refusalText(paused.sponsoredOp)}`);
   info(`Delegation layer:     redeemDelegations → ${refusalText(paused.redemption)}`);
   const allStopped = Object.values(paused).every(Boolean);
-  summary(`paused by the Safe in one tx (${pauseReceipt.gasUsed} gas): ${allStopped ? "all three paths stopped" : "SOME PATH STILL WORKS"}`);
+  summary(`manual pause by the Safe (2 of 3 signatures): ${allStopped ? "all three paths stopped" : "SOME PATH STILL WORKS"}`);
   summary(`  account creation: ${refusalText(paused.accountCreation)} / ${refusalText(paused.factoryDirect)}`);
   summary(`  sponsored op:     ${refusalText(paused.sponsoredOp)}`);
   summary(`  redemption:       ${refusalText(paused.redemption)}`);
 
-  step("guardian Safe unpauses");
-  await safeCall(client as any, d.guardian.safe, d.guardian.hub, encodeFunctionData({ abi: hubAbi, functionName: "unpause", args: [all, incident] }), [w.owner2, w.owner3]);
+  const unpauseFile = path.join(workDir, "safe-unpause.json");
+  await cli(["safe", "propose", "unpause", "all", "--incident", manual, "--out", unpauseFile]);
+  await cli(["safe", "sign", unpauseFile], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner2") });
+  await cli(["safe", "sign", unpauseFile], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner3") });
+  await cli(["safe", "exec", unpauseFile], { GUARDIAN_EXECUTOR_KEY: keyOf("owner2") });
   const after = {
     creation: (await handleOps(client as any, d, w.bundler, [pendingCreate])).status,
     sponsored: (await handleOps(client as any, d, w.bundler, [pendingSponsored])).status,
     redemption: (await client.waitForTransactionReceipt({ hash: await w.delegate.sendTransaction({ to: d.kit.DelegationManager, data: redeem }) })).status,
   };
-  info(`account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
+  info(`unpaused by the Safe: account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
   summary(`unpaused by the Safe: account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
 
-  const deposit = await client.readContract({ address: d.kit.EntryPoint, abi: [{ type: "function", name: "balanceOf", stateMutability: "view", inputs: [{ type: "address" }], outputs: [{ type: "uint256" }] }], functionName: "balanceOf", args: [d.guardian.paymaster] });
-  summary(`paymaster deposit left: ${formatEther(deposit)} ETH`);
+  step("a Critical incident: the circuit breaker pauses through the sentinel");
+  const symptomBlock = Number(await client.getBlockNumber({ cacheTime: 0 }));
+  const critical = await cli(["incident", "trigger", "delegationManager", "--severity", "critical", "--title", "Value drained through delegations", "--by", "oncall-demo"]);
+  info(`guardian incident trigger delegationManager --severity critical → ${critical}`);
+  const contained = await waitFor("the incident to be contained", async () => {
+    const i = await incidentOf(critical);
+    return i?.state === "contained" ? i : undefined;
+  });
+  const pauseEntry = contained.timeline.find((e) => e.kind === "action" && e.evidence?.txHash);
+  const pauseBlock = pauseEntry?.evidence?.blockNumber ?? -1;
+  info(pauseEntry?.message ?? "(no pause entry)");
+  const delegationPaused = await isPaused(2);
+  summary(`Critical incident ${critical}: sentinel paused delegation in block ${pauseBlock} (${pauseBlock - symptomBlock} block(s) after the head when it was declared); on chain paused: ${delegationPaused}; state ${contained.state}`);
 
-  const ok = allStopped && Object.values(after).every((s) => s === "success") && created.status === "success" && redeemed.status === "success";
+  const fix = path.join(workDir, "safe-unpause-after-fix.json");
+  await cli(["safe", "propose", "unpause", "delegation", "--incident", critical, "--out", fix]);
+  await cli(["safe", "sign", fix], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner1") });
+  await cli(["safe", "sign", fix], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner3") });
+  await cli(["safe", "exec", fix], { GUARDIAN_EXECUTOR_KEY: keyOf("owner3") });
+  await cli(["incident", "update", critical, "--state", "recovered", "--message", "The fix is deployed and the guardian Safe unpaused delegations.", "--by", "oncall-demo"]);
+  info(`after the fix the Safe unpaused delegation (on chain paused: ${await isPaused(2)}); incident recovered`);
+  summary(`after the fix: the Safe unpaused delegation (paused now: ${await isPaused(2)}); incident ${critical.slice(0, 8)} recovered`);
+
+  step("status site from what the daemon published");
+  const statusFile = path.join(dataDir, "public", "status.json");
+  await waitFor("a status publication after the recovery", async () => {
+    if (!existsSync(statusFile)) return undefined;
+    const s = JSON.parse(readFileSync(statusFile, "utf8"));
+    return s.incidents.some((i: { id: string; status: string }) => i.id === critical && i.status === "resolved") ? s : undefined;
+  });
+  const built = await cli(["site", "build", "--status", statusFile, "--out", siteDir]);
+  for (const l of built.split("\n")) info(l);
+  summary(`status site: ${path.join(siteDir, "index.html")} (data: ${statusFile})`);
+
+  const deposit = await client.readContract({ address: d.kit.EntryPoint, abi: parseAbi(["function balanceOf(address) view returns (uint256)"]), functionName: "balanceOf", args: [d.guardian.paymaster] });
+  summary(`paymaster deposit left: ${formatEther(deposit)} ETH`);
+  const store = await readStoreSnapshot(dataDir);
+  summary(`daemon: ${store?.chain.processedCount ?? 0} blocks processed, ${Object.keys(store?.incidents ?? {}).length} incidents (guardian incident list):`);
+  for (const l of (await cli(["incident", "list"])).split("\n")) summary(`  ${l}`);
+
+  const ok =
+    allStopped &&
+    Object.values(after).every((s) => s === "success") &&
+    created.status === "success" &&
+    redeemed.status === "success" &&
+    manualFinal?.state === "postreview" &&
+    delegationPaused &&
+    !(await isPaused(2));
   console.log(`\n==================== Guardian demo summary ====================`);
   console.log(`chain ${d.chainId}; hub ${d.guardian.hub}; guardian Safe ${d.guardian.safe} (2-of-3)`);
   for (const l of lines) console.log(l);
-  console.log(`result: ${ok ? "OK" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(1)} s; the local chain is stopped.`);
+  console.log(`result: ${ok ? "OK" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(1)} s; the daemon and the local chain are stopped.`);
   process.exitCode = ok ? 0 : 1;
 } catch (err) {
   console.error(`\ndemo failed: ${(err as Error).stack ?? err}`);
   process.exitCode = 1;
 } finally {
-  await stopChain();
+  await stopAll();
 }
