@@ -1,0 +1,172 @@
+import { describe, expect, it } from "vitest";
+import { acknowledge, correlateFinding, transition } from "../../incidents/index.js";
+import { aFinding, at, evidence, T0 } from "../../incidents/test-builders.js";
+import type { OutboxItem } from "../../store/schema.js";
+import type { Incident, Layer } from "../../types.js";
+import {
+  cancelMootEscalations,
+  enqueueActions,
+  escalateAndEnqueue,
+  mergeOutbox,
+  notificationId,
+  notificationsForActions,
+  notificationsFromTimeline,
+  OUTBOX_RETENTION_MS,
+  pruneOutbox,
+  reconcileOutbox,
+  type EscalationContacts,
+} from "./plan.js";
+import { asNotification, type NotificationItem } from "./types.js";
+
+const ESCALATION: EscalationContacts = {
+  oncall: { name: "Ona (on-call)", channel: "webhook:oncall" },
+  senior: { name: "Sam (senior)", channel: "webhook:senior" },
+  lead: { name: "Lee (lead)", channel: "log" },
+};
+const ALL: Record<Layer, boolean> = { entryPoint: true, accountFactory: true, delegation: true };
+const byId = (...incidents: Incident[]) => Object.fromEntries(incidents.map((i) => [i.id, i]));
+const summary = (items: readonly OutboxItem[]) =>
+  items.map((item) => {
+    const n = asNotification(item)!;
+    return `${n.payload.event} → ${n.payload.contact.level} ${n.payload.channel}${n.status === "pending" ? "" : ` (${n.status})`}`;
+  });
+
+function opened(severity: "critical" | "high" = "high") {
+  const r = correlateFinding({}, aFinding({ severity, evidence: evidence(10, { sender: "0x00000000000000000000000000000000000000a1" }) }), { now: T0, autoPause: ALL });
+  return { incident: r.incident!, actions: r.actions };
+}
+
+describe("planning from the incidents engine's actions", () => {
+  it("an opened incident pages on-call once, with an id from incident, event, entry and channel", () => {
+    const { incident, actions } = opened();
+    const items = notificationsForActions(byId(incident), actions, { escalation: ESCALATION, now: T0 });
+    expect(summary(items)).toEqual(["opened → oncall webhook:oncall"]);
+    const [item] = items as [NotificationItem];
+    expect(item.id).toBe(notificationId(incident.id, "opened", incident.timeline[0]!.id, "webhook:oncall"));
+    expect(item).toMatchObject({ kind: "notification", incidentId: incident.id, status: "pending", attempts: 0, createdAt: T0.toISOString() });
+    expect(item.payload.message).toMatchObject({ title: incident.title, severity: "high", state: "detected", publicStatus: "investigating", escalationLevel: "oncall" });
+    // The payload holds the channel's NAME only, never a URL.
+    expect(JSON.stringify(item)).not.toMatch(/https?:/);
+
+    // A restart or a re-processed block plans the same ids: merging again adds nothing.
+    const later = notificationsForActions(byId(incident), actions, { escalation: ESCALATION, now: at(3) });
+    const first = mergeOutbox([], items);
+    expect(mergeOutbox(first.outbox, later)).toEqual({ outbox: first.outbox, added: [] });
+    // The timeline scan sees the same event and plans the same id.
+    expect(notificationsFromTimeline(byId(incident), { escalation: ESCALATION, now: at(3) }).map((n) => n.id)).toEqual([item.id]);
+  });
+
+  it("a raised severity and a recurrence page everyone paged so far; a cleared incident reports resolved", () => {
+    let { incident } = opened();
+    const raised = correlateFinding(byId(incident), aFinding({ severity: "critical", evidence: evidence(11) }), { now: at(1), autoPause: ALL });
+    incident = raised.incident!;
+    expect(summary(notificationsForActions(byId(incident), raised.actions, { escalation: ESCALATION, now: at(1) }))).toEqual([
+      "severity-raised → oncall webhook:oncall",
+    ]);
+
+    const low = correlateFinding({}, aFinding({ key: "k2" }), { now: T0, autoPause: ALL }).incident!;
+    const cleared = correlateFinding(byId(low), aFinding({ key: "k2", recovered: true, evidence: evidence(12) }), { now: at(2), autoPause: ALL });
+    expect(summary(notificationsForActions(byId(cleared.incident!), cleared.actions, { escalation: ESCALATION, now: at(2) }))).toEqual([
+      "resolved → oncall webhook:oncall",
+    ]);
+    const recurred = correlateFinding(byId(cleared.incident!), aFinding({ key: "k2", evidence: evidence(13) }), { now: at(9), autoPause: ALL });
+    expect(summary(notificationsForActions(byId(recurred.incident!), recurred.actions, { escalation: ESCALATION, now: at(9) }))).toEqual([
+      "recurred → oncall webhook:oncall",
+    ]);
+  });
+
+  it("pause actions and unknown incidents plan nothing", () => {
+    const { incident, actions } = opened("critical");
+    expect(actions.map((a) => a.type)).toEqual(["notify", "pause"]);
+    expect(notificationsForActions(byId(incident), actions, { escalation: ESCALATION, now: T0 })).toHaveLength(1);
+    expect(notificationsForActions({}, actions, { escalation: ESCALATION, now: T0 })).toEqual([]);
+  });
+});
+
+describe("escalation delivery", () => {
+  it("pages the next level when the SLA passes unacknowledged: on-call → senior → lead, once each", () => {
+    const { incident, actions } = opened("high"); // SLA 120 min
+    const draft = { incidents: byId(incident), outbox: [] as OutboxItem[] };
+    enqueueActions(draft, actions, { escalation: ESCALATION, now: T0 });
+
+    expect(escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(119) }).enqueued).toEqual([]);
+    const senior = escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(120) });
+    expect(senior.escalated.map((i) => i.escalationLevel)).toEqual(["senior"]);
+    expect(summary(senior.enqueued)).toEqual(["escalated → senior webhook:senior"]);
+    expect(asNotification(senior.enqueued[0]!)!.payload.contact.name).toBe("Sam (senior)");
+    // The same tick again (or a restart): nothing new.
+    expect(escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(121) })).toEqual({ escalated: [], enqueued: [] });
+
+    const lead = escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(240) });
+    expect(summary(lead.enqueued)).toEqual(["escalated → lead log"]);
+    expect(summary(draft.outbox)).toEqual(["opened → oncall webhook:oncall", "escalated → senior webhook:senior", "escalated → lead log"]);
+    // The reconciler agrees with the action path: nothing to add.
+    expect(reconcileOutbox(draft, { escalation: ESCALATION, now: at(241) }).enqueued).toEqual([]);
+  });
+
+  it("acknowledgement stops it: no page after, and a page not yet delivered is cancelled", () => {
+    const { incident } = opened("critical"); // SLA 15 min
+    const draft = { incidents: byId(incident), outbox: [] as OutboxItem[] };
+    escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(15) });
+    expect(summary(draft.outbox)).toEqual(["escalated → senior webhook:senior"]);
+
+    draft.incidents[incident.id] = acknowledge(draft.incidents[incident.id]!, { now: at(16), by: "sam" });
+    expect(escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(60) }).enqueued).toEqual([]);
+    const { cancelled } = cancelMootEscalations(draft.outbox, draft.incidents);
+    expect(cancelled).toHaveLength(1);
+    expect(cancelled[0]).toMatchObject({ status: "done", payload: { cancelled: `acknowledged by sam at ${at(16).toISOString()} before delivery` } });
+    expect(cancelled[0]!.nextAttemptAt).toBeUndefined();
+  });
+});
+
+describe("the timeline reconciler", () => {
+  it("reports acknowledgements and state changes made by people to every level paged so far, once per channel", () => {
+    let { incident } = opened("critical");
+    const draft = { incidents: byId(incident), outbox: [] as OutboxItem[] };
+    reconcileOutbox(draft, { escalation: ESCALATION, now: T0 });
+    escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(15) });
+    incident = transition(draft.incidents[incident.id]!, "responding", { now: at(20), by: "sam", message: "Looking at the paymaster." });
+    incident = transition(incident, "contained", { now: at(25) });
+    incident = transition(incident, "recovered", { now: at(40) });
+    draft.incidents[incident.id] = incident;
+    const r = reconcileOutbox(draft, { escalation: ESCALATION, now: at(41) });
+    expect(summary(r.enqueued)).toEqual([
+      "responding → oncall webhook:oncall",
+      "responding → senior webhook:senior",
+      "acknowledged → oncall webhook:oncall",
+      "acknowledged → senior webhook:senior",
+      "contained → oncall webhook:oncall",
+      "contained → senior webhook:senior",
+      "resolved → oncall webhook:oncall",
+      "resolved → senior webhook:senior",
+    ]);
+    expect(asNotification(r.enqueued[2]!)!.payload.message.by).toBe("sam");
+    expect(reconcileOutbox(draft, { escalation: ESCALATION, now: at(42) }).enqueued).toEqual([]);
+  });
+
+  it("looks back only so far, and shares a channel between levels without paging it twice", () => {
+    const { incident } = opened();
+    expect(notificationsFromTimeline(byId(incident), { escalation: ESCALATION, now: at(24 * 60 + 1) })).toEqual([]);
+    const shared: EscalationContacts = { ...ESCALATION, senior: { name: "Sam", channel: "webhook:oncall" } };
+    const acked = acknowledge({ ...incident, escalationLevel: "senior" }, { now: at(1), by: "x" });
+    // No escalated entry on the timeline: the level reached is on-call's.
+    expect(summary(notificationsFromTimeline(byId(acked), { escalation: shared, now: at(2) }))).toEqual([
+      "opened → oncall webhook:oncall",
+      "acknowledged → oncall webhook:oncall",
+    ]);
+  });
+});
+
+describe("pruneOutbox", () => {
+  it("drops delivered notifications after the retention, keeps dead, pending and other kinds", () => {
+    const { incident, actions } = opened();
+    const [n] = notificationsForActions(byId(incident), actions, { escalation: ESCALATION, now: T0 }) as [NotificationItem];
+    const old = new Date(T0.getTime() - OUTBOX_RETENTION_MS - 1).toISOString();
+    const delivered: OutboxItem = { ...n, id: "a", status: "done", payload: { ...n.payload, deliveredAt: old } };
+    const fresh: OutboxItem = { ...n, id: "b", status: "done", payload: { ...n.payload, deliveredAt: T0.toISOString() } };
+    const dead: OutboxItem = { ...n, id: "c", status: "failed", createdAt: old };
+    const pending: OutboxItem = { ...n, id: "d", createdAt: old };
+    const other: OutboxItem = { id: "e", kind: "safe-proposal", createdAt: old, status: "done", attempts: 1, payload: {} };
+    expect(pruneOutbox([delivered, fresh, dead, pending, other], T0).map((i) => i.id)).toEqual(["b", "c", "d", "e"]);
+  });
+});
