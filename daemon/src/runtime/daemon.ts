@@ -29,6 +29,7 @@ import { CircuitBreaker } from "./circuit-breaker.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
+import { PauseAbilityWatch } from "./pause-ability-watch.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 
 export interface DaemonOptions {
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   startBlock?: number | "head";
   /** Seconds between sentinel heartbeats. Default 600; 0 disables. */
   heartbeatIntervalSeconds?: number;
+  /** Seconds between checks of Guardian's own ability to pause. Default 30. */
+  pauseAbilityIntervalSeconds?: number;
   logger?: Logger;
   clock?: () => Date;
 }
@@ -293,6 +296,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     duties.start();
     cleanups.push(() => duties.stop());
+
+    const heartbeatEvery = options.heartbeatIntervalSeconds ?? 600;
+    const watch = new PauseAbilityWatch({
+      store,
+      client: poolClient,
+      deployment,
+      ...(sentinel ? { sentinel: sentinel.address } : {}),
+      thresholds: {
+        heartbeatMaxAgeSeconds: sentinel && heartbeatEvery > 0 && !options.dryRun ? heartbeatEvery * 3 : 0,
+        ...((config.detectors["pause-ability"] as object | undefined) ?? {}),
+      },
+      intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
+      clock,
+      raise,
+      log,
+    });
+    watch.start();
+    cleanups.push(() => watch.stop());
 
     const publicDir = options.publicDir ?? path.join(config.dataDir, "public");
     mkdirSync(publicDir, { recursive: true });

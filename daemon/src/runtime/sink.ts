@@ -43,10 +43,11 @@ export interface StoreSinkOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
+/** The block pipeline's state in the store; other keys (e.g. the pause-ability watch's) are kept as they are. */
 function detectorState(data: StoreData): PersistedDetectorState {
   const raw = data.detectorState as Partial<PersistedDetectorState>;
   if (raw && raw.current && Array.isArray(raw.snapshots)) return raw as PersistedDetectorState;
-  return { current: initialPipelineState(), snapshots: [] };
+  return { ...raw, current: initialPipelineState(), snapshots: [] };
 }
 
 /**

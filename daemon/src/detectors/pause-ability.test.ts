@@ -1,0 +1,71 @@
+import { describe, it, expect } from "vitest";
+import { initialPauseAbilityState, pauseAbility, PAUSE_ABILITY_DEFAULTS, type PauseAbilityFacts } from "./pause-ability.js";
+
+const HUB = "0x1111111111111111111111111111111111111111" as const;
+const SAFE = "0x2222222222222222222222222222222222222222" as const;
+const SENTINEL = "0x3333333333333333333333333333333333333333" as const;
+const A = "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" as const;
+const B = "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" as const;
+
+function facts(over: Partial<PauseAbilityFacts> = {}): PauseAbilityFacts {
+  return {
+    observedAt: "2026-11-22T12:00:00.000Z",
+    chainTime: 10_000,
+    block: { number: 7, hash: `0x${"11".repeat(32)}` },
+    hub: HUB,
+    sentinel: { address: SENTINEL, hasRole: true, balanceWei: (10n ** 18n).toString(), lastHeartbeat: 9_900 },
+    guardian: { safe: SAFE, hasRole: true, owners: [A, B], threshold: 2 },
+    delegationOwner: { owner: HUB, expected: HUB },
+    layers: { delegation: { paused: false, bySentinel: false, pausedUntil: 0 } },
+    ...over,
+  };
+}
+
+describe("pause-ability", () => {
+  it("a healthy setup reports nothing", () => {
+    const { findings } = pauseAbility(facts(), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(findings).toEqual([]);
+  });
+
+  it("reports each condition once when it starts and once when it ends", () => {
+    const bad = facts({
+      sentinel: { address: SENTINEL, hasRole: false, balanceWei: "1", lastHeartbeat: 0 },
+      guardian: { safe: SAFE, hasRole: false, owners: [A, B], threshold: 2 },
+      delegationOwner: { owner: A, expected: HUB },
+    });
+    const first = pauseAbility(bad, initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(first.findings.map((f) => [f.key, f.severity])).toEqual([
+      ["pause-ability:sentinel-role", "high"],
+      ["pause-ability:sentinel-gas", "high"],
+      ["pause-ability:heartbeat", "medium"],
+      ["pause-ability:guardian-role", "critical"],
+      ["pause-ability:delegation-owner", "critical"],
+    ]);
+    expect(first.findings.every((f) => f.layers.length === 0)).toBe(true);
+    expect(pauseAbility(bad, first.nextState, PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+    const healed = pauseAbility(facts(), first.nextState, PAUSE_ABILITY_DEFAULTS);
+    expect(healed.findings).toHaveLength(5);
+    expect(healed.findings.every((f) => f.recovered === true)).toBe(true);
+  });
+
+  it("warns before a sentinel pause ends, at the threshold and not before", () => {
+    const at = (left: number) => facts({ layers: { delegation: { paused: true, bySentinel: true, pausedUntil: 10_000 + left } } });
+    expect(pauseAbility(at(901), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+    const warn = pauseAbility(at(900), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings;
+    expect(warn.map((f) => f.key)).toEqual(["pause-ability:expiry:delegation"]);
+    const guardianPause = facts({ layers: { delegation: { paused: true, bySentinel: false, pausedUntil: Number.MAX_SAFE_INTEGER } } });
+    expect(pauseAbility(guardianPause, initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+  });
+
+  it("remembers the Safe's first configuration and reports a change", () => {
+    const first = pauseAbility(facts(), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    const changed = pauseAbility(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A, B], threshold: 1 } }), first.nextState, PAUSE_ABILITY_DEFAULTS);
+    expect(changed.findings.map((f) => f.key)).toEqual(["pause-ability:safe-config"]);
+    expect(changed.findings[0]!.summary).toMatch(/now 1-of-2.*was 2-of-2/);
+  });
+
+  it("does not expect heartbeats when told not to", () => {
+    const noBeat = facts({ sentinel: { address: SENTINEL, hasRole: true, balanceWei: (10n ** 18n).toString(), lastHeartbeat: 0 } });
+    expect(pauseAbility(noBeat, initialPauseAbilityState(), { ...PAUSE_ABILITY_DEFAULTS, heartbeatMaxAgeSeconds: 0 }).findings).toEqual([]);
+  });
+});

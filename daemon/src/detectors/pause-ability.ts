@@ -1,0 +1,174 @@
+/**
+ * pause-ability: Guardian's own ability to act is an objective it watches.
+ * From periodic reads of the hub, the sentinel and the guardian Safe
+ * (PauseAbilityFacts) it reports, each as a condition that starts (a finding)
+ * and ends (`recovered: true`, same key), before it bites:
+ *
+ * - sentinel-role: the sentinel key lost SENTINEL_ROLE: no auto-pause (High);
+ * - sentinel-gas: the sentinel cannot pay for a pause (High);
+ * - heartbeat: the sentinel's last heartbeat on the hub is too old (Medium);
+ * - guardian-role: the guardian Safe no longer holds GUARDIAN_ROLE (Critical:
+ *   a change to who controls pausing is a security-critical change);
+ * - delegation-owner: the hub no longer owns the DelegationManager, so the
+ *   delegation layer cannot be paused (Critical);
+ * - safe-config: the Safe's owners or threshold changed since first seen (High);
+ * - expiry:<layer>: a sentinel pause ends within `expiryWarnSeconds` and the
+ *   guardian has not confirmed it: the layer unpauses by itself (High).
+ *
+ * None of these findings names layers, so none can trigger another pause.
+ */
+import type { Address, Finding, Layer, Severity } from "../types.js";
+import type { Detector } from "./detector.js";
+
+export const PAUSE_ABILITY = "pause-ability";
+
+export interface PauseAbilityFacts {
+  observedAt: string;
+  /** Seconds since the epoch, from the block the facts were read at. */
+  chainTime: number;
+  block: { number: number; hash: `0x${string}` };
+  hub: Address;
+  sentinel?: { address: Address; hasRole: boolean; balanceWei: string; lastHeartbeat: number };
+  guardian: { safe: Address; hasRole: boolean; owners: Address[]; threshold: number };
+  delegationOwner?: { owner: Address; expected: Address };
+  layers: Partial<Record<Layer, { paused: boolean; bySentinel: boolean; pausedUntil: number }>>;
+}
+
+export interface PauseAbilityThresholds {
+  /** Wei the sentinel needs to send a pause with room for fee bumps. */
+  minSentinelBalanceWei: string;
+  /** A heartbeat older than this is stale (0 = heartbeats not expected). */
+  heartbeatMaxAgeSeconds: number;
+  /** Warn when a sentinel pause ends within this many seconds. */
+  expiryWarnSeconds: number;
+}
+
+export const PAUSE_ABILITY_DEFAULTS: PauseAbilityThresholds = {
+  minSentinelBalanceWei: (5n * 10n ** 16n).toString(), // 0.05 ETH
+  heartbeatMaxAgeSeconds: 1800, // three default heartbeat intervals
+  expiryWarnSeconds: 900, // 15 min: the Critical response SLA
+};
+
+export interface PauseAbilityState {
+  /** Conditions currently reported, by key. */
+  active: string[];
+  /** The Safe's owners and threshold when first seen: the baseline for safe-config. */
+  safeBaseline?: { owners: string[]; threshold: number };
+}
+
+export function initialPauseAbilityState(): PauseAbilityState {
+  return { active: [] };
+}
+
+interface Condition {
+  key: string;
+  on: boolean;
+  severity: Severity;
+  title: string;
+  summary: string;
+  contracts: Address[];
+  values?: Record<string, string | number | boolean>;
+}
+
+export const pauseAbility: Detector<PauseAbilityFacts, PauseAbilityState, PauseAbilityThresholds> = (facts, state, t) => {
+  const conditions: Condition[] = [];
+  const s = facts.sentinel;
+  if (s) {
+    conditions.push({
+      key: `${PAUSE_ABILITY}:sentinel-role`,
+      on: !s.hasRole,
+      severity: "high",
+      title: "The sentinel key lost its role: no automatic pause",
+      summary: `${s.address} no longer holds SENTINEL_ROLE on the hub ${facts.hub}: a Critical incident cannot be paused automatically; only the guardian Safe can pause.`,
+      contracts: [facts.hub],
+      values: { sentinel: s.address },
+    });
+    conditions.push({
+      key: `${PAUSE_ABILITY}:sentinel-gas`,
+      on: BigInt(s.balanceWei) < BigInt(t.minSentinelBalanceWei),
+      severity: "high",
+      title: "The sentinel cannot pay for a pause",
+      summary: `The sentinel ${s.address} holds ${s.balanceWei} wei, below ${t.minSentinelBalanceWei}: fund it, or an automatic pause may not be mined.`,
+      contracts: [],
+      values: { balanceWei: s.balanceWei, minimumWei: t.minSentinelBalanceWei },
+    });
+    if (t.heartbeatMaxAgeSeconds > 0) {
+      const age = facts.chainTime - s.lastHeartbeat;
+      conditions.push({
+        key: `${PAUSE_ABILITY}:heartbeat`,
+        on: age > t.heartbeatMaxAgeSeconds,
+        severity: "medium",
+        title: "The sentinel's heartbeat is stale",
+        summary: `The sentinel's last heartbeat on the hub is ${age} s old (more than ${t.heartbeatMaxAgeSeconds} s): watchers cannot tell the circuit breaker is alive.`,
+        contracts: [facts.hub],
+        values: { lastHeartbeat: s.lastHeartbeat, ageSeconds: age },
+      });
+    }
+  }
+  conditions.push({
+    key: `${PAUSE_ABILITY}:guardian-role`,
+    on: !facts.guardian.hasRole,
+    severity: "critical",
+    title: "The guardian Safe lost GUARDIAN_ROLE",
+    summary: `The Safe ${facts.guardian.safe} no longer holds GUARDIAN_ROLE on the hub ${facts.hub}: nobody known can unpause or confirm pauses.`,
+    contracts: [facts.hub, facts.guardian.safe],
+  });
+  if (facts.delegationOwner) {
+    const d = facts.delegationOwner;
+    conditions.push({
+      key: `${PAUSE_ABILITY}:delegation-owner`,
+      on: d.owner.toLowerCase() !== d.expected.toLowerCase(),
+      severity: "critical",
+      title: "The hub no longer owns the DelegationManager",
+      summary: `The DelegationManager is owned by ${d.owner}, not the hub ${d.expected}: the delegation layer cannot be paused.`,
+      contracts: [d.expected],
+      values: { owner: d.owner },
+    });
+  }
+  const owners = facts.guardian.owners.map((o) => o.toLowerCase()).sort();
+  const baseline = state.safeBaseline ?? { owners, threshold: facts.guardian.threshold };
+  const safeChanged = baseline.owners.join(",") !== owners.join(",") || baseline.threshold !== facts.guardian.threshold;
+  conditions.push({
+    key: `${PAUSE_ABILITY}:safe-config`,
+    on: safeChanged,
+    severity: "high",
+    title: "The guardian Safe's owners or threshold changed",
+    summary: `The guardian Safe ${facts.guardian.safe} is now ${facts.guardian.threshold}-of-${owners.length} (${owners.join(", ")}); it was ${baseline.threshold}-of-${baseline.owners.length}. Confirm the change was intended.`,
+    contracts: [facts.guardian.safe],
+    values: { threshold: facts.guardian.threshold, owners: owners.length },
+  });
+  for (const [layer, l] of Object.entries(facts.layers) as Array<[Layer, NonNullable<PauseAbilityFacts["layers"][Layer]>]>) {
+    const left = l.pausedUntil - facts.chainTime;
+    conditions.push({
+      key: `${PAUSE_ABILITY}:expiry:${layer}`,
+      on: l.paused && l.bySentinel && left <= t.expiryWarnSeconds,
+      severity: "high",
+      title: `The sentinel's pause of the ${layer} layer ends soon`,
+      summary: `The ${layer} layer was paused by the sentinel and unpauses by itself in ${Math.max(0, left)} s unless the guardian Safe confirms or extends the pause (guardian safe propose confirm ${layer}).`,
+      contracts: [facts.hub],
+      values: { pausedUntil: l.pausedUntil, secondsLeft: left },
+    });
+  }
+
+  const active = new Set(state.active);
+  const findings: Finding[] = [];
+  for (const c of conditions) {
+    const was = active.has(c.key);
+    if (c.on === was) continue;
+    if (c.on) active.add(c.key);
+    else active.delete(c.key);
+    findings.push({
+      detector: PAUSE_ABILITY,
+      key: c.key,
+      severity: c.severity,
+      title: c.title,
+      summary: c.on ? c.summary : `Resolved: ${c.title.charAt(0).toLowerCase()}${c.title.slice(1)} no longer holds.`,
+      layers: [],
+      contracts: c.contracts,
+      evidence: { blockNumber: facts.block.number, blockHash: facts.block.hash, values: c.values ?? {} },
+      observedAt: facts.observedAt,
+      ...(c.on ? {} : { recovered: true }),
+    });
+  }
+  return { findings, nextState: { active: [...active].sort(), safeBaseline: baseline } };
+};

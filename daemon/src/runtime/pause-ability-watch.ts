@@ -1,0 +1,127 @@
+/**
+ * Reads what Guardian's ability to pause depends on — the sentinel's role,
+ * gas and heartbeat, the guardian Safe's role and configuration, the hub's
+ * ownership of the DelegationManager, sentinel pauses nearing their end — at
+ * the last processed block, every interval, and feeds the pure pause-ability
+ * detector. Its state (the Safe's baseline configuration) is kept in the
+ * store so a change made while the daemon was down is still noticed.
+ */
+import { getAddress, keccak256, parseAbi, toHex, type Address, type Hex, type PublicClient } from "viem";
+import type { Deployment } from "../deploy/guardian.js";
+import {
+  initialPauseAbilityState,
+  pauseAbility,
+  PAUSE_ABILITY_DEFAULTS,
+  type PauseAbilityFacts,
+  type PauseAbilityState,
+  type PauseAbilityThresholds,
+} from "../detectors/pause-ability.js";
+import type { GuardianStore } from "../store/index.js";
+import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
+
+const abi = parseAbi([
+  "struct LayerState { bool paused; bool bySentinel; uint64 pausedUntil; uint64 sentinelCooldownUntil; bytes32 incident; }",
+  "function layerState(uint8 layer) view returns (LayerState)",
+  "function hasRole(bytes32 role, address account) view returns (bool)",
+  "function lastHeartbeat(address sentinel) view returns (uint64)",
+  "function getOwners() view returns (address[])",
+  "function getThreshold() view returns (uint256)",
+  "function owner() view returns (address)",
+]);
+const SENTINEL_ROLE = keccak256(toHex("SENTINEL_ROLE"));
+const GUARDIAN_ROLE = keccak256(toHex("GUARDIAN_ROLE"));
+const STATE_KEY = "pauseAbility";
+
+export interface PauseAbilityWatchOptions {
+  store: GuardianStore;
+  client: PublicClient;
+  deployment: Deployment;
+  sentinel?: Address;
+  thresholds?: Partial<PauseAbilityThresholds>;
+  intervalSeconds: number;
+  clock: () => Date;
+  /** Folds findings into incidents (the daemon's `raise`). */
+  raise: (findings: Finding[]) => Promise<void>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export async function readPauseAbilityFacts(client: PublicClient, d: Deployment, sentinel: Address | undefined, block: { number: number; hash: Hex }, now: Date): Promise<PauseAbilityFacts> {
+  const blockNumber = BigInt(block.number);
+  const hub = getAddress(d.guardian.hub);
+  const safe = getAddress(d.guardian.safe);
+  const read = <T>(address: Address, functionName: string, args: unknown[] = []) =>
+    client.readContract({ address, abi, functionName, args, blockNumber } as never) as Promise<T>;
+  const [header, guardianHasRole, owners, threshold, dmOwner, layerStates] = await Promise.all([
+    client.getBlock({ blockNumber }),
+    read<boolean>(hub, "hasRole", [GUARDIAN_ROLE, safe]),
+    read<Address[]>(safe, "getOwners"),
+    read<bigint>(safe, "getThreshold"),
+    read<Address>(getAddress(d.kit.DelegationManager), "owner"),
+    Promise.all(LAYERS.map((l) => read<{ paused: boolean; bySentinel: boolean; pausedUntil: bigint }>(hub, "layerState", [LAYER_ID[l]]))),
+  ]);
+  const facts: PauseAbilityFacts = {
+    observedAt: now.toISOString(),
+    chainTime: Number(header.timestamp),
+    block,
+    hub,
+    guardian: { safe, hasRole: guardianHasRole, owners: owners.map((o) => getAddress(o)), threshold: Number(threshold) },
+    delegationOwner: { owner: getAddress(dmOwner), expected: hub },
+    layers: Object.fromEntries(
+      LAYERS.map((l, i) => {
+        const s = layerStates[i]!;
+        const until = s.pausedUntil >= (1n << 63n) ? Number.MAX_SAFE_INTEGER : Number(s.pausedUntil);
+        return [l, { paused: s.paused, bySentinel: s.bySentinel, pausedUntil: until }];
+      }),
+    ) as Record<Layer, { paused: boolean; bySentinel: boolean; pausedUntil: number }>,
+  };
+  if (sentinel) {
+    const [hasRole, balance, heartbeat] = await Promise.all([
+      read<boolean>(hub, "hasRole", [SENTINEL_ROLE, sentinel]),
+      client.getBalance({ address: sentinel, blockNumber }),
+      read<bigint>(hub, "lastHeartbeat", [sentinel]),
+    ]);
+    facts.sentinel = { address: sentinel, hasRole, balanceWei: balance.toString(), lastHeartbeat: Number(heartbeat) };
+  }
+  return facts;
+}
+
+export class PauseAbilityWatch {
+  private timer: NodeJS.Timeout | undefined;
+  private first: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: PauseAbilityWatchOptions) {}
+
+  /** Checks every interval; the first check waits a few seconds so the daemon's first heartbeat can land. */
+  start() {
+    this.timer = setInterval(() => this.tick(), this.o.intervalSeconds * 1000);
+    this.first = setTimeout(() => this.tick(), Math.min(5, this.o.intervalSeconds) * 1000);
+  }
+
+  async stop() {
+    if (this.timer) clearInterval(this.timer);
+    if (this.first) clearTimeout(this.first);
+    await this.running;
+  }
+
+  private tick() {
+    this.running = this.running.then(async () => void (await this.check())).catch((e) => this.o.log?.("pause-ability check failed", { err: (e as Error).message.split("\n")[0] }));
+  }
+
+  /** One check; returns the findings it raised. */
+  async check(): Promise<Finding[]> {
+    const data = this.o.store.read();
+    const tip = data.chain.ring.at(-1);
+    if (!tip) return [];
+    const facts = await readPauseAbilityFacts(this.o.client, this.o.deployment, this.o.sentinel, { number: tip.number, hash: tip.hash as Hex }, this.o.clock());
+    const state = ((data.detectorState as Record<string, unknown>)[STATE_KEY] as PauseAbilityState | undefined) ?? initialPauseAbilityState();
+    const { findings, nextState } = pauseAbility(facts, state, { ...PAUSE_ABILITY_DEFAULTS, ...this.o.thresholds });
+    if (JSON.stringify(nextState) !== JSON.stringify(state)) {
+      await this.o.store.update((draft) => {
+        (draft.detectorState as Record<string, unknown>)[STATE_KEY] = nextState;
+      });
+    }
+    if (findings.length) await this.o.raise(findings);
+    return findings;
+  }
+}

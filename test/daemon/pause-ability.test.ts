@@ -1,0 +1,92 @@
+/**
+ * Guardian watches its own ability to pause, on a real node with the real
+ * stack: the guardian Safe revoking the sentinel's role, the sentinel running
+ * out of gas, and a sentinel pause about to end each open an incident, and
+ * the incidents clear when the condition ends.
+ */
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { encodeFunctionData, keccak256, parseAbi, toHex } from "viem";
+import { PauseAbilityWatch } from "../../daemon/src/runtime/pause-ability-watch.js";
+import { foldFindings } from "../../daemon/src/runtime/sink.js";
+import { openLowdbStore, type LowdbStore } from "../../daemon/src/store/index.js";
+import { safeCall } from "../../daemon/src/deploy/local.js";
+import { guardianArtifact } from "../../daemon/src/deploy/artifacts.js";
+import { startStack, type StackEnv } from "./helpers/stack.js";
+import path from "node:path";
+
+const hubAbi = guardianArtifact("GuardianHub").abi;
+let s: StackEnv;
+let store: LowdbStore;
+let watch: PauseAbilityWatch;
+
+async function commitTip() {
+  const b = await s.client.getBlock();
+  await store.update((d) => {
+    d.chain.ring = [{ number: Number(b.number), hash: b.hash }];
+  });
+}
+const openKeys = () => Object.values(store.read().incidents).filter((i) => i.state !== "recovered" && i.state !== "postreview").map((i) => i.key).sort();
+
+beforeAll(async () => {
+  s = await startStack();
+  store = await openLowdbStore({ dataDir: path.join(s.dir, "pa-data"), chainId: s.deployment.chainId, purpose: "test" });
+  watch = new PauseAbilityWatch({
+    store,
+    client: s.client as never,
+    deployment: s.deployment,
+    sentinel: s.wallets.sentinel.account.address,
+    thresholds: { heartbeatMaxAgeSeconds: 0 },
+    intervalSeconds: 3600,
+    clock: () => new Date(),
+    raise: async (findings) => {
+      await store.update((d) => void foldFindings(d, findings, { now: new Date(), autoPause: { entryPoint: true, accountFactory: true, delegation: true } }));
+    },
+  });
+});
+afterAll(async () => {
+  await store?.close();
+  await s?.chain.stop();
+});
+
+describe("pause-ability watch", () => {
+  it("a healthy deployment raises nothing", async () => {
+    await commitTip();
+    expect(await watch.check()).toEqual([]);
+  });
+
+  it("the sentinel losing its role, then its gas, each open an incident; restoring them clears both", async () => {
+    const sentinel = s.wallets.sentinel.account.address;
+    const role = keccak256(toHex("SENTINEL_ROLE"));
+    await safeCall(s.client as never, s.deployment.guardian.safe, s.deployment.guardian.hub, encodeFunctionData({ abi: hubAbi, functionName: "revokeRole", args: [role, sentinel] }), [s.wallets.owner1, s.wallets.owner2]);
+    const balance = await s.client.getBalance({ address: sentinel });
+    await s.rpc("hardhat_setBalance", [sentinel, "0x1"]);
+    await s.rpc("evm_mine");
+    await commitTip();
+    const raised = await watch.check();
+    expect(raised.map((f) => f.key).sort()).toEqual(["pause-ability:sentinel-gas", "pause-ability:sentinel-role"]);
+    expect(openKeys()).toEqual(["pause-ability:sentinel-gas", "pause-ability:sentinel-role"]);
+    expect(await watch.check()).toEqual([]); // reported once
+
+    await safeCall(s.client as never, s.deployment.guardian.safe, s.deployment.guardian.hub, encodeFunctionData({ abi: hubAbi, functionName: "grantRole", args: [role, sentinel] }), [s.wallets.owner1, s.wallets.owner2]);
+    await s.rpc("hardhat_setBalance", [sentinel, toHex(balance)]);
+    await s.rpc("evm_mine");
+    await commitTip();
+    const cleared = await watch.check();
+    expect(cleared.every((f) => f.recovered)).toBe(true);
+    expect(openKeys()).toEqual([]);
+  });
+
+  it("warns when a sentinel pause is about to end unconfirmed", async () => {
+    await s.wallets.sentinel.writeContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "sentinelPause", args: [[2], keccak256(toHex("x"))] });
+    await commitTip();
+    expect(await watch.check()).toEqual([]);
+    await s.rpc("evm_increaseTime", [3600 - 600]);
+    await s.rpc("evm_mine");
+    await commitTip();
+    const warn = await watch.check();
+    expect(warn.map((f) => f.key)).toEqual(["pause-ability:expiry:delegation"]);
+    expect(warn[0]!.summary).toMatch(/unpauses by itself in \d+ s/);
+    const paused = await s.client.readContract({ address: s.deployment.guardian.hub, abi: parseAbi(["function isPaused(uint8) view returns (bool)"]), functionName: "isPaused", args: [2] });
+    expect(paused).toBe(true);
+  });
+});
