@@ -181,14 +181,17 @@ describe("guardian incident (store path: no daemon running)", () => {
     expect(r.stderr).toContain(`data directory is locked by pid ${process.pid} (daemon)`);
   });
 
-  it("help exits 0; no command exits 2; run is a placeholder", async () => {
+  it("help exits 0; no command exits 2; run without a deployment says what to do", async () => {
     const cwd = tempDir();
     const help = await cli(cwd, ["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("incident");
     expect(help.stdout).toContain("deploy");
     expect((await cli(cwd, [])).code).toBe(2);
-    expect(await cli(cwd, ["run"])).toMatchObject({ code: 1, stderr: "error: guardian run: not yet wired\n" });
+    const run = await cli(cwd, ["run"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/deployments file .*31337\.json does not exist: run `npx guardian deploy --network <name>` first/);
+    expect((await cli(cwd, ["run", "--publish-interval", "0"])).code).toBe(2);
   });
 });
 

@@ -21,6 +21,7 @@ import { registerRun } from "./commands/run.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerSafe } from "./commands/safe.js";
 import { registerSite } from "./commands/site.js";
+import { registerPaperwork } from "./commands/paperwork.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -45,6 +46,7 @@ export function createProgram(ctx: CliContext): Command {
   registerDeploy(program, ctx);
   registerSafe(program, ctx);
   registerSite(program, ctx);
+  registerPaperwork(program, ctx);
   return program;
 }
 

@@ -176,7 +176,7 @@ export function transition(incident: Readonly<Incident>, to: IncidentState, opti
     timeline: [...incident.timeline],
   };
   if (to === "recovered") next.resolvedAt = at;
-  else if (incident.state === "recovered") delete next.resolvedAt; // recurrence: no longer resolved
+  else if (incident.state === "recovered" && to === "responding") delete next.resolvedAt; // recurrence: no longer resolved
   next.timeline.push({
     id: timelineEntryId(incident.id, "state", stateChanges + 1, to),
     at,

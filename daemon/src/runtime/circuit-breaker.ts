@@ -171,10 +171,11 @@ export class CircuitBreaker {
         const client = this.o.clients[0]!;
         const mined = await client.getBlock({ blockNumber: BigInt(outcome.blockNumber) });
         let delta = "";
+        let seconds: number | undefined;
         if (symptom) {
           const from = await client.getBlock({ blockNumber: BigInt(symptom.blockNumber) }).catch(() => undefined);
           const blocks = outcome.blockNumber - symptom.blockNumber;
-          const seconds = from ? Number(mined.timestamp - from.timestamp) : undefined;
+          seconds = from ? Number(mined.timestamp - from.timestamp) : undefined;
           delta = `, ${blocks} block(s)${seconds !== undefined ? ` and ${seconds} s` : ""} after the symptom's block ${symptom.blockNumber}`;
         }
         await this.note(
@@ -191,6 +192,7 @@ export class CircuitBreaker {
                 layers: outcome.layers.join(","),
                 symptomBlock: symptom?.blockNumber ?? -1,
                 blocksToPause: symptom ? outcome.blockNumber - symptom.blockNumber : -1,
+                secondsToPause: seconds ?? -1,
                 firstSignedAt: outcome.firstSignedAt,
               },
             },

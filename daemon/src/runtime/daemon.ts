@@ -20,12 +20,13 @@ import { BlockFollower, RpcPool, type FollowerEvent } from "../chain/index.js";
 import type { GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
-import { escalateDue, type IncidentAction } from "../incidents/index.js";
+import type { IncidentAction } from "../incidents/index.js";
 import { initialPipelineState, processHealth, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
 import { startAdminServer, type AdminServer } from "../admin/index.js";
 import { generateAdminToken, openLowdbStore, publishAdminEndpoint, unpublishAdminEndpoint, type LowdbStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
+import { createNotifier } from "../respond/notify/index.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
@@ -157,15 +158,32 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       raise,
       log,
     });
+    // Notifications: planned into the store's outbox, then delivered with retries
+    // (a restart resumes from the outbox; the timeline reconciler catches
+    // anything an action did not enqueue).
+    const notifier = createNotifier({ store, escalation: config.escalation, webhooks: config.secrets.webhooks, clock, log: logger });
+    const channels = notifier.checkChannels();
+    for (const problem of channels.errors) logger.error({ problem }, "notification channel unusable");
+    for (const problem of channels.warnings) logger.warn({ problem }, "notification channel");
+    const notifyNow = () => void notifier.tick().catch((e) => logger.error({ err: (e as Error).message }, "notification tick failed"));
     dispatch = (actions) => {
+      const notify = actions.filter((a) => a.type === "notify");
       for (const a of actions) {
         if (a.type === "pause") {
           logger.warn({ incident: a.incidentId, layers: a.layers }, "circuit breaker engaged");
-          void breaker.handle(a).then((o) => o && metrics.pauses.inc({ outcome: o.kind }));
+          void breaker.handle(a).then((o) => {
+            if (o) metrics.pauses.inc({ outcome: o.kind });
+            notifyNow();
+          });
         } else {
-          const contact = config.escalation[a.level];
-          logger.warn({ incident: a.incidentId, level: a.level, contact: contact.name, severity: a.severity, reason: a.reason }, "notify");
+          logger.warn({ incident: a.incidentId, level: a.level, contact: config.escalation[a.level].name, severity: a.severity, reason: a.reason }, "notify");
         }
+      }
+      if (notify.length) {
+        void store
+          .update((draft) => void notifier.enqueueActions(draft, notify, clock()))
+          .then(notifyNow)
+          .catch((e) => logger.error({ err: (e as Error).message }, "enqueueing notifications failed"));
       }
     };
     if (!sentinel) logger.warn("no sentinel key (env GUARDIAN_SENTINEL_KEY): Critical incidents will not be auto-paused");
@@ -272,18 +290,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     cleanups.push(() => observability.close());
 
-    // 7. Timers: escalation, sentinel duties, status publication.
-    const escalationTimer = setInterval(() => {
-      const { updated, actions } = escalateDue(Object.values(store.read().incidents), clock());
-      if (!updated.length) return;
-      void store
-        .update((draft) => {
-          for (const i of updated) draft.incidents[i.id] = i;
-        })
-        .then(() => dispatch(actions))
-        .catch((e) => logger.error({ err: (e as Error).message }, "escalation failed"));
-    }, 15_000);
-    cleanups.push(async () => clearInterval(escalationTimer));
+    // 7. Timers: escalation and notification delivery, sentinel duties, status publication.
+    const notifyTimer = setInterval(notifyNow, 5_000);
+    cleanups.push(async () => {
+      clearInterval(notifyTimer);
+      await notifier.tick().catch(() => undefined);
+    });
 
     const duties = new SentinelDuties({
       client: poolClient,
