@@ -213,6 +213,16 @@ try {
   info(`after the fix the Safe unpaused delegation (on chain paused: ${await isPaused(2)}); incident recovered`);
   summary(`after the fix: the Safe unpaused delegation (paused now: ${await isPaused(2)}); incident ${critical.slice(0, 8)} recovered`);
 
+  step("paperwork: the post-mortem draft and the public notification");
+  const postmortem = path.join(workDir, `postmortem-${critical.slice(0, 8)}.md`);
+  const notice = path.join(workDir, `notification-${critical.slice(0, 8)}.md`);
+  await cli(["postmortem", critical, "--out", postmortem]);
+  await cli(["notify", critical, "--format", "markdown", "--out", notice]);
+  const ttp = /Time to pause[^\n]*/i.exec(readFileSync(postmortem, "utf8"))?.[0] ?? "";
+  info(`guardian postmortem ${critical.slice(0, 8)} → ${path.relative(process.cwd(), postmortem)}${ttp ? ` (${ttp.replace(/[|*]/g, " ").replace(/\s+/g, " ").trim()})` : ""}`);
+  info(`guardian notify ${critical.slice(0, 8)} --format markdown → ${path.relative(process.cwd(), notice)}`);
+  summary(`paperwork: ${path.relative(process.cwd(), postmortem)}, ${path.relative(process.cwd(), notice)}`);
+
   step("status site from what the daemon published");
   const statusFile = path.join(dataDir, "public", "status.json");
   await waitFor("a status publication after the recovery", async () => {
