@@ -126,4 +126,27 @@ describe("guardian daemon", () => {
       await proxy.close();
     }
   });
+
+  it("sends the sentinel's pause to every endpoint", async () => {
+    const a = await startRpcProxy({ target: s.chain.url });
+    const b = await startRpcProxy({ target: s.chain.url });
+    const other = await startDaemon({ config: s.config({ rpcUrls: [a.url, b.url], dataDir: path.join(s.dir, "data-two") }), publishIntervalSeconds: 60, heartbeatIntervalSeconds: 0, logger: silent });
+    try {
+      await caughtUp(other);
+      const code = await main(["incident", "trigger", "accountFactory", "--severity", "critical", "--title", "Factory compromised"], {
+        stdout: () => {},
+        stderr: () => {},
+        env: { ...s.env, GUARDIAN_CONFIG: "", GUARDIAN_DATA_DIR: path.join(s.dir, "data-two") },
+        cwd: s.dir,
+      });
+      expect(code).toBe(0);
+      await waitFor(() => Object.values(other.store.read().incidents).some((i) => i.title === "Factory compromised" && i.state === "contained"), 20_000, "contained");
+      expect(a.counts.get("eth_sendRawTransaction")).toBeGreaterThanOrEqual(1);
+      expect(b.counts.get("eth_sendRawTransaction")).toBeGreaterThanOrEqual(1);
+    } finally {
+      await other.stop();
+      await a.close();
+      await b.close();
+    }
+  });
 });

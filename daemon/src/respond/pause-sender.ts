@@ -84,8 +84,10 @@ export type PauseOutcome =
     };
 
 export interface PauseSenderDeps {
-  /** One client per RPC endpoint; the first answers reads, all receive the broadcast. */
+  /** One client per RPC endpoint; the first answers reads, all receive the broadcast (unless `broadcastRaw` is given). */
   clients: PublicClient[];
+  /** Sends a signed transaction to every endpoint; resolves with how many accepted it. */
+  broadcastRaw?: (raw: Hex) => Promise<number>;
   chain: Chain;
   sentinel: LocalAccount;
   hub: Address;
@@ -148,6 +150,11 @@ export async function pausedLayers(client: PublicClient, hub: Address, layers: L
 }
 
 async function broadcast(deps: PauseSenderDeps, raw: Hex) {
+  if (deps.broadcastRaw) {
+    const accepted = await deps.broadcastRaw(raw);
+    if (!accepted) deps.log?.("pause broadcast accepted by no endpoint");
+    return accepted;
+  }
   const results = await Promise.allSettled(deps.clients.map((c) => c.request({ method: "eth_sendRawTransaction", params: [raw] })));
   const accepted = results.filter((r) => r.status === "fulfilled").length;
   if (!accepted) {

@@ -24,6 +24,8 @@ import type { Address, Finding, Incident } from "../types.js";
 export interface CircuitBreakerOptions {
   store: GuardianStore;
   clients: PublicClient[];
+  /** Sends a signed transaction to every RPC endpoint (the pool's requestEach). */
+  broadcastRaw?: (raw: Hex) => Promise<number>;
   chain: Chain;
   hub: Address;
   /** The sentinel key; without one the breaker only records that it could not act. */
@@ -139,6 +141,7 @@ export class CircuitBreaker {
       outcome = await sendSentinelPause(
         {
           clients: this.o.clients,
+          ...(this.o.broadcastRaw ? { broadcastRaw: this.o.broadcastRaw } : {}),
           chain: this.o.chain,
           sentinel: this.o.sentinel,
           hub: this.o.hub,

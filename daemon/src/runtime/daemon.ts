@@ -150,6 +150,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const breaker = new CircuitBreaker({
       store,
       clients: [poolClient],
+      // A pause goes to every endpoint at once, not only the one in front.
+      broadcastRaw: async (raw) => (await pool.requestEach("eth_sendRawTransaction", [raw])).filter((o) => o.ok).length,
       chain,
       hub: getAddress(deployment.guardian.hub),
       ...(sentinel ? { sentinel } : {}),
