@@ -63,13 +63,16 @@ export interface SendOpOptions {
   sponsor?: Wallet;
   /** Force the gas limits (a symptom scenario may want an op that runs out of gas). */
   callGasLimit?: bigint;
+  verificationGasLimit?: bigint;
+  /** Replace the account's own factory and factoryData (a scenario may want initCode that fails). */
+  factoryArgs?: { factory: Address; factoryData: Hex };
 }
 
 /** Builds, sponsors and signs one user operation (nonce key 0, sequential). */
 export async function buildUserOp(client: PublicClient, d: Deployment, account: MetaMaskSmartAccount, opts: SendOpOptions) {
   const deployed = !!(await client.getCode({ address: account.address }))?.slice(2).length;
   const nonce = await client.readContract({ address: d.kit.EntryPoint, abi: entryPoint07Abi, functionName: "getNonce", args: [account.address, 0n] });
-  const factoryArgs = deployed ? {} : await account.getFactoryArgs();
+  const factoryArgs = opts.factoryArgs ?? (deployed ? {} : await account.getFactoryArgs());
   const block = await client.getBlock();
   const baseFee = block.baseFeePerGas ?? 1n;
   const op: UserOperation<"0.7"> = {
@@ -78,7 +81,7 @@ export async function buildUserOp(client: PublicClient, d: Deployment, account: 
     ...(factoryArgs as { factory?: Address; factoryData?: Hex }),
     callData: await account.encodeCalls(opts.calls.map((c) => ({ to: c.to, value: c.value ?? 0n, data: c.data ?? "0x" }))),
     callGasLimit: opts.callGasLimit ?? 300_000n,
-    verificationGasLimit: deployed ? 200_000n : 1_000_000n,
+    verificationGasLimit: opts.verificationGasLimit ?? (deployed ? 200_000n : 1_000_000n),
     preVerificationGas: 60_000n,
     maxFeePerGas: baseFee * 2n + 1_000_000_000n,
     maxPriorityFeePerGas: 1_000_000_000n,

@@ -91,12 +91,12 @@ describe("loadConfig", () => {
     const file = writeJson(cwd, "g.json", {
       preset: "local",
       follower: { stallFactor: 4 },
-      detectors: { "rpc-health": { maxLatencyMs: 500, severity: { latency: "low" } }, "gas-spike": { factor: 3 } },
+      detectors: { "rpc-health": { maxLatencyMs: 500, severity: { latency: "low" } }, "custom-detector": { factor: 3 } },
     });
     const config = loadConfig({ file, env: {}, cwd });
     expect(config.detectors["rpc-health"]).toEqual({ maxLatencyMs: 500, severity: { latency: "low" }, stallFactor: 4 });
     expect(config.detectors["pause-changed"]).toEqual({});
-    expect(config.detectors["gas-spike"]).toEqual({ factor: 3 });
+    expect(config.detectors["custom-detector"]).toEqual({ factor: 3 });
     expect(loadConfig({ env: {}, cwd }).detectors["rpc-health"]).toEqual({ stallFactor: 3 });
 
     writeJson(cwd, "g.json", { preset: "local", detectors: { "rpc-health": { maxLatncyMs: 1, severity: { stalled: "urgent" } }, "pause-changed": { foreignPause: 1 } } });

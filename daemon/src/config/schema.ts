@@ -77,6 +77,57 @@ export const pauseChangedOverridesSchema = z.strictObject({
   foreignUnpause: severity.optional(),
 });
 
+const rate = z.number({ error: "expected a rate between 0 and 1" }).min(0, { error: "expected a rate between 0 and 1" }).max(1, { error: "expected a rate between 0 and 1" });
+const blocks = positiveInt("a number of blocks (a positive integer)");
+const count = positiveInt("a count (a positive integer)");
+const ratio = z.number({ error: "expected a ratio above 1" }).gt(1, { error: "expected a ratio above 1" });
+const wei = z.string({ error: "expected an amount in wei as a decimal string" }).regex(/^\d{1,78}$/, { error: "expected an amount in wei as a decimal string" });
+
+/** Overrides of a rate detector's window (account-creation, user-operations, delegation). */
+const rateWindow = {
+  windowBlocks: blocks.optional(),
+  minFailures: count.optional(),
+  maxFailureRate: rate.optional(),
+  clearBlocks: blocks.optional(),
+};
+
+/** Overrides of the kit detectors (defaults in detectors/<name>.ts). */
+export const accountCreationOverridesSchema = z.strictObject({
+  ...rateWindow,
+  unavailableBlocks: blocks.optional(),
+  unavailableMinFailures: count.optional(),
+  severity: z.strictObject({ degraded: severity.optional(), unavailable: severity.optional() }).optional(),
+});
+export const userOperationsOverridesSchema = z.strictObject({ ...rateWindow, severity: severity.optional() });
+export const delegationOverridesSchema = z.strictObject({ ...rateWindow, severity: severity.optional() });
+export const gasSpikeOverridesSchema = z.strictObject({
+  baselineBlocks: blocks.optional(),
+  minBaselineBlocks: blocks.optional(),
+  opBaselineSize: count.optional(),
+  minOpSamples: count.optional(),
+  mediumRatio: ratio.optional(),
+  highRatio: ratio.optional(),
+  clearBlocks: blocks.optional(),
+  severity: z.strictObject({ medium: severity.optional(), high: severity.optional() }).optional(),
+});
+export const securityOverridesSchema = z.strictObject({
+  severity: z
+    .strictObject({
+      unauthorized: severity.optional(),
+      sentinelGranted: severity.optional(),
+      trustedRoleRevoked: severity.optional(),
+      unwired: severity.optional(),
+      stake: severity.optional(),
+    })
+    .optional(),
+});
+export const outflowOverridesSchema = z.strictObject({
+  windowBlocks: blocks.optional(),
+  maxDepositDrainFraction: rate.optional(),
+  maxDelegatedValueWei: wei.optional(),
+  severity: z.strictObject({ drain: severity.optional(), withdrawal: severity.optional(), delegated: severity.optional() }).optional(),
+});
+
 /**
  * Per-detector thresholds. The detectors own their defaults; this record
  * holds the operator's overrides, checked here for the detectors Guardian
@@ -87,6 +138,12 @@ export const detectorsSchema = z
   .object({
     "rpc-health": rpcHealthOverridesSchema.default({}),
     "pause-changed": pauseChangedOverridesSchema.default({}),
+    "account-creation": accountCreationOverridesSchema.optional(),
+    "user-operations": userOperationsOverridesSchema.optional(),
+    delegation: delegationOverridesSchema.optional(),
+    "gas-spike": gasSpikeOverridesSchema.optional(),
+    security: securityOverridesSchema.optional(),
+    outflow: outflowOverridesSchema.optional(),
   })
   .catchall(detectorThresholdsSchema);
 

@@ -7,7 +7,10 @@
  * ancestor block (or re-derive it): the state of dropped blocks must go.
  *
  * Three entry points, one per kind of fact:
- * - processBlock: a committed block (decode → pause-changed, ...);
+ * - processBlock: a committed block (decode → pause-changed; with `kit`
+ *   configured, the kit's symptoms: account-creation, user-operations,
+ *   delegation, gas-spike, security, outflow). The wiring adds the revert
+ *   data of the block's reverted transactions first (enrich.ts);
  * - processReorg: a rewound or too-deep reorg (chain-reorg);
  * - processHealth: the pool's and follower's health (rpc-health).
  */
@@ -27,7 +30,32 @@ import {
   type RpcHealthState,
   type RpcHealthThresholds,
 } from "../detectors/rpc-health.js";
-import type { BlockFacts, DecodedEvent, Finding, ReorgFacts, ReorgTooDeepFacts, RpcHealthFacts } from "../types.js";
+import { decodeKitBlock, type KitBlock } from "../decode/kit-block.js";
+import {
+  ACCOUNT_CREATION_DEFAULTS,
+  accountCreation,
+  initialAccountCreationState,
+  type AccountCreationState,
+  type AccountCreationThresholds,
+} from "../detectors/account-creation.js";
+import { DELEGATION_DEFAULTS, delegation, initialDelegationState, type DelegationState, type DelegationThresholds } from "../detectors/delegation.js";
+import { GAS_SPIKE_DEFAULTS, gasSpike, initialGasSpikeState, type GasSpikeState, type GasSpikeThresholds } from "../detectors/gas-spike.js";
+import { OUTFLOW_DEFAULTS, initialOutflowState, outflow, type OutflowState, type OutflowThresholds } from "../detectors/outflow.js";
+import { SECURITY_DEFAULTS, security, type SecurityThresholds } from "../detectors/security.js";
+import type { LayerPauses } from "../detectors/symptom.js";
+import {
+  USER_OPERATIONS_DEFAULTS,
+  initialUserOperationsState,
+  userOperations,
+  type UserOperationsState,
+  type UserOperationsThresholds,
+} from "../detectors/user-operations.js";
+import type { Address, BlockFacts, DecodedEvent, Finding, Layer, ReorgFacts, ReorgTooDeepFacts, RpcHealthFacts } from "../types.js";
+import type { BlockEnrichment } from "./enrich.js";
+import type { KitWatchConfig } from "./kit-config.js";
+
+/** Overrides of a detector's thresholds: any field, and any of its severities. */
+export type Overrides<T> = Partial<Omit<T, "severity">> & (T extends { severity: infer S } ? { severity?: S extends object ? Partial<S> : S } : unknown);
 
 export interface PipelineConfig {
   chainId: number;
@@ -37,12 +65,34 @@ export interface PipelineConfig {
   pauseChanged?: Partial<PauseChangedThresholds>;
   rpcHealth?: Partial<Omit<RpcHealthThresholds, "severity">> & { severity?: Partial<RpcHealthThresholds["severity"]> };
   chainReorg?: Partial<ChainReorgThresholds>;
+  /**
+   * The kit's and Guardian's contracts by role and who may govern them
+   * (`kitWatchConfig(deployment)`): turns on the kit detectors. Without it
+   * only the base-fee half of gas-spike runs.
+   */
+  kit?: KitWatchConfig;
+  accountCreation?: Overrides<AccountCreationThresholds>;
+  userOperations?: Overrides<UserOperationsThresholds>;
+  delegation?: Overrides<DelegationThresholds>;
+  gasSpike?: Overrides<GasSpikeThresholds>;
+  security?: Overrides<SecurityThresholds>;
+  outflow?: Overrides<OutflowThresholds>;
 }
 
 /** Every detector's window state; JSON. */
 export interface PipelineState {
   pauseChanged: PauseChangedState;
   rpcHealth: RpcHealthState;
+  /**
+   * The kit detectors' windows (bounded: at most one small sample per block
+   * of their windows). Optional so that a state persisted before they existed
+   * still loads: processBlock starts a missing one afresh.
+   */
+  accountCreation?: AccountCreationState;
+  userOperations?: UserOperationsState;
+  delegation?: DelegationState;
+  gasSpike?: GasSpikeState;
+  outflow?: OutflowState;
 }
 
 export interface PipelineResult {
@@ -51,12 +101,24 @@ export interface PipelineResult {
 }
 
 export function initialPipelineState(): PipelineState {
-  return { pauseChanged: initialPauseChangedState(), rpcHealth: initialRpcHealthState() };
+  return {
+    pauseChanged: initialPauseChangedState(),
+    rpcHealth: initialRpcHealthState(),
+    accountCreation: initialAccountCreationState(),
+    userOperations: initialUserOperationsState(),
+    delegation: initialDelegationState(),
+    gasSpike: initialGasSpikeState(),
+    outflow: initialOutflowState(),
+  };
 }
 
-/** Runs the block detectors over one committed block. Also returns the decoded events (for the timeline). */
+/**
+ * Runs the block detectors over one committed block. Also returns the
+ * decoded events (for the timeline). `facts.revertData` (enrich.ts) explains
+ * the block's reverted transactions; without it their causes are "unknown".
+ */
 export function processBlock(
-  facts: BlockFacts,
+  facts: BlockFacts & BlockEnrichment,
   state: PipelineState,
   config: PipelineConfig,
 ): PipelineResult & { events: DecodedEvent[] } {
@@ -66,7 +128,85 @@ export function processBlock(
     state.pauseChanged,
     { ...PAUSE_CHANGED_DEFAULTS, ...defined(config.pauseChanged) },
   );
-  return { findings: pause.findings, nextState: { ...state, pauseChanged: pause.nextState }, events };
+  const findings = [...pause.findings];
+  const next: PipelineState = { ...state, pauseChanged: pause.nextState };
+
+  const kitConfig = config.kit;
+  const kit: KitBlock | undefined = kitConfig ? decodeKitBlock(facts, kitConfig.contracts, facts.revertData) : undefined;
+  const c = kitConfig?.contracts ?? {};
+  const gas = gasSpike(
+    { block: facts.block, ...(kit ? { kit } : {}), ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}), observedAt: facts.observedAt },
+    state.gasSpike ?? initialGasSpikeState(),
+    thresholds(GAS_SPIKE_DEFAULTS, config.gasSpike),
+  );
+  next.gasSpike = gas.nextState;
+
+  if (kit && kitConfig) {
+    const pauses = layerPauses(pause.nextState, config);
+    const creation = accountCreation(
+      { kit, pauses, ...(c.accountFactory ? { factory: c.accountFactory } : {}), ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}) },
+      state.accountCreation ?? initialAccountCreationState(),
+      thresholds(ACCOUNT_CREATION_DEFAULTS, config.accountCreation),
+    );
+    const ops = userOperations(
+      { kit, pauses, ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}), ...(c.paymaster ? { paymaster: c.paymaster } : {}) },
+      state.userOperations ?? initialUserOperationsState(),
+      thresholds(USER_OPERATIONS_DEFAULTS, config.userOperations),
+    );
+    const redemptions = delegation(
+      { kit, pauses, ...(c.delegationManager ? { delegationManager: c.delegationManager } : {}) },
+      state.delegation ?? initialDelegationState(),
+      thresholds(DELEGATION_DEFAULTS, config.delegation),
+    );
+    const changes = security(
+      {
+        kit,
+        contracts: c,
+        trusted: kitConfig.trusted,
+        ...(kitConfig.expectedOwners ? { expectedOwners: kitConfig.expectedOwners } : {}),
+        ...(kitConfig.trustedImplementations ? { trustedImplementations: kitConfig.trustedImplementations } : {}),
+      },
+      {},
+      thresholds(SECURITY_DEFAULTS, config.security),
+    );
+    const funds = outflow(
+      { kit, trusted: kitConfig.trusted, ...(c.paymaster ? { paymaster: c.paymaster } : {}), ...(c.delegationManager ? { delegationManager: c.delegationManager } : {}) },
+      state.outflow ?? initialOutflowState(),
+      thresholds(OUTFLOW_DEFAULTS, config.outflow),
+    );
+    findings.push(...creation.findings, ...ops.findings, ...redemptions.findings, ...changes.findings, ...funds.findings);
+    next.accountCreation = creation.nextState;
+    next.userOperations = ops.nextState;
+    next.delegation = redemptions.nextState;
+    next.outflow = funds.nextState;
+  }
+  findings.push(...gas.findings);
+  return { findings, nextState: next, events };
+}
+
+/** The layers whose targets pause-changed last saw paused, and whether Guardian paused them. */
+export function layerPauses(state: PauseChangedState, config: PipelineConfig): LayerPauses {
+  const targets = new Map<string, Layer | undefined>(Object.entries(config.decode.targets).map(([a, l]) => [a.toLowerCase(), l]));
+  const out: Partial<Record<Layer, "guardian" | "foreign">> = {};
+  for (const [address, target] of Object.entries(state.targets)) {
+    const layer = targets.get(address.toLowerCase() as Address);
+    if (!layer || !target.paused) continue;
+    // A layer with a foreign-paused target counts as foreign.
+    out[layer] = out[layer] === "foreign" || !target.byGuardian ? "foreign" : "guardian";
+  }
+  return out;
+}
+
+/** Defaults with the defined overrides applied, one level deep into `severity`. */
+function thresholds<T extends object>(defaults: T, overrides: object | undefined): T {
+  const { severity, ...rest } = (overrides ?? {}) as { severity?: unknown };
+  const base = { ...defaults, ...defined(rest) } as T & { severity?: unknown };
+  if (severity !== undefined && typeof severity === "object" && severity !== null && typeof (defaults as { severity?: unknown }).severity === "object") {
+    base.severity = { ...((defaults as { severity: object }).severity), ...defined(severity as object) };
+  } else if (typeof severity === "string") {
+    base.severity = severity;
+  }
+  return base;
 }
 
 /** Reports a reorg (rewound, or too deep to rewind). */
@@ -90,4 +230,32 @@ export function rpcHealthThresholds(config: PipelineConfig): RpcHealthThresholds
 /** `partial` without its undefined fields, so that they do not override defaults. */
 function defined<T extends object>(partial: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(partial ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Config file detector names → PipelineConfig fields. */
+const CONFIG_NAMES = {
+  "pause-changed": "pauseChanged",
+  "rpc-health": "rpcHealth",
+  "chain-reorg": "chainReorg",
+  "account-creation": "accountCreation",
+  "user-operations": "userOperations",
+  delegation: "delegation",
+  "gas-spike": "gasSpike",
+  security: "security",
+  outflow: "outflow",
+} as const;
+
+/**
+ * The threshold overrides of `config.detectors` (validated by
+ * config/schema.ts) as PipelineConfig fields, for the wiring:
+ *
+ *     const pipeline = { chainId, blockTimeMs, decode, kit: kitWatchConfig(d), ...pipelineOverrides(config.detectors) };
+ */
+export function pipelineOverrides(detectors: Readonly<Record<string, unknown>>): Partial<PipelineConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(CONFIG_NAMES)) {
+    const value = detectors[name];
+    if (value !== undefined && value !== null && typeof value === "object") out[field] = value;
+  }
+  return out as Partial<PipelineConfig>;
 }
