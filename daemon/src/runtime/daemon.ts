@@ -21,7 +21,8 @@ import type { GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
 import type { IncidentAction } from "../incidents/index.js";
-import { initialPipelineState, processHealth, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
+import { initialPipelineState, kitWatchConfig, pipelineOverrides, processHealth, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
+import { poolRevertLookup } from "./revert-lookup.js";
 import { startAdminServer, type AdminServer } from "../admin/index.js";
 import { generateAdminToken, openLowdbStore, publishAdminEndpoint, unpublishAdminEndpoint, type LowdbStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
@@ -128,19 +129,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const chain = chainOf(config);
     const poolClient = createPublicClient({ chain, transport: pool.transport(), pollingInterval: Math.max(100, config.blockTimeMs / 4) }) as PublicClient;
     const { addresses, decode } = watchedContracts(deployment);
+    const sentinelKey = config.secrets.sentinelKey?.reveal() as Hex | undefined;
+    const sentinel = sentinelKey ? privateKeyToAccount(sentinelKey) : undefined;
     const pipeline: PipelineConfig = {
       chainId: config.chainId,
       blockTimeMs: config.blockTimeMs,
       decode,
-      ...((config.detectors["pause-changed"] as object | undefined) ? { pauseChanged: config.detectors["pause-changed"] as PipelineConfig["pauseChanged"] } : {}),
-      ...((config.detectors["rpc-health"] as object | undefined) ? { rpcHealth: config.detectors["rpc-health"] as PipelineConfig["rpcHealth"] } : {}),
+      // The kit's contracts by role, and who may govern them (the running sentinel included).
+      kit: kitWatchConfig(deployment, sentinel ? [sentinel.address] : []),
+      ...pipelineOverrides(config.detectors),
     };
     const sla = config.sla;
     const foldCtx = () => ({ now: clock(), autoPause: config.autoPause, sla });
 
     // 3. Actions: the circuit breaker and notifications.
-    const sentinelKey = config.secrets.sentinelKey?.reveal() as Hex | undefined;
-    const sentinel = sentinelKey ? privateKeyToAccount(sentinelKey) : undefined;
     let dispatch: (actions: IncidentAction[]) => void = () => {};
     const raise = async (findings: Finding[]) => {
       metrics.onFindings(findings);
@@ -200,6 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...(options.recordProcessed ? { recordProcessed: true } : {}),
       onActions: dispatch,
       onFindings: (f) => metrics.onFindings(f),
+      revertLookup: poolRevertLookup(pool),
       log,
     });
     let healthState: PipelineState = initialPipelineState();

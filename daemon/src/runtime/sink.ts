@@ -16,7 +16,7 @@
  */
 import type { FollowerCheckpoint, FollowerSink } from "../chain/follower.js";
 import { correlateFinding, addTimelineEntry, timelineEntryId, type IncidentAction } from "../incidents/index.js";
-import { initialPipelineState, processBlock, processReorg, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
+import { initialPipelineState, processBlock, processReorg, withRevertData, type PipelineConfig, type PipelineState, type RevertLookup } from "../pipeline/index.js";
 import type { GuardianStore } from "../store/index.js";
 import type { StoreData } from "../store/schema.js";
 import type { BlockFacts, BlockId, Finding, FindingRecord, Layer, ReorgFacts, SlaMinutes } from "../types.js";
@@ -40,6 +40,8 @@ export interface StoreSinkOptions {
   recordProcessed?: boolean;
   onActions?: (actions: IncidentAction[]) => void;
   onFindings?: (findings: Finding[]) => void;
+  /** Fetches the revert data of reverted transactions before the detectors run. */
+  revertLookup?: RevertLookup;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -80,9 +82,12 @@ export function createStoreSink(options: StoreSinkOptions): FollowerSink {
   const { store, pipeline, clock } = options;
   const log = options.log ?? (() => {});
 
-  const commit = async (items: ReadonlyArray<{ facts: BlockFacts; checkpoint: FollowerCheckpoint }>) => {
-    const last = items[items.length - 1];
+  const commit = async (raw: ReadonlyArray<{ facts: BlockFacts; checkpoint: FollowerCheckpoint }>) => {
+    const last = raw[raw.length - 1];
     if (!last) return;
+    // Revert data first (RPC), so the store write itself stays pure and short.
+    const lookup = options.revertLookup;
+    const items = lookup ? await Promise.all(raw.map(async (i) => ({ ...i, facts: await withRevertData(i.facts, lookup) }))) : raw;
     const { actions, findings } = await store.update((draft) => {
       const ds = detectorState(draft);
       const allActions: IncidentAction[] = [];

@@ -1,0 +1,48 @@
+/**
+ * Revert data of a mined, reverted transaction, for the detectors (receipts
+ * carry none). First `debug_traceTransaction` with the call tracer (exact;
+ * Hardhat, Geth, and Besu with its DEBUG API); when an endpoint refuses it,
+ * the transaction is replayed with `eth_call` on its parent block's state
+ * and the error's data is taken (exact for the block's first transaction,
+ * close enough for a refusal otherwise).
+ */
+import { numberToHex, type Hex } from "viem";
+import type { RpcPool } from "../chain/index.js";
+import type { RevertLookup } from "../pipeline/index.js";
+import type { ChainTransaction } from "../types.js";
+
+function errorData(error: unknown): Hex | undefined {
+  let e: any = error;
+  while (e) {
+    if (typeof e.data === "string" && e.data.startsWith("0x")) return e.data as Hex;
+    if (typeof e.data?.data === "string" && e.data.data.startsWith("0x")) return e.data.data as Hex;
+    e = e.cause;
+  }
+  return undefined;
+}
+
+export function poolRevertLookup(pool: RpcPool): RevertLookup {
+  let traceRefused = false;
+  return async (tx: ChainTransaction) => {
+    if (!traceRefused) {
+      try {
+        const trace = await pool.request<{ output?: string; error?: string }>("debug_traceTransaction", [tx.hash, { tracer: "callTracer" }]);
+        if (trace?.error && typeof trace.output === "string" && trace.output.startsWith("0x")) return trace.output as Hex;
+        if (trace && !trace.error) return undefined;
+      } catch (err) {
+        // An endpoint without the debug API answers "method not found": stop asking it.
+        if (/not found|not supported|not available|unsupported|-32601/i.test(String((err as Error).message))) traceRefused = true;
+      }
+    }
+    if (tx.blockNumber === null || tx.blockNumber === undefined) return undefined;
+    try {
+      await pool.request("eth_call", [
+        { from: tx.from, to: tx.to, data: tx.input, value: numberToHex(tx.value ?? 0n), gas: numberToHex(tx.gas) },
+        numberToHex(BigInt(tx.blockNumber) - 1n),
+      ]);
+      return undefined;
+    } catch (err) {
+      return errorData(err);
+    }
+  };
+}
