@@ -14,9 +14,13 @@
  *   5. the guardian Safe pauses all three layers by hand (`guardian safe
  *      propose`, two owners `sign`, `exec`); each path stops with its own
  *      error; the Safe unpauses and each path works again;
- *   6. a Critical incident: the daemon's circuit breaker pauses the affected
- *      layer through the sentinel and contains the incident; the Safe
- *      unpauses after the fix;
+ *   6. symptoms injected on the real contracts (failing user operations,
+ *      delegations and account creations, a gas spike, a drained paymaster
+ *      deposit, value drained through delegations, an unauthorized ownership
+ *      transfer and role grant): the daemon opens one incident each with the
+ *      response plan's severity, and the circuit breaker pauses the layers
+ *      of the Critical ones through the sentinel; the Safe unpauses after
+ *      the fix; the post-mortem draft and the public notification are written;
  *   7. the status site is built from what the daemon published;
  *   8. a summary. The chain and the daemon are stopped whatever happens.
  */
@@ -28,6 +32,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { DelegationManager as delegationManagerAbi } from "@metamask/delegation-abis";
 import { startLocalChain, devClients, DEV_MNEMONIC } from "./lib/local-chain.js";
 import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleName } from "../daemon/src/deploy/local.js";
+import { runScenario, type ScenarioName } from "./lib/scenarios.js";
 import { smartAccount, buildUserOp, handleOps, delegateNative, redeemCalldata, simulateHandleOps, simulateCall, type Refusal } from "./lib/traffic.js";
 import { guardianArtifact, PROJECT_ROOT } from "../daemon/src/deploy/artifacts.js";
 import { writeDeployment } from "../daemon/src/deploy/deployments.js";
@@ -190,28 +195,56 @@ try {
   info(`unpaused by the Safe: account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
   summary(`unpaused by the Safe: account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
 
-  step("a Critical incident: the circuit breaker pauses through the sentinel");
-  const symptomBlock = Number(await client.getBlockNumber({ cacheTime: 0 }));
-  const critical = await cli(["incident", "trigger", "delegationManager", "--severity", "critical", "--title", "Value drained through delegations", "--by", "oncall-demo"]);
-  info(`guardian incident trigger delegationManager --severity critical → ${critical}`);
-  const contained = await waitFor("the incident to be contained", async () => {
-    const i = await incidentOf(critical);
-    return i?.state === "contained" ? i : undefined;
-  });
-  const pauseEntry = contained.timeline.find((e) => e.kind === "action" && e.evidence?.txHash);
-  const pauseBlock = pauseEntry?.evidence?.blockNumber ?? -1;
-  info(pauseEntry?.message ?? "(no pause entry)");
-  const delegationPaused = await isPaused(2);
-  summary(`Critical incident ${critical}: sentinel paused delegation in block ${pauseBlock} (${pauseBlock - symptomBlock} block(s) after the head when it was declared); on chain paused: ${delegationPaused}; state ${contained.state}`);
+  step("symptoms: the daemon detects each one by itself and opens one incident each");
+  const ctx = { client: client as any, wallets: w, deployment: d };
+  const incidentByKey = async (key: string) => Object.values((await readStoreSnapshot(dataDir))?.incidents ?? {}).find((i) => i.key === key);
+  const detected: Array<{ scenario: string; incident: Incident; expected: string }> = [];
+  let firstCritical: { incident: Incident; symptomFrom: number } | undefined;
+  // Non-critical symptoms first; each Critical one pauses its layer, which later scenarios must not need.
+  const order: ScenarioName[] = ["user-ops-reverting", "delegation-failing", "gas-spike", "delegation-drain", "account-creation-failing", "deposit-withdrawn", "ownership-transfer", "role-granted"];
+  for (const name of order) {
+    const result = await runScenario(ctx, name);
+    for (const exp of result.expected) {
+      const incident = await waitFor(`the ${exp.key} incident`, async () => {
+        const i = await incidentByKey(exp.key);
+        if (!i) return undefined;
+        // A Critical incident is shown once the circuit breaker has acted on it.
+        if (i.severity === "critical" && !i.timeline.some((e) => e.kind === "action")) return undefined;
+        return i;
+      }, 60_000);
+      detected.push({ scenario: name, incident, expected: exp.severity });
+      const action = incident.timeline.find((e) => e.kind === "action")?.message;
+      info(`${name}: ${result.summary}`);
+      info(`  → incident ${incident.id.slice(0, 8)} ${incident.severity.toUpperCase()} (plan: ${exp.severity}) "${incident.title}" [${incident.state}]${action ? `\n     ${action}` : ""}`);
+      if (incident.severity === "critical" && !firstCritical) firstCritical = { incident, symptomFrom: result.fromBlock };
+    }
+  }
+  summary(`symptoms detected by the daemon (one incident each, severity by the response plan; time to pause from the first evidence's block):`);
+  for (const x of detected) {
+    const latest = (await incidentOf(x.incident.id)) ?? x.incident;
+    const pause = latest.timeline.find((e) => e.kind === "action" && e.evidence?.txHash)?.evidence?.values;
+    const ttp = pause ? `paused +${pause.blocksToPause} block(s) / +${pause.secondsToPause} s` : latest.timeline.some((e) => e.kind === "action") ? "layer already paused" : "";
+    summary(`  ${x.scenario.padEnd(25)} ${latest.severity.padEnd(8)} ${latest.state.padEnd(10)} ${latest.title}${ttp ? ` (${ttp})` : ""}`);
+  }
+  const allMatched = detected.length >= order.length && detected.every((x) => x.incident.severity === x.expected);
+  const pausedNow = await Promise.all([0, 1, 2].map((l) => isPaused(l)));
+  summary(`circuit breaker: layers paused by the sentinel now: ${["entryPoint", "accountFactory", "delegation"].filter((_, i) => pausedNow[i]).join(", ") || "none"}`);
+  const critical = firstCritical!.incident.id;
+  const pauseEntry = (await incidentOf(critical))!.timeline.find((e) => e.kind === "action" && e.evidence?.txHash);
+  const blocksToPause = Number(pauseEntry?.evidence?.values.blocksToPause ?? -1);
+  const secondsToPause = Number(pauseEntry?.evidence?.values.secondsToPause ?? -1);
+  summary(`time to pause (first Critical, ${firstCritical!.incident.title}): ${blocksToPause} block(s), ${secondsToPause} s from the symptom's block to the pause's block`);
 
+  step("after the fix, the guardian Safe unpauses every layer");
   const fix = path.join(workDir, "safe-unpause-after-fix.json");
-  await cli(["safe", "propose", "unpause", "delegation", "--incident", critical, "--out", fix]);
+  await cli(["safe", "propose", "unpause", "all", "--incident", critical, "--out", fix]);
   await cli(["safe", "sign", fix], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner1") });
   await cli(["safe", "sign", fix], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner3") });
   await cli(["safe", "exec", fix], { GUARDIAN_EXECUTOR_KEY: keyOf("owner3") });
-  await cli(["incident", "update", critical, "--state", "recovered", "--message", "The fix is deployed and the guardian Safe unpaused delegations.", "--by", "oncall-demo"]);
-  info(`after the fix the Safe unpaused delegation (on chain paused: ${await isPaused(2)}); incident recovered`);
-  summary(`after the fix: the Safe unpaused delegation (paused now: ${await isPaused(2)}); incident ${critical.slice(0, 8)} recovered`);
+  await cli(["incident", "update", critical, "--state", "recovered", "--message", "The fix is deployed and the guardian Safe unpaused the stack.", "--by", "oncall-demo"]);
+  const stillPaused = (await Promise.all([0, 1, 2].map((l) => isPaused(l)))).some(Boolean);
+  info(`unpaused by the Safe (any layer still paused: ${stillPaused}); incident ${critical.slice(0, 8)} recovered`);
+  summary(`after the fix: the Safe unpaused every layer (any still paused: ${stillPaused}); incident ${critical.slice(0, 8)} recovered`);
 
   step("paperwork: the post-mortem draft and the public notification");
   const postmortem = path.join(workDir, `postmortem-${critical.slice(0, 8)}.md`);
@@ -249,8 +282,9 @@ try {
     created.status === "success" &&
     redeemed.status === "success" &&
     manualFinal?.state === "postreview" &&
-    delegationPaused &&
-    !(await isPaused(2));
+    allMatched &&
+    blocksToPause >= 0 &&
+    !stillPaused;
   console.log(`\n==================== Guardian demo summary ====================`);
   console.log(`chain ${d.chainId}; hub ${d.guardian.hub}; guardian Safe ${d.guardian.safe} (2-of-3)`);
   for (const l of lines) console.log(l);
