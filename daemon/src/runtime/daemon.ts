@@ -175,10 +175,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       for (const a of actions) {
         if (a.type === "pause") {
           logger.warn({ incident: a.incidentId, layers: a.layers }, "circuit breaker engaged");
-          void breaker.handle(a).then((o) => {
-            if (o) metrics.pauses.inc({ outcome: o.kind });
-            notifyNow();
-          });
+          void breaker
+            .handle(a)
+            .then((o) => {
+              if (o) metrics.pauses.inc({ outcome: o.kind });
+              notifyNow();
+            })
+            .catch((e) => logger.error({ incident: a.incidentId, err: (e as Error).message }, "circuit breaker failed"));
         } else {
           logger.warn({ incident: a.incidentId, level: a.level, contact: config.escalation[a.level].name, severity: a.severity, reason: a.reason }, "notify");
         }
@@ -349,7 +352,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     cleanups.push(() => publisher.stop());
 
     // 8. Go: resume pauses journaled before a restart, then follow the chain.
-    void breaker.resumePending();
+    void breaker.resumePending().catch((e) => logger.error({ err: (e as Error).message }, "resuming journaled pauses failed"));
     const done = follower.run().catch((e) => {
       logger.fatal({ err: (e as Error).message }, "follower stopped");
     });
