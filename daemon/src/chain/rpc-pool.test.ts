@@ -224,6 +224,34 @@ describe("RPC pool", () => {
     expect(watcher.findings).toMatchObject([{ key: `rpc-health:head-lag:${CHAIN_ID}:lagging`, severity: "medium" }]);
   });
 
+  test("an endpoint that reports a head it cannot serve is not trusted: the honest ones stay preferred", async () => {
+    const liar = await proxy();
+    liar.setHead({ mode: "lie", offset: 1_000_000 });
+    const good = await proxy();
+    await node.mine(3);
+    const pool = new RpcPool({ endpoints: [{ url: liar.url, name: "liar" }, { url: good.url, name: "good" }], chainId: CHAIN_ID, timeoutMs: 1_000 });
+    await pool.init();
+    const head = await node.blockNumber();
+    expect(await pool.survey()).toBe(head);
+    const stats = pool.stats();
+    expect(stats.endpoints.map((e) => [e.name, e.headLag])).toEqual([
+      ["liar", undefined],
+      ["good", 0],
+    ]);
+    expect(stats.head?.number).toBe(head);
+    expect(stats.endpoints[0]!.lastError).toMatch(/reported head \d+, 1000000 blocks above every other endpoint, and cannot serve that block/);
+    liar.resetCounts();
+    good.resetCounts();
+    await pool.request("eth_blockNumber", [], parseQuantity);
+    expect([liar.requests.total, good.requests.total]).toEqual([0, 1]);
+    // Surveyed again and again, it goes down and is reported as such.
+    await pool.survey();
+    await pool.survey();
+    const watcher = healthWatcher();
+    watcher.onHealth({ chainId: CHAIN_ID, observedAt: new Date().toISOString(), nowMs: Date.now(), endpoints: pool.stats().endpoints });
+    expect(watcher.findings).toMatchObject([{ key: `rpc-health:endpoint-down:${CHAIN_ID}:liar` }]);
+  });
+
   test("shrinks the eth_getLogs range when a provider says the range is too large, and finds every log", async () => {
     const limited = await proxy({ maxLogRange: 40 });
     const start = (await node.blockNumber()) + 1;

@@ -248,15 +248,42 @@ export class RpcPool {
    * than `maxHeadLagBlocks` behind the best one as lagging. Returns the best head.
    */
   async survey(): Promise<number | undefined> {
+    const errorsBefore = new Map(this.endpoints.map((ep) => [ep, ep.consecutiveErrors]));
     const outcomes = await this.requestEach("eth_blockNumber", [], parseQuantity);
-    const heads = outcomes.flatMap((o) => (o.ok ? [o.result] : []));
-    if (heads.length === 0) return undefined;
-    const best = Math.max(...heads);
+    const claims = outcomes.flatMap((o) => (o.ok ? [{ ep: this.endpoints.find((e) => e.name === o.endpoint)!, head: o.result }] : []));
+    if (claims.length === 0) return undefined;
+    // A head more than maxHeadLagBlocks above every other endpoint's counts only if the endpoint
+    // serves that block: one that reports a head it does not have (a lying or broken node) would
+    // otherwise make every honest endpoint look lagging and itself the preferred one.
+    claims.sort((a, b) => b.head - a.head);
+    let refuted = false;
+    while (claims.length > 1 && claims[0]!.head - claims[1]!.head > this.maxHeadLagBlocks) {
+      const top = claims[0]!;
+      if (await this.serves(top.ep, top.head)) break;
+      claims.shift();
+      refuted = true;
+      // Its answer was a failure: it does not reset the count of failures in a row (surveyed again
+      // and again, it goes down and the rpc-health detector reports it).
+      top.ep.consecutiveErrors = errorsBefore.get(top.ep) ?? 0;
+      this.recordFailure(top.ep, new MalformedResponseError(top.ep.name, "eth_blockNumber", `reported head ${top.head}, ${top.head - claims[0]!.head} blocks above every other endpoint, and cannot serve that block`));
+    }
+    const best = claims[0]!.head;
+    if (refuted && this.bestHead && this.bestHead.number > best) this.bestHead = { number: best, advancedAtMs: this.now() };
     for (const ep of this.endpoints) {
-      const outcome = outcomes.find((o) => o.endpoint === ep.name);
-      ep.headLag = outcome?.ok ? best - outcome.result : undefined;
+      const claim = claims.find((c) => c.ep === ep);
+      ep.headLag = claim ? best - claim.head : undefined;
     }
     return best;
+  }
+
+  /** Whether `ep` serves block `number` (false on any failure). */
+  private async serves(ep: EndpointState, number: number): Promise<boolean> {
+    try {
+      const [block] = await this.call(ep, [{ method: "eth_getBlockByNumber", params: [`0x${number.toString(16)}`, false] }], (r) => r, {});
+      return block !== null && typeof block === "object";
+    } catch {
+      return false;
+    }
   }
 
   /** A snapshot of every endpoint's health, for the rpc-health detector and metrics. */

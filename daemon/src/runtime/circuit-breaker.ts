@@ -18,8 +18,8 @@ import { keccak256, toHex } from "viem";
 import { addTimelineEntry, canTransition, timelineEntryId, transition, type PauseAction } from "../incidents/index.js";
 import { sendSentinelPause, type PauseJournal, type PauseJournalEntry, type PauseOutcome } from "../respond/pause-sender.js";
 import type { GuardianStore } from "../store/index.js";
-import type { OutboxItem } from "../store/schema.js";
-import type { Address, Finding, Incident } from "../types.js";
+import type { OutboxItem, StoreData } from "../store/schema.js";
+import type { Address, Finding, Incident, Layer } from "../types.js";
 
 export interface CircuitBreakerOptions {
   store: GuardianStore;
@@ -68,6 +68,24 @@ export function storePauseJournal(store: GuardianStore, clock: () => Date): Paus
   };
 }
 
+/**
+ * Pauses owed by open Critical incidents the breaker never acted on: not
+ * contained, with auto-pausable layers, no pause journal entry and no
+ * circuit-breaker entry on the timeline. The action that should have paused
+ * them was lost: the process died after the incident was stored (a block
+ * commit, an admin-endpoint trigger) and before the pause was journaled, or
+ * the incident was triggered through the CLI while no daemon ran.
+ */
+export function owedPauses(data: Readonly<StoreData>, autoPause: Readonly<Record<Layer, boolean>>): PauseAction[] {
+  const journaled = new Set(data.outbox.filter((o) => o.kind === JOURNAL_KIND).map((o) => o.incidentId));
+  return Object.values(data.incidents).flatMap((incident): PauseAction[] => {
+    if (incident.severity !== "critical" || (incident.state !== "detected" && incident.state !== "responding")) return [];
+    if (journaled.has(incident.id) || incident.timeline.some((e) => e.kind === "action")) return [];
+    const layers = incident.affected.layers.filter((layer) => autoPause[layer]);
+    return layers.length > 0 ? [{ type: "pause", incidentId: incident.id, layers }] : [];
+  });
+}
+
 /** The 32-byte incident reference the hub records: keccak256 of the incident id. */
 export function hubIncidentRef(incidentId: string): Hex {
   return keccak256(toHex(incidentId));
@@ -96,13 +114,18 @@ export class CircuitBreaker {
     return run;
   }
 
-  /** Resumes journaled pauses that were not mined before a restart. */
-  async resumePending(): Promise<void> {
-    const pending = this.o.store.read().outbox.filter((o) => o.kind === JOURNAL_KIND && o.status === "pending");
+  /**
+   * Resumes journaled pauses that were not mined before a restart; with
+   * `autoPause`, then sends the pauses still owed (see `owedPauses`).
+   */
+  async resumePending(autoPause?: Readonly<Record<Layer, boolean>>): Promise<void> {
+    const data = this.o.store.read();
+    const pending = data.outbox.filter((o) => o.kind === JOURNAL_KIND && o.status === "pending");
     for (const item of pending) {
       const entry = item.payload as unknown as PauseJournalEntry;
       await this.handle({ type: "pause", incidentId: entry.incidentKey, layers: entry.layers });
     }
+    if (autoPause) for (const action of owedPauses(data, autoPause)) await this.handle(action);
   }
 
   /** Waits for queued pauses. */

@@ -351,8 +351,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     publisher.start();
     cleanups.push(() => publisher.stop());
 
-    // 8. Go: resume pauses journaled before a restart, then follow the chain.
-    void breaker.resumePending().catch((e) => logger.error({ err: (e as Error).message }, "resuming journaled pauses failed"));
+    // 8. Go: resume pauses journaled (or owed) before a restart, then follow the chain.
+    void breaker.resumePending(config.autoPause).catch((e) => logger.error({ err: (e as Error).message }, "resuming journaled pauses failed"));
     const done = follower.run().catch((e) => {
       logger.fatal({ err: (e as Error).message }, "follower stopped");
     });
