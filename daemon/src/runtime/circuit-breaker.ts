@@ -46,7 +46,8 @@ export function storePauseJournal(store: GuardianStore, clock: () => Date): Paus
   return {
     async get(incidentKey) {
       const item = store.read().outbox.find((o) => o.kind === JOURNAL_KIND && o.id === `pause:${incidentKey}`);
-      return item ? (item.payload as unknown as PauseJournalEntry) : undefined;
+      // A copy: the store's snapshot is frozen, and the sender updates the entry it resumes.
+      return item ? (structuredClone(item.payload) as unknown as PauseJournalEntry) : undefined;
     },
     async put(entry) {
       await store.update((draft) => {

@@ -1,0 +1,163 @@
+/**
+ * The circuit breaker across restarts (both found by the soak test,
+ * scripts/bench/soak.ts):
+ *
+ * - a Critical incident whose pause action was lost still gets its pause:
+ *   the daemon died after storing the incident and before journaling the
+ *   pause (a block commit or an admin-endpoint trigger), or the incident was
+ *   triggered through the CLI while no daemon ran; at start the breaker sends
+ *   the pauses such incidents are owed;
+ * - a pause journaled before a crash is resumed to its end: the store's
+ *   journal hands out a copy of the entry (the store's snapshot is frozen, and
+ *   the sender records the mined hash and its replacements on the entry; it
+ *   used to fail with "Cannot add property minedHash, object is not
+ *   extensible", leaving the journal pending for good and raising a
+ *   PauseNotMined incident although the pause was mined).
+ */
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import pino from "pino";
+import path from "node:path";
+import { keccak256, parseAbi, toHex, type PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { main } from "../../daemon/src/cli.js";
+import { addTimelineEntry, openIncident, transition } from "../../daemon/src/incidents/index.js";
+import { CircuitBreaker, owedPauses, storePauseJournal } from "../../daemon/src/runtime/circuit-breaker.js";
+import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon.js";
+import { emptyStoreData, openLowdbStore, readStoreSnapshot, type StoreData } from "../../daemon/src/store/index.js";
+import type { Incident } from "../../daemon/src/types.js";
+import { waitFor } from "./helpers/memory-sink.js";
+import { devKey, startStack, type StackEnv } from "./helpers/stack.js";
+
+const ALL = { entryPoint: true, accountFactory: true, delegation: true } as const;
+const now = new Date("2026-01-01T00:00:00Z");
+
+function critical(key: string, overrides: Partial<Incident> = {}): Incident {
+  return { ...openIncident({ key, title: key, severity: "critical", affected: { layers: ["delegation"], contracts: [] }, source: "test", now }), ...overrides };
+}
+
+function data(incidents: Incident[], journaled: string[] = []): StoreData {
+  const d = emptyStoreData(138, now, false);
+  for (const i of incidents) d.incidents[i.id] = i;
+  for (const id of journaled) d.outbox.push({ id: `pause:${id}`, kind: "sentinel-pause", createdAt: now.toISOString(), incidentId: id, status: "pending", attempts: 1, payload: {} });
+  return d;
+}
+
+describe("owedPauses", () => {
+  it("owes a pause to an open Critical incident the breaker never acted on", () => {
+    const i = critical("a");
+    expect(owedPauses(data([i]), ALL)).toEqual([{ type: "pause", incidentId: i.id, layers: ["delegation"] }]);
+    const responding = transition(i, "responding", { now });
+    expect(owedPauses(data([responding]), ALL)).toHaveLength(1);
+  });
+
+  it("owes nothing once journaled, acted on, contained or closed, below Critical, or with auto-pause off", () => {
+    const i = critical("b");
+    expect(owedPauses(data([i], [i.id]), ALL)).toEqual([]);
+    expect(owedPauses(data([addTimelineEntry(i, { kind: "action", message: "Auto-pause refused" }, now)]), ALL)).toEqual([]);
+    expect(owedPauses(data([transition(i, "contained", { now })]), ALL)).toEqual([]);
+    expect(owedPauses(data([transition(i, "recovered", { now })]), ALL)).toEqual([]);
+    expect(owedPauses(data([critical("c", { severity: "high" })]), ALL)).toEqual([]);
+    expect(owedPauses(data([critical("d", { affected: { layers: [], contracts: [] } })]), ALL)).toEqual([]);
+    expect(owedPauses(data([i]), { ...ALL, delegation: false })).toEqual([]);
+  });
+});
+
+describe("a pause owed across a restart", () => {
+  let s: StackEnv;
+  let daemon: RunningDaemon | undefined;
+  beforeAll(async () => {
+    s = await startStack();
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+    await s?.chain.stop();
+  });
+
+  it("a Critical incident triggered through the CLI while no daemon runs is paused when the daemon starts", async () => {
+    let out = "";
+    let err = "";
+    const code = await main(["incident", "trigger", "delegationManager", "--severity", "critical", "--title", "Delegations drained while the daemon was down"], {
+      stdout: (t) => void (out += t),
+      stderr: (t) => void (err += t),
+      env: s.env,
+      cwd: s.dir,
+    });
+    expect(code, err).toBe(0);
+    const id = out.trim();
+    daemon = await startDaemon({ config: s.config(), publishIntervalSeconds: 60, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }) });
+    await waitFor(() => daemon!.store.read().incidents[id]?.state === "contained", 30_000, "incident contained");
+    const hubAbi = parseAbi(["function isPaused(uint8 layer) view returns (bool)"]);
+    expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [2] })).toBe(true);
+    const journal = daemon.store.read().outbox.filter((o) => o.kind === "sentinel-pause");
+    expect(journal.map((o) => [o.incidentId, o.status])).toEqual([[id, "done"]]);
+    // A restart owes nothing more.
+    await daemon.stop();
+    daemon = await startDaemon({ config: s.config(), publishIntervalSeconds: 60, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }) });
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = (await readStoreSnapshot(daemon.store.dataDir))!;
+    expect(after.outbox.filter((o) => o.kind === "sentinel-pause")).toHaveLength(1);
+  });
+});
+
+describe("a pause journaled before a crash", () => {
+  let s: StackEnv;
+  beforeAll(async () => {
+    s = await startStack();
+  });
+  afterAll(async () => {
+    await s?.chain.stop();
+  });
+
+  it("the store's journal hands out entries the sender may update", async () => {
+    const store = await openLowdbStore({ dataDir: path.join(s.dir, "journal-copy"), chainId: s.deployment.chainId, purpose: "test" });
+    try {
+      const journal = storePauseJournal(store, () => new Date());
+      await journal.put({ incidentKey: "i-1", incidentRef: keccak256(toHex("i-1")), layers: ["delegation"], from: s.deployment.deployer, nonce: 0, gas: "100000", attempts: [] });
+      const entry = (await journal.get("i-1"))!;
+      entry.minedHash = keccak256(toHex("tx"));
+      entry.attempts.push({ hash: keccak256(toHex("tx")), raw: "0x01", maxFeePerGas: "2", maxPriorityFeePerGas: "1", signedAt: new Date().toISOString() });
+      await journal.put(entry);
+      expect(store.read().outbox[0]!.status).toBe("done");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a new breaker resumes the signed pause a crashed one journaled and never sent, to the end", async () => {
+    const dataDir = path.join(s.dir, "journal-resume");
+    const clock = () => new Date();
+    const hubAbi = parseAbi(["function isPaused(uint8 layer) view returns (bool)"]);
+    const incident = openIncident({ key: "resume", title: "resume", severity: "critical", affected: { layers: ["accountFactory"], contracts: [] }, source: "test", now: clock() });
+    const options = (store: Awaited<ReturnType<typeof openLowdbStore>>) => ({
+      store,
+      clients: [s.client as unknown as PublicClient],
+      chain: s.chain.chain,
+      hub: s.deployment.guardian.hub,
+      sentinel: privateKeyToAccount(devKey("sentinel")),
+      clock,
+      raise: async () => {},
+    });
+    // 1. The first breaker signs and journals, then "dies" before broadcasting.
+    let store = await openLowdbStore({ dataDir, chainId: s.deployment.chainId, purpose: "test" });
+    await store.update((draft) => void (draft.incidents[incident.id] = incident));
+    const dying = new CircuitBreaker({ ...options(store), afterJournal: () => Promise.reject(new Error("SIGKILL")) });
+    await dying.handle({ type: "pause", incidentId: incident.id, layers: ["accountFactory"] });
+    expect(store.read().outbox.map((o) => o.status)).toEqual(["pending"]);
+    expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [1] })).toBe(false);
+    await store.update((draft) => void (draft.incidents[incident.id] = incident)); // forget the first breaker's notes: it died
+    await store.close();
+    // 2. After the restart, the journaled transaction is sent, mined and recorded.
+    store = await openLowdbStore({ dataDir, chainId: s.deployment.chainId, purpose: "test" });
+    try {
+      const breaker = new CircuitBreaker(options(store));
+      await breaker.resumePending();
+      expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [1] })).toBe(true);
+      const [item] = store.read().outbox;
+      expect(item!.status).toBe("done");
+      expect(store.read().incidents[incident.id]!.state).toBe("contained");
+      expect(Object.values(store.read().incidents).filter((i) => i.source === "circuit-breaker")).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
