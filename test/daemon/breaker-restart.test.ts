@@ -7,6 +7,8 @@
  *   pause (a block commit or an admin-endpoint trigger), or the incident was
  *   triggered through the CLI while no daemon ran; at start the breaker sends
  *   the pauses such incidents are owed;
+ * - a pause that fails on a transient RPC fault (an answer of the wrong
+ *   shape) is tried again instead of being given up at once;
  * - a pause journaled before a crash is resumed to its end: the store's
  *   journal hands out a copy of the entry (the store's snapshot is frozen, and
  *   the sender records the mined hash and its replacements on the entry; it
@@ -17,7 +19,9 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import pino from "pino";
 import path from "node:path";
-import { keccak256, parseAbi, toHex, type PublicClient } from "viem";
+import { createPublicClient, keccak256, parseAbi, toHex, type PublicClient } from "viem";
+import { RpcPool } from "../../daemon/src/chain/index.js";
+import { startRpcProxy } from "./helpers/rpc-proxy.js";
 import { privateKeyToAccount } from "viem/accounts";
 import { main } from "../../daemon/src/cli.js";
 import { addTimelineEntry, openIncident, transition } from "../../daemon/src/incidents/index.js";
@@ -140,11 +144,11 @@ describe("a pause journaled before a crash", () => {
     // 1. The first breaker signs and journals, then "dies" before broadcasting.
     let store = await openLowdbStore({ dataDir, chainId: s.deployment.chainId, purpose: "test" });
     await store.update((draft) => void (draft.incidents[incident.id] = incident));
-    const dying = new CircuitBreaker({ ...options(store), afterJournal: () => Promise.reject(new Error("SIGKILL")) });
-    await dying.handle({ type: "pause", incidentId: incident.id, layers: ["accountFactory"] });
+    const dying = new CircuitBreaker({ ...options(store), afterJournal: () => new Promise<void>(() => {}) }); // never returns: dead
+    void dying.handle({ type: "pause", incidentId: incident.id, layers: ["accountFactory"] });
+    await waitFor(() => store.read().outbox.length === 1, 10_000, "the journal entry");
     expect(store.read().outbox.map((o) => o.status)).toEqual(["pending"]);
     expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [1] })).toBe(false);
-    await store.update((draft) => void (draft.incidents[incident.id] = incident)); // forget the first breaker's notes: it died
     await store.close();
     // 2. After the restart, the journaled transaction is sent, mined and recorded.
     store = await openLowdbStore({ dataDir, chainId: s.deployment.chainId, purpose: "test" });
@@ -158,6 +162,49 @@ describe("a pause journaled before a crash", () => {
       expect(Object.values(store.read().incidents).filter((i) => i.source === "circuit-breaker")).toEqual([]);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("a pause that meets a transient RPC fault", () => {
+  let s: StackEnv;
+  beforeAll(async () => {
+    s = await startStack();
+  });
+  afterAll(async () => {
+    await s?.chain.stop();
+  });
+
+  it("is tried again, not given up", async () => {
+    const proxy = await startRpcProxy({ target: s.chain.url });
+    const store = await openLowdbStore({ dataDir: path.join(s.dir, "retry"), chainId: s.deployment.chainId, purpose: "test" });
+    try {
+      const pool = new RpcPool({ endpoints: [{ url: proxy.url, name: "p" }], chainId: s.deployment.chainId, timeoutMs: 1000 });
+      await pool.init();
+      const client = createPublicClient({ chain: s.chain.chain, transport: pool.transport() }) as PublicClient;
+      const incident = openIncident({ key: "retry", title: "retry", severity: "critical", affected: { layers: ["entryPoint"], contracts: [] }, source: "test", now: new Date() });
+      await store.update((draft) => void (draft.incidents[incident.id] = incident));
+      const raised: unknown[] = [];
+      const breaker = new CircuitBreaker({
+        store,
+        clients: [client],
+        chain: s.chain.chain,
+        hub: s.deployment.guardian.hub,
+        sentinel: privateKeyToAccount(devKey("sentinel")),
+        clock: () => new Date(),
+        raise: async (f) => void raised.push(...f),
+        retryDelayMs: 10,
+      });
+      // The gas estimate is answered with garbage once (viem cannot read it: the try throws).
+      proxy.setFault({ kind: "wrong-shape" }, ["eth_estimateGas"], { count: 1 });
+      const outcome = await breaker.handle({ type: "pause", incidentId: incident.id, layers: ["entryPoint"] });
+      expect(outcome?.kind).toBe("paused");
+      expect(proxy.faulted.total).toBe(1);
+      expect(raised).toEqual([]);
+      expect(store.read().incidents[incident.id]!.state).toBe("contained");
+    } finally {
+      await store.close();
+      await proxy.close();
     }
   });
 });

@@ -15,6 +15,7 @@
  */
 import type { Chain, Hex, LocalAccount, PublicClient } from "viem";
 import { keccak256, toHex } from "viem";
+import { RpcUnavailableError } from "../chain/errors.js";
 import { addTimelineEntry, canTransition, timelineEntryId, transition, type PauseAction } from "../incidents/index.js";
 import { sendSentinelPause, type PauseJournal, type PauseJournalEntry, type PauseOutcome } from "../respond/pause-sender.js";
 import type { GuardianStore } from "../store/index.js";
@@ -37,9 +38,24 @@ export interface CircuitBreakerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Test hook, passed to the sender. */
   afterJournal?: (entry: PauseJournalEntry) => void | Promise<void>;
+  /** Wait before retrying a pause that failed (times the retry's number). Default 1000 ms. */
+  retryDelayMs?: number;
 }
 
 const JOURNAL_KIND = "sentinel-pause";
+/**
+ * Tries of a pause that fails with an error before the guardian is paged:
+ * an endpoint answered something the sender cannot use (an answer of the
+ * wrong shape). The sender is idempotent (the journal), so a retry resumes
+ * what the failed try signed. When no endpoint answered at all the pause
+ * fails at once, as before (an outage is its own Critical incident).
+ */
+const PAUSE_TRIES = 5;
+
+function everyEndpointDown(error: unknown): boolean {
+  for (let e = error; e; e = (e as { cause?: unknown }).cause) if (e instanceof RpcUnavailableError) return true;
+  return false;
+}
 
 /** The pause journal as outbox items of the store. */
 export function storePauseJournal(store: GuardianStore, clock: () => Date): PauseJournal {
@@ -160,27 +176,34 @@ export class CircuitBreaker {
       await this.note(action.incidentId, "no-key", `Auto-pause of ${action.layers.join(", ")} was due but no sentinel key is configured (env GUARDIAN_SENTINEL_KEY): the guardian Safe must pause by hand.`);
       return undefined;
     }
-    let outcome: PauseOutcome;
-    try {
-      outcome = await sendSentinelPause(
-        {
-          clients: this.o.clients,
-          ...(this.o.broadcastRaw ? { broadcastRaw: this.o.broadcastRaw } : {}),
-          chain: this.o.chain,
-          sentinel: this.o.sentinel,
-          hub: this.o.hub,
-          journal: this.journal,
-          now: this.o.clock,
-          log,
-          ...(this.o.afterJournal ? { afterJournal: this.o.afterJournal } : {}),
-        },
-        { incidentKey: action.incidentId, incidentRef: hubIncidentRef(action.incidentId), layers: action.layers, ...(this.o.dryRun ? { dryRun: true } : {}) },
-      );
-    } catch (err) {
-      log("circuit breaker: pause failed", { incident: action.incidentId, error: (err as Error).message });
-      await this.note(action.incidentId, "failed", `Auto-pause of ${action.layers.join(", ")} failed: ${(err as Error).message}. The guardian Safe must pause by hand.`);
-      await this.o.raise([this.refusalFinding(incident, "PauseNotMined", (err as Error).message)]);
-      return undefined;
+    let outcome: PauseOutcome | undefined;
+    for (let attempt = 1; !outcome; attempt++) {
+      try {
+        outcome = await sendSentinelPause(
+          {
+            clients: this.o.clients,
+            ...(this.o.broadcastRaw ? { broadcastRaw: this.o.broadcastRaw } : {}),
+            chain: this.o.chain,
+            sentinel: this.o.sentinel,
+            hub: this.o.hub,
+            journal: this.journal,
+            now: this.o.clock,
+            log,
+            ...(this.o.afterJournal ? { afterJournal: this.o.afterJournal } : {}),
+          },
+          { incidentKey: action.incidentId, incidentRef: hubIncidentRef(action.incidentId), layers: action.layers, ...(this.o.dryRun ? { dryRun: true } : {}) },
+        );
+      } catch (err) {
+        if (attempt < PAUSE_TRIES && !everyEndpointDown(err)) {
+          log("circuit breaker: pause attempt failed; retrying", { incident: action.incidentId, attempt, error: (err as Error).message });
+          await new Promise((r) => setTimeout(r, (this.o.retryDelayMs ?? 1000) * attempt));
+          continue;
+        }
+        log("circuit breaker: pause failed", { incident: action.incidentId, error: (err as Error).message });
+        await this.note(action.incidentId, "failed", `Auto-pause of ${action.layers.join(", ")} failed: ${(err as Error).message}. The guardian Safe must pause by hand.`);
+        await this.o.raise([this.refusalFinding(incident, "PauseNotMined", (err as Error).message)]);
+        return undefined;
+      }
     }
     const symptom = symptomBlock(incident);
     switch (outcome.kind) {
