@@ -100,6 +100,12 @@ export interface PauseSenderDeps {
   maxBlocks?: number;
   /** Test hook: runs after the journal write and before any broadcast. */
   afterJournal?: (entry: PauseJournalEntry) => void | Promise<void>;
+  /**
+   * The newest block known to be canonical (the follower's last processed
+   * one): "already paused" is read as of this block or a newer one, never
+   * as of an older head a lagging endpoint may answer "latest" with.
+   */
+  knownBlock?: () => number | undefined;
 }
 
 export interface PauseRequest {
@@ -142,9 +148,10 @@ function decodeRefusal(err: unknown): { error: string; args: readonly unknown[] 
   return undefined;
 }
 
-export async function pausedLayers(client: PublicClient, hub: Address, layers: Layer[]): Promise<Layer[]> {
+/** The layers of `layers` the hub reports paused, at `blockNumber` (default latest). */
+export async function pausedLayers(client: PublicClient, hub: Address, layers: Layer[], blockNumber?: bigint): Promise<Layer[]> {
   const flags = await Promise.all(
-    layers.map((l) => client.readContract({ address: hub, abi: hubSentinelAbi, functionName: "isPaused", args: [LAYER_ID[l]] })),
+    layers.map((l) => client.readContract({ address: hub, abi: hubSentinelAbi, functionName: "isPaused", args: [LAYER_ID[l]], ...(blockNumber !== undefined ? { blockNumber } : {}) })),
   );
   return layers.filter((_, i) => flags[i]);
 }
@@ -233,8 +240,10 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
   }
 
   if (!entry) {
-    // 2. Skip what is already paused.
-    const already = await pausedLayers(client, deps.hub, req.layers);
+    // 2. Skip what is already paused: as of the newest block known to be canonical, when there is
+    //    one (a lagging endpoint's "latest" may still show a pause the guardian has since lifted).
+    const known = deps.knownBlock?.();
+    const already = await pausedLayers(client, deps.hub, req.layers, known === undefined ? undefined : BigInt(known));
     const toPause = req.layers.filter((l) => !already.includes(l));
     if (!toPause.length) return { kind: "already-paused", layers: req.layers };
 
@@ -305,7 +314,7 @@ async function finish(deps: PauseSenderDeps, entry: PauseJournalEntry, receipt: 
       if (refusal) return { kind: "refused", layers: entry.layers, ...refusal };
     }
   }
-  const paused = await pausedLayers(client, deps.hub, entry.layers);
+  const paused = await pausedLayers(client, deps.hub, entry.layers, receipt.blockNumber);
   return {
     kind: "paused",
     layers: entry.layers,

@@ -38,6 +38,8 @@ export interface CircuitBreakerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Test hook, passed to the sender. */
   afterJournal?: (entry: PauseJournalEntry) => void | Promise<void>;
+  /** The newest block known to be canonical (the follower's tip), passed to the sender. */
+  knownBlock?: () => number | undefined;
   /** Wait before retrying a pause that failed (times the retry's number). Default 1000 ms. */
   retryDelayMs?: number;
 }
@@ -190,6 +192,7 @@ export class CircuitBreaker {
             now: this.o.clock,
             log,
             ...(this.o.afterJournal ? { afterJournal: this.o.afterJournal } : {}),
+            ...(this.o.knownBlock ? { knownBlock: this.o.knownBlock } : {}),
           },
           { incidentKey: action.incidentId, incidentRef: hubIncidentRef(action.incidentId), layers: action.layers, ...(this.o.dryRun ? { dryRun: true } : {}) },
         );

@@ -158,6 +158,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       hub: getAddress(deployment.guardian.hub),
       ...(sentinel ? { sentinel } : {}),
       ...(options.dryRun ? { dryRun: true } : {}),
+      // "Already paused" is read no older than the last processed block.
+      knownBlock: () => store.read().chain.ring.at(-1)?.number,
       clock,
       raise,
       log,

@@ -1,12 +1,15 @@
 /**
- * The circuit breaker across restarts (both found by the soak test,
- * scripts/bench/soak.ts):
+ * The circuit breaker across restarts and RPC faults (all found by the soak
+ * test, scripts/bench/soak.ts):
  *
  * - a Critical incident whose pause action was lost still gets its pause:
  *   the daemon died after storing the incident and before journaling the
  *   pause (a block commit or an admin-endpoint trigger), or the incident was
  *   triggered through the CLI while no daemon ran; at start the breaker sends
  *   the pauses such incidents are owed;
+ * - "already paused" is read no older than the daemon's last processed
+ *   block: through a lagging endpoint the state as of its old head showed a
+ *   pause the guardian had since lifted, and the pause was skipped;
  * - a pause that fails on a transient RPC fault (an answer of the wrong
  *   shape) is tried again instead of being given up at once;
  * - a pause journaled before a crash is resumed to its end: the store's
@@ -205,6 +208,70 @@ describe("a pause that meets a transient RPC fault", () => {
     } finally {
       await store.close();
       await proxy.close();
+    }
+  });
+});
+
+describe("a pause decided through a lagging endpoint", () => {
+  let s: StackEnv;
+  beforeAll(async () => {
+    s = await startStack();
+  });
+  afterAll(async () => {
+    await s?.chain.stop();
+  });
+
+  it("is not skipped because of a pause the guardian has since lifted", async () => {
+    const { safeCall } = await import("../../daemon/src/deploy/local.js");
+    const { encodeFunctionData } = await import("viem");
+    const hubWrite = parseAbi(["function pause(uint8[] layers, bytes32 incident)", "function unpause(uint8[] layers, bytes32 incident)", "function isPaused(uint8 layer) view returns (bool)"]);
+    const zero = `0x${"00".repeat(32)}` as const;
+    const safe = (functionName: "pause" | "unpause") =>
+      safeCall(s.client as never, s.deployment.guardian.safe, s.deployment.guardian.hub, encodeFunctionData({ abi: hubWrite, functionName, args: [[1], zero] }), [s.wallets.owner1, s.wallets.owner2]);
+    // The guardian paused the factory layer a while ago and lifted the pause 3 blocks ago.
+    await s.client.waitForTransactionReceipt({ hash: await safe("pause") });
+    for (let i = 0; i < 10; i++) await s.rpc("evm_mine");
+    await s.client.waitForTransactionReceipt({ hash: await safe("unpause") });
+    for (let i = 0; i < 2; i++) await s.rpc("evm_mine");
+    const tip = Number(await s.client.getBlockNumber({ cacheTime: 0 }));
+    expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubWrite, functionName: "isPaused", args: [1] })).toBe(false);
+
+    // The primary endpoint fails every call; the fallback is 8 blocks behind (it still sees the pause).
+    const primary = await startRpcProxy({ target: s.chain.url });
+    const lagging = await startRpcProxy({ target: s.chain.url });
+    const store = await openLowdbStore({ dataDir: path.join(s.dir, "lagging"), chainId: s.deployment.chainId, purpose: "test" });
+    try {
+      const pool = new RpcPool({ endpoints: [{ url: primary.url, name: "primary" }, { url: lagging.url, name: "lagging" }], chainId: s.deployment.chainId, timeoutMs: 1000 });
+      await pool.init();
+      primary.setFault({ kind: "http-error", status: 503 });
+      lagging.setHead({ mode: "lag", blocks: 8 });
+      const client = createPublicClient({ chain: s.chain.chain, transport: pool.transport() }) as PublicClient;
+      const incident = openIncident({ key: "lagging", title: "lagging", severity: "critical", affected: { layers: ["accountFactory"], contracts: [] }, source: "test", now: new Date() });
+      await store.update((draft) => void (draft.incidents[incident.id] = incident));
+      const breaker = new CircuitBreaker({
+        store,
+        clients: [client],
+        chain: s.chain.chain,
+        hub: s.deployment.guardian.hub,
+        sentinel: privateKeyToAccount(devKey("sentinel")),
+        clock: () => new Date(),
+        raise: async () => {},
+        // The daemon's follower has processed the chain up to here.
+        knownBlock: () => tip,
+      });
+      const outcome = breaker.handle({ type: "pause", incidentId: incident.id, layers: ["accountFactory"] });
+      // Blocks keep coming (the lagging endpoint reaches the pause's block 8 blocks later).
+      const mining = setInterval(() => void s.rpc("evm_mine").catch(() => undefined), 50);
+      try {
+        expect((await outcome)?.kind).toBe("paused");
+      } finally {
+        clearInterval(mining);
+      }
+      expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubWrite, functionName: "isPaused", args: [1] })).toBe(true);
+    } finally {
+      await store.close();
+      await primary.close();
+      await lagging.close();
     }
   });
 });
