@@ -7,9 +7,10 @@
  *   pause (a block commit or an admin-endpoint trigger), or the incident was
  *   triggered through the CLI while no daemon ran; at start the breaker sends
  *   the pauses such incidents are owed;
- * - "already paused" is read no older than the daemon's last processed
- *   block: through a lagging endpoint the state as of its old head showed a
- *   pause the guardian had since lifted, and the pause was skipped;
+ * - "already paused" takes the layer paused both at "latest" and at the
+ *   daemon's last processed block: through a lagging endpoint "latest"
+ *   showed a pause the guardian had since lifted, and the pause was skipped
+ *   (and the last processed block alone is stale while the daemon catches up);
  * - a pause that fails on a transient RPC fault (an answer of the wrong
  *   shape) is tried again instead of being given up at once;
  * - a pause journaled before a crash is resumed to its end: the store's
@@ -219,6 +220,46 @@ describe("a pause decided through a lagging endpoint", () => {
   });
   afterAll(async () => {
     await s?.chain.stop();
+  });
+
+  async function pauseThenLift(): Promise<{ paused: number; lifted: number }> {
+    const { safeCall } = await import("../../daemon/src/deploy/local.js");
+    const { encodeFunctionData } = await import("viem");
+    const hubWrite = parseAbi(["function pause(uint8[] layers, bytes32 incident)", "function unpause(uint8[] layers, bytes32 incident)"]);
+    const zero = `0x${"00".repeat(32)}` as const;
+    const safe = async (functionName: "pause" | "unpause") =>
+      Number(
+        (
+          await s.client.waitForTransactionReceipt({
+            hash: await safeCall(s.client as never, s.deployment.guardian.safe, s.deployment.guardian.hub, encodeFunctionData({ abi: hubWrite, functionName, args: [[2], zero] }), [s.wallets.owner1, s.wallets.owner2]),
+          })
+        ).blockNumber,
+      );
+    const paused = await safe("pause");
+    for (let i = 0; i < 3; i++) await s.rpc("evm_mine");
+    return { paused, lifted: await safe("unpause") };
+  }
+
+  it("is not skipped because the daemon's last processed block is older than the guardian lifting a pause", async () => {
+    const { paused } = await pauseThenLift();
+    const store = await openLowdbStore({ dataDir: path.join(s.dir, "behind"), chainId: s.deployment.chainId, purpose: "test" });
+    try {
+      const incident = openIncident({ key: "behind", title: "behind", severity: "critical", affected: { layers: ["delegation"], contracts: [] }, source: "test", now: new Date() });
+      await store.update((draft) => void (draft.incidents[incident.id] = incident));
+      const breaker = new CircuitBreaker({
+        store,
+        clients: [s.client as unknown as PublicClient],
+        chain: s.chain.chain,
+        hub: s.deployment.guardian.hub,
+        sentinel: privateKeyToAccount(devKey("sentinel")),
+        clock: () => new Date(),
+        raise: async () => {},
+        knownBlock: () => paused + 1, // the follower is still catching up
+      });
+      expect((await breaker.handle({ type: "pause", incidentId: incident.id, layers: ["delegation"] }))?.kind).toBe("paused");
+    } finally {
+      await store.close();
+    }
   });
 
   it("is not skipped because of a pause the guardian has since lifted", async () => {

@@ -6,7 +6,7 @@
  */
 import { createPublicClient } from "viem";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { startHardhatNode, type HardhatNode } from "../../../test/daemon/helpers/hardhat-node.js";
+import { DEV_ACCOUNTS, startHardhatNode, type HardhatNode } from "../../../test/daemon/helpers/hardhat-node.js";
 import { MemorySink, waitFor } from "../../../test/daemon/helpers/memory-sink.js";
 import { emit, installEmitter, sendReverting } from "../../../test/daemon/helpers/emitter.js";
 import { expectExactlyOnce, expectMatchesChain } from "../../../test/daemon/helpers/chain-check.js";
@@ -250,6 +250,21 @@ describe("RPC pool", () => {
     const watcher = healthWatcher();
     watcher.onHealth({ chainId: CHAIN_ID, observedAt: new Date().toISOString(), nowMs: Date.now(), endpoints: pool.stats().endpoints });
     expect(watcher.findings).toMatchObject([{ key: `rpc-health:endpoint-down:${CHAIN_ID}:liar` }]);
+  });
+
+  test("a transaction one endpoint does not know is asked of the others before viem hears 'not found'", async () => {
+    const lagging = await proxy();
+    lagging.setHead({ mode: "lag", blocks: 5 });
+    const good = await proxy();
+    const pool = new RpcPool({ endpoints: [{ url: lagging.url, name: "lagging" }, { url: good.url, name: "good" }], chainId: CHAIN_ID, timeoutMs: 1_000 });
+    await pool.init();
+    const hash = await node.rpc<`0x${string}`>("eth_sendTransaction", [{ from: DEV_ACCOUNTS[0], to: DEV_ACCOUNTS[1], value: "0x1" }]);
+    const client = createPublicClient({ transport: pool.transport() });
+    const receipt = await client.getTransactionReceipt({ hash });
+    expect(receipt.transactionHash).toBe(hash);
+    expect(lagging.counts.get("eth_getTransactionReceipt")).toBeGreaterThanOrEqual(1);
+    // Unknown to every endpoint: still "not found".
+    await expect(client.getTransactionReceipt({ hash: `0x${"ab".repeat(32)}` })).rejects.toThrow(/could not be found/);
   });
 
   test("shrinks the eth_getLogs range when a provider says the range is too large, and finds every log", async () => {

@@ -117,6 +117,8 @@ interface EndpointState {
   byMethod: Map<string, { requests: number; errors: number }>;
 }
 
+/** Methods whose `null` ("not found") may only mean the answering endpoint is behind. */
+const ASK_EVERY_ENDPOINT_WHEN_NOT_FOUND = new Set(["eth_getTransactionReceipt", "eth_getTransactionByHash"]);
 const DEFAULT_MAX_HEAD_LAG = 5;
 const DEFAULT_DOWN_AFTER = 3;
 /** viem's 10 MiB default is too small for a batch of full blocks on a busy chain. */
@@ -322,11 +324,22 @@ export class RpcPool {
   /**
    * A viem transport backed by this pool, for code that wants viem actions
    * (`createPublicClient({ transport: pool.transport() })`). viem's own
-   * retries are off: failover happens here.
+   * retries are off: failover happens here. A transaction or receipt one
+   * endpoint does not know (`null`) is asked of every endpoint before the
+   * answer is "not found": a lagging endpoint knows nothing of what the
+   * others have mined, and the pause sender decides on that answer.
    */
   transport(): CustomTransport {
     return custom(
-      { request: ({ method, params }) => this.request(method, (params as unknown[] | undefined) ?? []) },
+      {
+        request: async ({ method, params }) => {
+          const args = (params as unknown[] | undefined) ?? [];
+          const result = await this.request(method, args);
+          if (result !== null || !ASK_EVERY_ENDPOINT_WHEN_NOT_FOUND.has(method) || this.usable().length < 2) return result;
+          for (const o of await this.requestEach(method, args)) if (o.ok && o.result !== null) return o.result;
+          return null;
+        },
+      },
       { key: "guardianPool", name: "Guardian RPC pool", retryCount: 0 },
     );
   }

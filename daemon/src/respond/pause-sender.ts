@@ -102,8 +102,10 @@ export interface PauseSenderDeps {
   afterJournal?: (entry: PauseJournalEntry) => void | Promise<void>;
   /**
    * The newest block known to be canonical (the follower's last processed
-   * one): "already paused" is read as of this block or a newer one, never
-   * as of an older head a lagging endpoint may answer "latest" with.
+   * one). A layer counts as already paused only if it is paused both at
+   * "latest" and at this block: either read alone may be stale ("latest"
+   * from a lagging endpoint, this block while the follower catches up), and
+   * a wrong "already paused" skips the pause (a needless one is a no-op).
    */
   knownBlock?: () => number | undefined;
 }
@@ -240,10 +242,14 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
   }
 
   if (!entry) {
-    // 2. Skip what is already paused: as of the newest block known to be canonical, when there is
-    //    one (a lagging endpoint's "latest" may still show a pause the guardian has since lifted).
+    // 2. Skip what is already paused, at "latest" and at the newest block known to be canonical
+    //    (a lagging endpoint's "latest" may still show a pause the guardian has since lifted).
     const known = deps.knownBlock?.();
-    const already = await pausedLayers(client, deps.hub, req.layers, known === undefined ? undefined : BigInt(known));
+    const [atLatest, atKnown] = await Promise.all([
+      pausedLayers(client, deps.hub, req.layers),
+      known === undefined ? undefined : pausedLayers(client, deps.hub, req.layers, BigInt(known)),
+    ]);
+    const already = atKnown ? atLatest.filter((l) => atKnown.includes(l)) : atLatest;
     const toPause = req.layers.filter((l) => !already.includes(l));
     if (!toPause.length) return { kind: "already-paused", layers: req.layers };
 
