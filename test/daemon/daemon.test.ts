@@ -141,8 +141,9 @@ describe("guardian daemon", () => {
       });
       expect(code).toBe(0);
       await waitFor(() => Object.values(other.store.read().incidents).some((i) => i.title === "Factory compromised" && i.state === "contained"), 20_000, "contained");
-      expect(a.counts.get("eth_sendRawTransaction")).toBeGreaterThanOrEqual(1);
-      expect(b.counts.get("eth_sendRawTransaction")).toBeGreaterThanOrEqual(1);
+      const timeline = Object.values(other.store.read().incidents).find((i) => i.title === "Factory compromised")!.timeline.map((e) => e.message);
+      expect(a.counts.get("eth_sendRawTransaction") ?? 0, JSON.stringify(timeline)).toBeGreaterThanOrEqual(1);
+      expect(b.counts.get("eth_sendRawTransaction") ?? 0, JSON.stringify(timeline)).toBeGreaterThanOrEqual(1);
     } finally {
       await other.stop();
       await a.close();

@@ -43,7 +43,8 @@ export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: numbe
         rpc: { endpoints: rpcUrls.map((url, i) => ({ name: `ep${i}`, http: url })) },
         deploymentsFile: `deployments/${deployment.chainId}.json`,
         dataDir: "data",
-        follower: { requestTimeoutMs: 1000 },
+        // Generous: under a full parallel test run on 2 cores a loaded node answers slowly.
+        follower: { requestTimeoutMs: 5000 },
         metrics: { port: 0 },
       }),
     );
