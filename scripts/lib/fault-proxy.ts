@@ -86,6 +86,8 @@ export interface RpcProxyOptions {
   rewrite?: (method: string, params: unknown[], result: unknown) => unknown;
   /** Called for every call as its request arrives (before any fault). */
   onCall?: (call: ProxyCall) => void;
+  /** Called for every HTTP request as it arrives, with its calls' methods (one for a single call). */
+  onRequest?: (methods: string[], batch: boolean) => void;
   /** A name for logs. */
   name?: string;
 }
@@ -170,6 +172,7 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     }
     const calls = Array.isArray(body) ? body : [body];
     const at = performance.now();
+    options.onRequest?.(calls.map((c) => c.method), Array.isArray(body));
     for (const c of calls) {
       counts.set(c.method, (counts.get(c.method) ?? 0) + 1);
       options.onCall?.({ method: c.method, params: c.params ?? [], at });

@@ -1,0 +1,265 @@
+/**
+ * `npm run bench`: Guardian's figures, each next to a baseline measured in the
+ * same run on the same chain and traffic. The baseline is what a user would
+ * write instead: viem's `watchBlocks` plus one `watchContractEvent` per
+ * contract, default settings (scripts/bench/baseline.ts).
+ *
+ *   detection  2 s blocks; requests per block at a counting proxy (quiet, and one user op per block);
+ *              detection-to-pause trials (blocks, and ms from the block's availability to the broadcast)
+ *   memory     the daemon's RSS and heap retained after full GCs over a run (250 ms blocks)
+ *   catchup    blocks/s and events/s over 10,000 blocks of kit traffic after downtime
+ *   store      store.update latency with fsync, p50/p99
+ *   site       publisher + Astro build for 1,000 incidents; page weight
+ *   gas        scripts/gas.ts --json
+ *
+ * Options (defaults keep the run to a few minutes on 2 cores):
+ *   --trials N            detection-to-pause trials (10)        --steady-blocks N   blocks per steady window (15)
+ *   --memory-seconds N    (60)                                   --memory-block-ms N (250)
+ *   --catchup-blocks N    blocks to catch up (10000)             --catchup-runs N    (3)
+ *   --traffic-every N     one traffic block in N (20)           --store-writes N    (300)
+ *   --site-incidents N    (1000)                                 --site-runs N       (3)
+ *   --only a,b | --skip a,b   phases: detection, memory, catchup, store, site, gas
+ *   --out FILE            where the JSON goes (bench-results.json)
+ *
+ * A longer run (100 trials: the 99 % target becomes measurable; 30 min of memory; ~50 minutes):
+ *   npm run bench -- --trials 100 --steady-blocks 60 --memory-seconds 1800
+ */
+process.env.DO_NOT_TRACK ??= "1";
+
+import { spawn } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { generateKitChain, runBaselineCatchUp, runCatchUp, type CatchUpRun, type KitChain } from "./bench/catchup.js";
+import { runDetection, type DetectionResult, type Trial } from "./bench/detection.js";
+import { runSiteBench, type SiteResult } from "./bench/site.js";
+import { ROOT, startBenchStack, type BenchStack } from "./bench/stack.js";
+import { max, median, percentile, round } from "./bench/stats.js";
+import { runMemory } from "./bench/memory.js";
+import { runStoreBench, type StoreLatency } from "./bench/store.js";
+
+const PHASES = ["detection", "memory", "catchup", "store", "site", "gas"] as const;
+type Phase = (typeof PHASES)[number];
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name}: expected a positive integer, got ${process.argv[i + 1]}`);
+  return value;
+}
+function list(name: string): string[] | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : (process.argv[i + 1] ?? "").split(",").filter(Boolean);
+}
+
+const settings = {
+  trials: option("trials", 10),
+  steadyBlocks: option("steady-blocks", 15),
+  memorySeconds: option("memory-seconds", 60),
+  memoryBlockMs: option("memory-block-ms", 250),
+  catchupBlocks: option("catchup-blocks", 10_000),
+  catchupRuns: option("catchup-runs", 3),
+  trafficEvery: option("traffic-every", 20),
+  storeWrites: option("store-writes", 300),
+  siteIncidents: option("site-incidents", 1000),
+  siteRuns: option("site-runs", 3),
+};
+const only = list("only");
+const skip = list("skip") ?? [];
+for (const p of [...(only ?? []), ...skip]) if (!PHASES.includes(p as Phase)) throw new Error(`unknown phase "${p}": expected one of ${PHASES.join(", ")}`);
+const runs = (p: Phase) => (only ? only.includes(p) : true) && !skip.includes(p);
+const outIndex = process.argv.indexOf("--out");
+const outFile = path.resolve(outIndex >= 0 ? process.argv[outIndex + 1]! : path.join(ROOT, "bench-results.json"));
+const log = (line: string) => console.log(line);
+
+function machine() {
+  const cpuModel = (() => {
+    try {
+      return /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? cpus()[0]?.model ?? "unknown";
+    } catch {
+      return cpus()[0]?.model ?? "unknown";
+    }
+  })();
+  return { cpus: cpus().length, cpuModel, memoryGB: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform} ${process.arch}` };
+}
+
+async function gasFigures(): Promise<Record<string, number>> {
+  const child = spawn(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "scripts/gas.ts"), "--json"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  const json = out.slice(out.indexOf("{"), out.lastIndexOf("}") + 1);
+  if (code !== 0 || !json) throw new Error(`scripts/gas.ts --json failed (${code}):\n${err.slice(-2000)}`);
+  return JSON.parse(json) as Record<string, number>;
+}
+
+// ------------------------------------------------------------------ summaries
+
+function trialSummary(trials: Trial[]) {
+  const ok = trials.filter((t) => t.blocks !== undefined);
+  const ms = trials.flatMap((t) => (t.broadcastMs !== undefined ? [t.broadcastMs] : []));
+  return {
+    trials: trials.length,
+    paused: ok.length,
+    nextBlockShare: trials.length ? trials.filter((t) => t.blocks === 1).length / trials.length : Number.NaN,
+    blocksMedian: median(ok.map((t) => t.blocks!)),
+    blocksMax: max(ok.map((t) => t.blocks!)),
+    broadcastMsMedian: median(ms),
+    broadcastMsP95: percentile(ms, 95),
+    broadcastMsMax: max(ms),
+    seenMsMedian: median(trials.flatMap((t) => (t.seenMs !== undefined ? [t.seenMs] : []))),
+    afterSeenMsMedian: median(trials.flatMap((t) => (t.seenMs !== undefined && t.broadcastMs !== undefined ? [t.broadcastMs - t.seenMs] : []))),
+    errors: [...new Set(trials.flatMap((t) => (t.error ? [t.error] : [])))],
+  };
+}
+
+// ------------------------------------------------------------------ the table
+
+type Row = [figure: string, guardian: string, baseline: string, target: string, pass: string];
+const rows: Row[] = [];
+const verdict = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? "yes" : "NO");
+const n = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "-");
+const pct = (v: number) => (Number.isFinite(v) ? `${n(v * 100, 0)} %` : "-");
+
+function printTable(title: string) {
+  const header: Row = ["figure", "Guardian", "baseline", "target", "met"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: Row) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows) console.log(line(r));
+}
+
+// ------------------------------------------------------------------ main
+
+const results: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: machine(), settings };
+const figures: Record<string, unknown> = {};
+results.figures = figures;
+const started = performance.now();
+let stack: BenchStack | undefined;
+let exitCode = 0;
+try {
+  log(`Guardian benchmarks on ${results.machine && (results.machine as { cpus: number }).cpus} cores (${(results.machine as { cpuModel: string }).cpuModel}), ${process.version}`);
+  if (runs("detection") || runs("catchup") || runs("site") || runs("store")) {
+    log("starting a hardhat node and deploying the kit, Guardian and the guardian Safe");
+    stack = await startBenchStack();
+  }
+
+  let detection: DetectionResult | undefined;
+  if (runs("detection") && stack) {
+    log(`\n[detection] 2 s blocks; ${settings.trials} detection-to-pause trials after a warm-up trial (HTTP polling; WebSocket newHeads is not implemented in the follower)`);
+    detection = await runDetection(stack, { trials: settings.trials, steadyBlocks: settings.steadyBlocks, log });
+    const g = trialSummary(detection.guardian);
+    const b = trialSummary(detection.baseline);
+    figures.detectionToPause = { mode: detection.mode, guardian: g, baseline: b, trials: { guardian: detection.guardian, baseline: detection.baseline } };
+    figures.rpcRequestsPerBlock = detection.steady;
+    const manual = detection.mode === "manual";
+    rows.push([`pause in the next block (${g.trials} trials${manual ? ", Guardian: manual trigger" : ""})`, pct(g.nextBlockShare), pct(b.nextBlockShare), ">= 99 %", verdict(g.nextBlockShare >= 0.99)]);
+    rows.push(["blocks, symptom -> pause (median / max)", `${n(g.blocksMedian)} / ${n(g.blocksMax)}`, `${n(b.blocksMedian)} / ${n(b.blocksMax)}`, "1", verdict(g.blocksMax === 1)]);
+    rows.push([
+      `ms, block available -> pause broadcast (median / p95 / max)${manual ? " [G: from trigger]" : ""}`,
+      `${n(g.broadcastMsMedian)} / ${n(g.broadcastMsP95)} / ${n(g.broadcastMsMax)}`,
+      `${n(b.broadcastMsMedian)} / ${n(b.broadcastMsP95)} / ${n(b.broadcastMsMax)}`,
+      "<= 1,000 (HTTP)",
+      `${verdict(g.broadcastMsMedian <= 1000)} median, ${verdict(g.broadcastMsMax <= 1000)} max`,
+    ]);
+    if (Number.isFinite(g.seenMsMedian)) rows.push(["  of which: poll wait / processing to broadcast (medians)", `${n(g.seenMsMedian)} / ${n(g.afterSeenMsMedian)}`, "-", "", ""]);
+    rows.push(["ms, same over WebSocket newHeads", "not implemented", "-", "<= 300", "n/a"]);
+    const s = detection.steady;
+    rows.push([`RPC requests per quiet block: follower (${s.quiet.blocks} blocks)`, n(s.quiet.guardianFollower, 2), n(s.quiet.baseline, 2), "<= 2", verdict(s.quiet.guardianFollower <= 2)]);
+    rows.push(["  the whole daemon (+ status publication, pause-ability watch)", n(s.quiet.guardian, 2), n(s.quiet.baseline, 2), "<= 2", verdict(s.quiet.guardian <= 2)]);
+    rows.push([`RPC requests per block, 1 user op each: follower (${s.traffic.blocks} blocks)`, n(s.traffic.guardianFollower, 2), n(s.traffic.baseline, 2), "", ""]);
+    rows.push(["  the whole daemon", n(s.traffic.guardian, 2), n(s.traffic.baseline, 2), "", ""]);
+    rows.push([
+      "blocks handed to the detectors (steady windows)",
+      "100 % (follower: every block)",
+      pct((s.quiet.baselineBlocksSeen + s.traffic.baselineBlocksSeen) / (s.quiet.blocks + s.traffic.blocks)),
+      "100 %",
+      "",
+    ]);
+  }
+
+  if (runs("memory") && stack) {
+    log(`\n[memory] guardian run --trace-gc for ${settings.memorySeconds} s, a block every ${settings.memoryBlockMs} ms, a sponsored user operation in every fourth`);
+    const mem = await runMemory(stack, { seconds: settings.memorySeconds, blockMs: settings.memoryBlockMs, log });
+    figures.memory = mem;
+    rows.push([
+      `daemon heap retained after full GCs, MB (first / last; ${mem.retained.length} GCs, ${mem.blocks} blocks)`,
+      `${n(mem.retainedFirstMB, 1)} / ${n(mem.retainedLastMB, 1)}`,
+      "-",
+      "flat",
+      "",
+    ]);
+    rows.push(["  its slope, MB/min", n(mem.retainedSlopeMBPerMin, 2), "-", "<= +0.5 (no growth)", verdict(mem.retainedSlopeMBPerMin <= 0.5)]);
+    rows.push(["daemon RSS, MB (start / end / max)", `${n(mem.rssStartMB)} / ${n(mem.rssEndMB)} / ${n(mem.rssMaxMB)}`, "-", "", ""]);
+  }
+
+  if (runs("catchup") && stack) {
+    log(`\n[catchup] making ${n(settings.catchupBlocks)} blocks, one in ${settings.trafficEvery} with a sponsored user operation and a hub heartbeat`);
+    const chain: KitChain = await generateKitChain(stack, { blocks: settings.catchupBlocks, trafficEvery: settings.trafficEvery, log });
+    log(`  made in ${n(chain.generateMs / 1000, 1)} s: blocks ${chain.from}..${chain.to}, ${chain.trafficBlocks} with traffic, ${chain.events} events of watched contracts`);
+    const guardianRuns: CatchUpRun[] = await runCatchUp(stack, chain, { runs: settings.catchupRuns, log });
+    log("  baseline: watchContractEvent({ fromBlock }) per contract");
+    const base = await runBaselineCatchUp(stack, chain);
+    const bps = median(guardianRuns.map((r) => r.blocksPerS));
+    const eps = median(guardianRuns.map((r) => r.eventsPerS));
+    figures.catchUp = { chain, guardian: { runs: guardianRuns, blocksPerS: bps, eventsPerS: eps }, baseline: base };
+    rows.push([`catch-up, blocks/s (${n(chain.blocks)} blocks, median of ${guardianRuns.length})`, n(bps), "n/a: watchBlocks cannot start in the past", ">= 2,000", verdict(bps >= 2000)]);
+    rows.push([
+      "catch-up, events/s",
+      n(eps),
+      base.complete ? `${n((base.delivered / base.ms) * 1000)} (all ${base.delivered} after ${n(base.ms / 1000, 1)} s: one 4 s poll)` : `${base.delivered} of ${base.expected} in ${n(base.ms / 1000, 1)} s`,
+      "",
+      "",
+    ]);
+  }
+
+  let storeFigures: StoreLatency[] | undefined;
+  if (runs("store") && stack) {
+    log(`\n[store] ${settings.storeWrites} store.update calls per store (fsync of file and directory)`);
+    const baseStore = detection ? path.join(detection.dataDir, "store.json") : undefined;
+    storeFigures = await runStoreBench({ chainId: stack.deployment.chainId, ...(baseStore ? { baseStore } : {}), writes: settings.storeWrites, extraIncidents: [0, 1000] });
+    figures.storeWrite = storeFigures;
+    for (const s of storeFigures) {
+      log(`  ${s.label}: ${s.incidents} incidents, ${n(s.fileKB)} KB: p50 ${n(s.p50Ms, 1)} ms, p99 ${n(s.p99Ms, 1)} ms, max ${n(s.maxMs, 1)} ms`);
+      rows.push([`store write p50 / p99, ${s.label} (${n(s.fileKB)} KB)`, `${n(s.p50Ms, 1)} / ${n(s.p99Ms, 1)} ms`, "-", "p99 <= 20 ms", verdict(s.p99Ms <= 20)]);
+    }
+  }
+
+  let site: SiteResult | undefined;
+  if (runs("site") && stack) {
+    log(`\n[site] publisher + site build for ${settings.siteIncidents} incidents, ${settings.siteRuns} runs`);
+    site = await runSiteBench(stack, { incidents: settings.siteIncidents, runs: settings.siteRuns, log });
+    figures.site = site;
+    rows.push([`status publish, ${site.incidents} incidents (median)`, `${n(median(site.runs.map((r) => r.publishMs)))} ms`, "-", "", ""]);
+    rows.push([`status site build, ${site.incidents} incidents (median)`, `${n(median(site.runs.map((r) => r.buildMs)))} ms`, "-", "", ""]);
+    rows.push([`page weight: index / median page / heaviest (${site.heaviestPage})`, `${n(site.indexKB, 1)} / ${n(site.medianPageKB, 1)} / ${n(site.heaviestKB, 1)} KB`, "-", "<= 50 KB a page", verdict(site.pagesOverBudget === 0)]);
+    rows.push(["site: pages, size on disk, status.json", `${site.pages} pages, ${n(site.siteMB, 1)} MB, ${n(site.statusJsonKB)} KB`, "-", "", ""]);
+  }
+
+  if (runs("gas")) {
+    log("\n[gas] scripts/gas.ts --json");
+    const gas = await gasFigures();
+    figures.gas = gas;
+    rows.push(["gas: sentinel pause, 3 layers, one tx", n(gas.sentinelPause3Layers!), "-", "", ""]);
+    rows.push(["gas: pause 3 layers, guardian key / 2-of-3 Safe", `${n(gas.pause3LayersGuardianKey!)} / ${n(gas.pause3LayersSafe2of3!)}`, "-", "", ""]);
+    rows.push(["gas: guard overhead, account creation / sponsored op / redemption", `${n(gas.createAccountGuardOverhead!)} / ${n(gas.paymasterGuardOverhead!)} / ${n(gas.redemptionGuardOverhead!)}`, "-", "", ""]);
+  }
+
+  results.durationSeconds = round((performance.now() - started) / 1000, 1);
+  writeFileSync(outFile, `${JSON.stringify(results, (_k, v) => (typeof v === "number" ? round(v, 3) : v), 2)}\n`);
+  printTable(`Guardian benchmarks (${(results.machine as { cpus: number }).cpus} cores, ${(results.machine as { cpuModel: string }).cpuModel}; ${results.durationSeconds} s)`);
+  console.log(
+    `\nGuardian: the daemon (guardian run) behind a counting proxy. Baseline: viem watchBlocks + watchContractEvent per contract, default settings (4 s polling), same chain, same blocks.\nFigures as JSON: ${path.relative(process.cwd(), outFile)}`,
+  );
+} catch (error) {
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  exitCode = 1;
+} finally {
+  await stack?.stop().catch(() => undefined);
+}
+process.exit(exitCode);

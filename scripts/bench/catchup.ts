@@ -1,0 +1,133 @@
+/**
+ * Catch-up after downtime: a stretch of chain with kit traffic is made while
+ * nothing follows it, then the daemon starts on a fresh data directory at its
+ * first block and follows to its last (startDaemon in this process, straight
+ * to the node, the default follower settings). Blocks/s and events/s from the
+ * moment the daemon is running until its checkpoint reaches the last block.
+ *
+ * The chain: most blocks empty, made with batched `evm_mine` (every block
+ * real; see hardhat-node.ts on why not `hardhat_mine`); one block in
+ * `trafficEvery` holds a sponsored user operation (`handleOps` through the
+ * EntryPoint and the guarded paymaster) and a hub heartbeat.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import pino from "pino";
+import { numberToHex } from "viem";
+import { loadConfig } from "../../daemon/src/config/index.js";
+import { startDaemon, watchedContracts } from "../../daemon/src/runtime/daemon.js";
+import { baselineCatchUp, WATCH_TOPICS } from "./baseline.js";
+import { sleep, writeDaemonConfig, type BenchStack } from "./stack.js";
+import { kitTraffic } from "./traffic.js";
+
+export interface KitChain {
+  from: number;
+  to: number;
+  blocks: number;
+  trafficBlocks: number;
+  /** Logs of the watched contracts in the range. */
+  events: number;
+  /** Of those, logs the baseline's ABI decodes. */
+  baselineEvents: number;
+  generateMs: number;
+}
+
+async function mine(url: string, n: number): Promise<void> {
+  for (let done = 0; done < n; done += 1000) {
+    const count = Math.min(1000, n - done);
+    const body = Array.from({ length: count }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "evm_mine", params: [] }));
+    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const answers = (await response.json()) as Array<{ error?: unknown }>;
+    if (!Array.isArray(answers) || answers.some((a) => a.error)) throw new Error("evm_mine batch failed");
+  }
+}
+
+/** Makes `blocks` blocks, one in `trafficEvery` with a user operation and a heartbeat. */
+export async function generateKitChain(stack: BenchStack, o: { blocks: number; trafficEvery: number; log: (line: string) => void }): Promise<KitChain> {
+  const started = performance.now();
+  const traffic = await kitTraffic(stack, "0xca7c4");
+  await stack.rpc("evm_setAutomine", [false]);
+  const from = Number(await stack.client.getBlockNumber({ cacheTime: 0 })) + 1;
+  let trafficBlocks = 0;
+  try {
+    let made = 0;
+    while (made < o.blocks) {
+      const op = await traffic.sendOp();
+      const hb = await traffic.heartbeat();
+      await mine(stack.chain.url, 1);
+      made++;
+      trafficBlocks++;
+      const r = await stack.client.getTransactionReceipt({ hash: op });
+      if (r.status !== "success") throw new Error(`catch-up traffic: user operation ${op} reverted`);
+      void hb;
+      const empty = Math.min(o.trafficEvery - 1, o.blocks - made);
+      if (empty > 0) await mine(stack.chain.url, empty);
+      made += empty;
+      if (made % 2000 < o.trafficEvery) o.log(`  ${made} / ${o.blocks} blocks`);
+    }
+  } finally {
+    await stack.rpc("evm_setAutomine", [true]);
+  }
+  const to = from + o.blocks - 1;
+  const logs = await stack.rpc<Array<{ topics: string[] }>>("eth_getLogs", [
+    { fromBlock: numberToHex(from), toBlock: numberToHex(to), address: watchedContracts(stack.deployment).addresses },
+  ]);
+  return {
+    from,
+    to,
+    blocks: o.blocks,
+    trafficBlocks,
+    events: logs.length,
+    baselineEvents: logs.filter((l) => WATCH_TOPICS.has(l.topics[0] as `0x${string}`)).length,
+    generateMs: performance.now() - started,
+  };
+}
+
+export interface CatchUpRun {
+  /** From the running daemon to its checkpoint at the last block. */
+  ms: number;
+  /** From startDaemon() called (store, RPC pool, servers) to the running daemon. */
+  startMs: number;
+  blocksPerS: number;
+  eventsPerS: number;
+}
+
+export async function runCatchUp(stack: BenchStack, chain: KitChain, o: { runs: number; log: (line: string) => void }): Promise<CatchUpRun[]> {
+  const runs: CatchUpRun[] = [];
+  for (let i = 0; i < o.runs; i++) {
+    const dataDir = path.join(stack.dir, `data-catchup-${i}`);
+    mkdirSync(dataDir, { recursive: true });
+    const file = writeDaemonConfig(stack, `catchup-${i}`, { rpcUrls: [stack.chain.url], blockTimeMs: 2000, dataDir, requestTimeoutMs: 3000 });
+    const config = loadConfig({ file, env: {}, cwd: stack.dir });
+    const t0 = performance.now();
+    const daemon = await startDaemon({ config, startBlock: chain.from, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }), dryRun: true });
+    const t1 = performance.now();
+    try {
+      while ((daemon.follower.status().tip?.number ?? -1) < chain.to) {
+        if (performance.now() - t1 > 300_000) throw new Error("catch-up did not finish within 5 minutes");
+        await sleep(2);
+      }
+      const ms = performance.now() - t1;
+      const run = { ms, startMs: t1 - t0, blocksPerS: (chain.blocks / ms) * 1000, eventsPerS: (chain.events / ms) * 1000 };
+      runs.push(run);
+      o.log(`  run ${i + 1}/${o.runs}: ${chain.blocks} blocks in ${Math.round(ms)} ms: ${Math.round(run.blocksPerS)} blocks/s, ${Math.round(run.eventsPerS)} events/s`);
+    } finally {
+      await daemon.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return runs;
+}
+
+/** The baseline from the same block: watchContractEvent({ fromBlock }) per contract; how many events it hands over. */
+export async function runBaselineCatchUp(stack: BenchStack, chain: KitChain) {
+  return baselineCatchUp({
+    url: stack.chain.url,
+    chainId: stack.deployment.chainId,
+    addresses: watchedContracts(stack.deployment).addresses,
+    fromBlock: chain.from,
+    expected: chain.baselineEvents,
+    // Two of viem's default polls (4 s each) and a second to spare.
+    waitMs: 9_000,
+  });
+}
