@@ -98,7 +98,9 @@ export const rpcHealth: Detector<RpcHealthFacts, RpcHealthState, RpcHealthThresh
       title: "RPC unavailable: every endpoint fails",
       recoveredTitle: "RPC available again",
       summary: `Every RPC endpoint of chain ${chain} has failed since ${since} (${describeEndpoints(facts.endpoints)}). The daemon cannot see the chain: no detection and no automatic pause until one answers.`,
-      layers: [...LAYERS],
+      // No layers: the daemon being blind is not the stack failing, and a pause sent
+      // once an endpoint answers again would pause a healthy stack.
+      layers: [],
     });
   }
 
