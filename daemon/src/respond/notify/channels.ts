@@ -8,7 +8,7 @@
  *
  *     GUARDIAN_WEBHOOK_ONCALL=https://hooks.example.com/guardian#secret=<hmac key>
  *     GUARDIAN_WEBHOOK_PAGER=https://events.pagerduty.com/v2/enqueue#routing_key=<integration key>
- *     GUARDIAN_WEBHOOK_TEAM=https://hooks.slack.com/services/T000/B000/XXXX
+ *     GUARDIAN_WEBHOOK_TEAM=https://hooks.slack.com/services/<workspace>/<channel>/<token>
  *     GUARDIAN_WEBHOOK_RELAY=https://relay.internal/slack-proxy#type=slack
  *
  * - `type`: generic | slack | discord | pagerduty. Default: from the host

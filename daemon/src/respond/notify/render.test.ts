@@ -129,8 +129,8 @@ describe("channels", () => {
 
   it("infers the type from the host, takes keys from the fragment, and strips it from the URL", () => {
     const webhooks = hooks({
-      team: "https://hooks.slack.com/services/T0/B0/XYZ",
-      chat: "https://discord.com/api/webhooks/1/abc",
+      team: "https://hooks.slack.com/services/_example_/_/_",
+      chat: "https://discord.com/api/webhooks/_example_/_",
       pager: "https://events.pagerduty.com/v2/enqueue#routing_key=R123",
       ops: "https://ops.example/hook#secret=abc%2Bdef",
       relay: "https://relay.example/x#type=slack",
