@@ -36,31 +36,46 @@ export function registerRun(program: Command, ctx: CliContext): void {
         heartbeatInterval: "--heartbeat-interval",
       });
       const config = ctx.config();
-      const { startDaemon } = await import("../runtime/daemon.js");
-      const siteOut = args.siteOut ? path.resolve(ctx.cwd, args.siteOut) : undefined;
-      const daemon = await startDaemon({
-        config,
-        ...(args.dryRun ? { dryRun: true } : {}),
-        publishIntervalSeconds: args.publishInterval,
-        heartbeatIntervalSeconds: args.heartbeatInterval,
-        ...(args.startBlock !== undefined ? { startBlock: args.startBlock } : {}),
-        ...(args.recordProcessed ? { recordProcessed: true } : {}),
-        ...(siteOut
-          ? {
-              onPublished: async (statusFile: string) => {
-                const { buildSite } = await import("../../../site/build.js");
-                await buildSite({ statusFile, outDir: siteOut });
-              },
-            }
-          : {}),
-      });
-      ctx.stdout(`guardian: following chain ${config.chainId}; admin ${daemon.admin.url}; metrics http://${daemon.observability.host}:${daemon.observability.port}/metrics\n`);
-      await new Promise<void>((resolve) => {
-        const onSignal = () => resolve();
-        process.once("SIGINT", onSignal);
-        process.once("SIGTERM", onSignal);
-        void daemon.done.then(() => resolve());
-      });
-      await daemon.stop();
+      // Signals are caught before anything starts: a SIGTERM or Ctrl-C during
+      // start-up still stops the daemon cleanly once it is up.
+      let stopRequested = false;
+      let wake: (() => void) | undefined;
+      const onSignal = () => {
+        stopRequested = true;
+        wake?.();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const { startDaemon } = await import("../runtime/daemon.js");
+        const siteOut = args.siteOut ? path.resolve(ctx.cwd, args.siteOut) : undefined;
+        const daemon = await startDaemon({
+          config,
+          ...(args.dryRun ? { dryRun: true } : {}),
+          publishIntervalSeconds: args.publishInterval,
+          heartbeatIntervalSeconds: args.heartbeatInterval,
+          ...(args.startBlock !== undefined ? { startBlock: args.startBlock } : {}),
+          ...(args.recordProcessed ? { recordProcessed: true } : {}),
+          ...(siteOut
+            ? {
+                onPublished: async (statusFile: string) => {
+                  const { buildSite } = await import("../../../site/build.js");
+                  await buildSite({ statusFile, outDir: siteOut });
+                },
+              }
+            : {}),
+        });
+        ctx.stdout(`guardian: following chain ${config.chainId}; admin ${daemon.admin.url}; metrics http://${daemon.observability.host}:${daemon.observability.port}/metrics\n`);
+        if (!stopRequested) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            void daemon.done.then(() => resolve());
+          });
+        }
+        await daemon.stop();
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
     });
 }
