@@ -19,6 +19,7 @@ import { startDaemon, watchedContracts } from "../../daemon/src/runtime/daemon.j
 import { baselineCatchUp, WATCH_TOPICS } from "./baseline.js";
 import { sleep, writeDaemonConfig, type BenchStack } from "./stack.js";
 import { kitTraffic } from "./traffic.js";
+import { mineBlocks } from "../lib/local-chain.js";
 
 export interface KitChain {
   from: number;
@@ -30,16 +31,6 @@ export interface KitChain {
   /** Of those, logs the baseline's ABI decodes. */
   baselineEvents: number;
   generateMs: number;
-}
-
-async function mine(url: string, n: number): Promise<void> {
-  for (let done = 0; done < n; done += 1000) {
-    const count = Math.min(1000, n - done);
-    const body = Array.from({ length: count }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "evm_mine", params: [] }));
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const answers = (await response.json()) as Array<{ error?: unknown }>;
-    if (!Array.isArray(answers) || answers.some((a) => a.error)) throw new Error("evm_mine batch failed");
-  }
 }
 
 /** Makes `blocks` blocks, one in `trafficEvery` with a user operation and a heartbeat. */
@@ -54,14 +45,14 @@ export async function generateKitChain(stack: BenchStack, o: { blocks: number; t
     while (made < o.blocks) {
       const op = await traffic.sendOp();
       const hb = await traffic.heartbeat();
-      await mine(stack.chain.url, 1);
+      await mineBlocks(stack.chain.url, 1);
       made++;
       trafficBlocks++;
       const r = await stack.client.getTransactionReceipt({ hash: op });
       if (r.status !== "success") throw new Error(`catch-up traffic: user operation ${op} reverted`);
       void hb;
       const empty = Math.min(o.trafficEvery - 1, o.blocks - made);
-      if (empty > 0) await mine(stack.chain.url, empty);
+      if (empty > 0) await mineBlocks(stack.chain.url, empty);
       made += empty;
       if (made % 2000 < o.trafficEvery) o.log(`  ${made} / ${o.blocks} blocks`);
     }

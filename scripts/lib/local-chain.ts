@@ -26,6 +26,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Mines `n` real blocks as JSON-RPC batches of `evm_mine` (1,000 a request).
+ * Unlike `hardhat_mine`, whose reserved blocks EDR serves with a zero parent
+ * hash, every block has its parent's hash: a follower can verify the chain.
+ */
+export async function mineBlocks(url: string, n: number): Promise<void> {
+  for (let done = 0; done < n; done += 1000) {
+    const count = Math.min(1000, n - done);
+    const body = Array.from({ length: count }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "evm_mine", params: [] }));
+    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const answers = (await response.json()) as Array<{ error?: unknown }>;
+    if (!Array.isArray(answers) || answers.some((a) => a.error)) throw new Error("evm_mine batch failed");
+  }
+}
+
 export interface LocalChain {
   url: string;
   port: number;

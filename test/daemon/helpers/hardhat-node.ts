@@ -12,8 +12,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort, mineBlocks } from "../../../scripts/lib/local-chain.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const HARDHAT_CLI = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -124,15 +124,7 @@ async function startOn(port: number, options: StartHardhatNodeOptions): Promise<
     port,
     pid: child.pid as number,
     rpc,
-    async mine(n: number) {
-      for (let done = 0; done < n; done += 1000) {
-        const count = Math.min(1000, n - done);
-        const body = Array.from({ length: count }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "evm_mine", params: [] }));
-        const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-        const answers = (await response.json()) as Array<{ error?: unknown }>;
-        if (!Array.isArray(answers) || answers.some((a) => a.error)) throw new Error("evm_mine batch failed");
-      }
-    },
+    mine: (n: number) => mineBlocks(url, n),
     async blockNumber() {
       return Number.parseInt(await rpc<string>("eth_blockNumber"), 16);
     },
@@ -148,15 +140,4 @@ async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
   clearTimeout(timer);
 }
 
-/** A port the OS says is free now (it may be taken before use: callers retry). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
