@@ -15,10 +15,11 @@ import {IPausableTarget} from "./interfaces/IPausableTarget.sol";
  *
  * - The sentinel key lives on a monitoring host, so it is the key most likely to be stolen. A stolen sentinel key
  *   can at worst cause a short, visible, rate-limited outage: it can only pause; every pause lapses by itself after
- *   `sentinelPauseDuration` (at most `MAX_SENTINEL_PAUSE_DURATION`) and anyone may then release it; each layer then
- *   stays out of the sentinel's reach for `sentinelCooldown` (at least `MIN_SENTINEL_COOLDOWN`); every pause emits an
- *   event naming the sentinel. It can never unpause, extend, confirm, rewire, change bounds or touch any role, and
- *   the guardian can revoke it at once.
+ *   `sentinelPauseDuration` (at most `MAX_SENTINEL_PAUSE_DURATION`) and anyone may then release it; from the moment
+ *   it ends (however late the release) the layer stays out of every sentinel's reach for `sentinelCooldown` (at least
+ *   `MIN_SENTINEL_COOLDOWN`), so no number of stolen keys can chain pauses; every pause emits an event naming the
+ *   sentinel. It can never unpause, extend, confirm, rewire, change bounds or touch any role, and the guardian can
+ *   revoke it at once. The exact bound is in {IGuardianHub}.
  * - A sentinel pause never shortens or replaces a guardian pause, and retries are no-ops, so several daemons may
  *   race on the same incident.
  * - The guardian (a Safe) is trusted to pause for as long as needed and to unpause; the admin (governance) is
@@ -58,8 +59,9 @@ contract GuardianHub is IGuardianHub, AccessControl {
     /// (confirm or extend). A week covers a weekend plus escalation to the Safe signers.
     uint64 public constant MAX_SENTINEL_PAUSE_DURATION = 7 days;
 
-    /// @dev Guarantees service between two sentinel pauses of a layer, so a stolen key cannot chain pauses into a
-    /// permanent outage, and leaves the guardian time to revoke it.
+    /// @dev Guarantees service between two sentinel pauses of a layer (counted from the end of the first, however
+    /// late it was released), so stolen keys cannot chain pauses into a permanent outage, and leaves the guardian time
+    /// to revoke them.
     uint64 public constant MIN_SENTINEL_COOLDOWN = 1 hours;
 
     /// @dev A longer cooldown would switch the automatic breaker off for too long after a single (possibly false)
@@ -176,6 +178,7 @@ contract GuardianHub is IGuardianHub, AccessControl {
             uint8 layer = layers[i];
             LayerState storage state = _layers[layer];
             if (!state.paused) continue;
+            if (state.bySentinel) _restartSentinelCooldown(state);
             _clear(state);
             emit LayerUnpaused(layer, msg.sender, incident, false);
             _setTargetsPaused(layer, false);
@@ -192,6 +195,7 @@ contract GuardianHub is IGuardianHub, AccessControl {
             uint64 until = state.pausedUntil;
             if (block.timestamp < until) revert GuardianHubPauseNotExpired(layer, until);
             bytes32 incident = state.incident;
+            _restartSentinelCooldown(state);
             _clear(state);
             emit LayerUnpaused(layer, msg.sender, incident, true);
             _setTargetsPaused(layer, false);
@@ -315,9 +319,18 @@ contract GuardianHub is IGuardianHub, AccessControl {
 
     /// @dev Turns the sentinel pause in `state` into an indefinite guardian pause (keeping its incident).
     function _confirm(uint8 layer, LayerState storage state, bytes32 incident) private {
+        _restartSentinelCooldown(state);
         state.bySentinel = false;
         state.pausedUntil = INDEFINITE;
         emit SentinelPauseConfirmed(layer, msg.sender, incident);
+    }
+
+    /// @dev A sentinel pause ends now (released, unpaused or taken over by the guardian): the layer's sentinel
+    /// cooldown runs for `_sentinelCooldown` from now, unless the one set when the pause was made ends later. So the
+    /// time an expired pause waited for its release never counts as cooldown.
+    function _restartSentinelCooldown(LayerState storage state) private {
+        uint64 until = uint64(block.timestamp) + _sentinelCooldown;
+        if (until > state.sentinelCooldownUntil) state.sentinelCooldownUntil = until;
     }
 
     /// @dev Clears a pause; the sentinel cooldown survives it.

@@ -401,6 +401,90 @@ contract GuardianHubTest is GuardianHubFixture {
         assertFalse(hub.isPaused(ENTRY_POINT), "nothing paused");
     }
 
+    /// @dev The attack the cooldown must stop: nobody released the expired pause, and a thief holding two sentinel
+    /// keys waits until expiry + cooldown, then releases and pauses again in one block.
+    function test_sentinelPause_thiefCannotChainPausesThroughALateRelease() public {
+        address secondKey = makeAddr("second sentinel");
+        vm.prank(guardian);
+        hub.grantRole(SENTINEL_ROLE, secondKey);
+        _sentinelPause(DELEGATION);
+        uint64 releasedAt = uint64(START) + DURATION + COOLDOWN;
+        vm.warp(releasedAt);
+        assertTrue(hub.isPaused(DELEGATION), "an unreleased pause holds the layer");
+
+        vm.prank(sentinel);
+        hub.releaseExpired(_one(DELEGATION));
+        _assertState(DELEGATION, false, false, 0, releasedAt + COOLDOWN, bytes32(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IGuardianHub.GuardianHubSentinelCooldown.selector, DELEGATION, releasedAt + COOLDOWN)
+        );
+        vm.prank(secondKey);
+        hub.sentinelPause(_one(DELEGATION), INCIDENT);
+        targets[DELEGATION].redeem();
+
+        vm.warp(releasedAt + COOLDOWN - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(IGuardianHub.GuardianHubSentinelCooldown.selector, DELEGATION, releasedAt + COOLDOWN)
+        );
+        vm.prank(secondKey);
+        hub.sentinelPause(_one(DELEGATION), INCIDENT);
+        vm.warp(releasedAt + COOLDOWN);
+        vm.prank(secondKey);
+        hub.sentinelPause(_one(DELEGATION), INCIDENT);
+        assertTrue(hub.isPaused(DELEGATION), "paused again after a full cooldown of service");
+    }
+
+    /// @dev A sentinel pause never extends an expired one that nobody released: the retry is skipped, expiry and
+    /// cooldown stay as they were.
+    function test_sentinelPause_skipsExpiredUnreleasedPause() public {
+        _sentinelPause(ENTRY_POINT);
+        uint64 until = uint64(START) + DURATION;
+        vm.warp(until + COOLDOWN + 1);
+        vm.recordLogs();
+        _sentinelPause(ENTRY_POINT);
+        assertEq(vm.getRecordedLogs().length, 0, "no event");
+        _assertState(ENTRY_POINT, true, true, until, until + COOLDOWN, INCIDENT);
+        assertTrue(hub.sentinelPauseExpired(ENTRY_POINT), "still releasable by anyone");
+    }
+
+    /// @dev The cooldown runs from the moment the guardian ends an expired sentinel pause, too.
+    function test_sentinelPause_cooldownRunsFromTheGuardiansLateUnpause() public {
+        _sentinelPause(DELEGATION);
+        uint64 endedAt = uint64(START) + DURATION + 2 * COOLDOWN;
+        vm.warp(endedAt);
+        vm.prank(guardian);
+        hub.unpause(_one(DELEGATION), INCIDENT);
+        _assertState(DELEGATION, false, false, 0, endedAt + COOLDOWN, bytes32(0));
+    }
+
+    /// @dev When the guardian takes over an expired sentinel pause (confirm) and later unpauses, the sentinel still
+    /// waits a full cooldown from the takeover.
+    function test_sentinelPause_cooldownRunsFromTheGuardiansLateConfirmation() public {
+        _sentinelPause(DELEGATION);
+        uint64 confirmedAt = uint64(START) + DURATION + COOLDOWN + 1;
+        vm.warp(confirmedAt);
+        vm.prank(guardian);
+        hub.confirmPause(_one(DELEGATION), INCIDENT);
+        _assertState(DELEGATION, true, false, INDEFINITE, confirmedAt + COOLDOWN, INCIDENT);
+        vm.prank(guardian);
+        hub.unpause(_one(DELEGATION), INCIDENT);
+        vm.expectRevert(
+            abi.encodeWithSelector(IGuardianHub.GuardianHubSentinelCooldown.selector, DELEGATION, confirmedAt + COOLDOWN)
+        );
+        _sentinelPause(DELEGATION);
+    }
+
+    /// @dev An extended sentinel pause released late: the cooldown runs from that release.
+    function test_sentinelPause_cooldownRunsFromTheReleaseOfAnExtendedPause() public {
+        _sentinelPause(ENTRY_POINT);
+        uint64 newUntil = uint64(START) + 3 days;
+        vm.prank(guardian);
+        hub.extendPause(_one(ENTRY_POINT), newUntil, INCIDENT);
+        vm.warp(newUntil + 5 hours);
+        hub.releaseExpired(_one(ENTRY_POINT));
+        _assertState(ENTRY_POINT, false, false, 0, newUntil + 5 hours + COOLDOWN, bytes32(0));
+    }
+
     function test_sentinelPause_revertsOnUnwiredLayer() public {
         vm.prank(admin);
         hub.setLayerTargets(ACCOUNT_FACTORY, new address[](0));
@@ -1108,32 +1192,40 @@ contract GuardianHubTest is GuardianHubFixture {
         }
     }
 
-    /// @dev After a sentinel pause, the sentinel may pause the layer again exactly from `pausedUntil + cooldown`.
-    function testFuzz_sentinelCooldown(uint64 cooldownSeed, uint256 waitSeed, bool guardianEndsItEarly) public {
+    /// @dev After a sentinel pause ends (the guardian's unpause, or a release on time or late), the sentinel may pause
+    /// the layer again exactly from the later of `pausedUntil + cooldown` and the end + cooldown.
+    function testFuzz_sentinelCooldown(uint64 cooldownSeed, uint256 endSeed, uint256 waitSeed, bool byGuardian)
+        public
+    {
         uint64 cooldown = uint64(bound(cooldownSeed, 1 hours, 30 days));
         vm.prank(admin);
         hub.setSentinelBounds(DURATION, cooldown);
         _sentinelPause(DELEGATION);
-        uint64 cooldownUntil = uint64(START) + DURATION + cooldown;
 
-        uint256 wait = bound(waitSeed, 0, DURATION + 2 * uint256(cooldown));
-        if (guardianEndsItEarly) {
+        // The pause ends anywhere from its first second to well after expiry + cooldown.
+        uint64 endedAt = uint64(bound(endSeed, START, START + DURATION + 3 * uint256(cooldown)));
+        if (!byGuardian && endedAt < START + DURATION) endedAt = uint64(START) + DURATION;
+        vm.warp(endedAt);
+        if (byGuardian) {
             vm.prank(guardian);
             hub.unpause(_one(DELEGATION), INCIDENT);
         } else {
-            vm.warp(START + DURATION);
             hub.releaseExpired(_one(DELEGATION));
-            wait = bound(waitSeed, DURATION, DURATION + 2 * uint256(cooldown));
         }
-        vm.warp(START + wait);
-        if (START + wait < cooldownUntil) {
+        uint64 fromExpiry = uint64(START) + DURATION + cooldown;
+        uint64 cooldownUntil = endedAt + cooldown > fromExpiry ? endedAt + cooldown : fromExpiry;
+        assertEq(hub.layerState(DELEGATION).sentinelCooldownUntil, cooldownUntil, "cooldown");
+
+        uint256 at = bound(waitSeed, endedAt, uint256(cooldownUntil) + cooldown);
+        vm.warp(at);
+        if (at < cooldownUntil) {
             vm.expectRevert(
                 abi.encodeWithSelector(IGuardianHub.GuardianHubSentinelCooldown.selector, DELEGATION, cooldownUntil)
             );
             _sentinelPause(DELEGATION);
         } else {
             _sentinelPause(DELEGATION);
-            assertEq(hub.layerState(DELEGATION).pausedUntil, START + wait + DURATION, "paused again");
+            assertEq(hub.layerState(DELEGATION).pausedUntil, at + DURATION, "paused again");
         }
     }
 

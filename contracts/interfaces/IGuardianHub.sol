@@ -19,6 +19,23 @@ pragma solidity ^0.8.24;
  *   cooldown between pauses, and proves it is alive with {heartbeat}.
  *
  * Once a sentinel pause has expired, anyone may {releaseExpired} it.
+ *
+ * The sentinel's bound. A sentinel pause is in force for at most {sentinelPauseDuration} (`duration`) unless the
+ * guardian confirms or extends it (that time is the guardian's decision). When it ends — released once expired,
+ * unpaused or confirmed by the guardian — no sentinel may pause that layer again for {sentinelCooldown}
+ * (`cooldown`) counted from that moment, and never before the pause's first expiry plus `cooldown`. The cooldown
+ * belongs to the layer, so every sentinel key shares it, and a sentinel pause never renews or extends a pause that
+ * holds the layer (a paused layer is skipped, even if its sentinel pause has expired). Hence, however many sentinel
+ * keys there are and however late expired pauses are released:
+ *
+ * - between the end of one sentinel pause of a layer and the start of the next, at least `cooldown` passes;
+ * - not counting the time an expired pause waited for its release, a layer is under sentinel pauses for at most
+ *   `duration` in any window of `duration + cooldown`.
+ *
+ * That wait is the one thing the hub cannot bound: no contract acts by itself at a given time, and the targets cannot
+ * read the clock during ERC-4337 validation, so an expired pause holds the targets until someone calls
+ * {releaseExpired}. Anyone may, at any moment (the daemon does); a late release never shortens the cooldown that
+ * follows it, so a thief holding sentinel keys gains nothing by waiting for one.
  */
 interface IGuardianHub {
     /**
@@ -28,7 +45,9 @@ interface IGuardianHub {
      * - `bySentinel`: the pause was made by a sentinel and lapses at `pausedUntil` unless the guardian confirms it.
      * - `pausedUntil`: when a sentinel pause lapses; `type(uint64).max` for the guardian's indefinite pause; 0 when
      *   not paused.
-     * - `sentinelCooldownUntil`: before this time a sentinel may not pause the layer again; kept across unpauses.
+     * - `sentinelCooldownUntil`: before this time a sentinel may not pause the layer again. Set to `pausedUntil +
+     *   cooldown` by a sentinel pause, moved to `end + cooldown` when the pause ends (released, unpaused or
+     *   confirmed) if that is later, e.g. after a late release; kept across unpauses.
      * - `incident`: the operator's incident reference the pause was made for (0 when not paused).
      */
     struct LayerState {
@@ -57,7 +76,8 @@ interface IGuardianHub {
     /// @dev The sentinel pause of `layer` was extended by the guardian `by` until `until`.
     event SentinelPauseExtended(uint8 indexed layer, address indexed by, uint64 until, bytes32 indexed incident);
 
-    /// @dev Sentinel pauses now last `pauseDuration` seconds and are followed by `cooldown` seconds without one.
+    /// @dev Sentinel pauses now last `pauseDuration` seconds and are followed by at least `cooldown` seconds without
+    /// one.
     event SentinelBoundsSet(uint64 pauseDuration, uint64 cooldown);
 
     /// @dev `layer` is now wired to `targets`.
@@ -149,8 +169,10 @@ interface IGuardianHub {
      *
      * A layer that is already paused (by a sentinel or the guardian) is skipped, so retries and several daemons are
      * harmless and a sentinel never shortens a guardian pause. The call succeeds even if every layer was skipped.
-     * Each new sentinel pause starts a cooldown: the layer cannot be sentinel-paused again until
-     * {sentinelCooldown} seconds after this pause lapses.
+     * Each new sentinel pause starts a cooldown, shared by every sentinel: the layer cannot be sentinel-paused again
+     * until {sentinelCooldown} seconds after this pause ends (its expiry, or its release, the guardian's unpause or
+     * confirmation if that comes later). An expired pause nobody released yet still holds the layer, so it is skipped:
+     * the sentinel can neither renew it nor start a new pause before it is released and the cooldown has passed.
      *
      * Requirements:
      *
@@ -166,7 +188,9 @@ interface IGuardianHub {
 
     /**
      * @dev Makes the sentinel pauses of `layers` indefinite, until the guardian unpauses them. An expired sentinel
-     * pause that nobody released yet can still be confirmed.
+     * pause that nobody released yet can still be confirmed; the sentinel cooldown then runs from this confirmation.
+     * A layer whose sentinel pause was already released reverts: use {pause}, which confirms a sentinel pause and
+     * pauses a released layer alike.
      *
      * Requirements:
      *
@@ -180,7 +204,7 @@ interface IGuardianHub {
 
     /**
      * @dev Moves the expiry of the sentinel pauses of `layers` to `until`. The pauses stay sentinel pauses: once
-     * `until` has passed anyone may release them. The sentinel cooldown is left as it was.
+     * `until` has passed anyone may release them. The sentinel cooldown then runs from the pause's end.
      *
      * Requirements:
      *
@@ -195,7 +219,8 @@ interface IGuardianHub {
 
     /**
      * @dev Unpauses `layers`, whoever paused them and whether or not a sentinel pause has expired. A layer that is
-     * not paused is skipped. Every target that reports `paused() == true` is unpaused. Sentinel cooldowns are kept.
+     * not paused is skipped. Every target that reports `paused() == true` is unpaused. Sentinel cooldowns are kept;
+     * ending a sentinel pause moves its cooldown end to now + {sentinelCooldown} if that is later.
      *
      * Requirements:
      *
@@ -210,7 +235,7 @@ interface IGuardianHub {
     /**
      * @dev Releases the expired sentinel pauses of `layers`. Anyone may call it: a lapsed sentinel pause must end
      * even if nobody with a role is around. A pause made until `t` is still in force at `t - 1` and releasable from
-     * `t` on.
+     * `t` on. The layer's sentinel cooldown runs from the release (or from `t` as set by the pause, if later).
      *
      * Requirements:
      *
@@ -235,7 +260,8 @@ interface IGuardianHub {
 
     /**
      * @dev Sets how long a sentinel pause lasts and how long a layer stays protected from another sentinel pause
-     * after one lapses. Pauses already in force keep their expiry and cooldown.
+     * after one ends. Pauses already in force keep their expiry; a cooldown restarted when one of them ends uses the
+     * new `cooldown`. The bound in the contract's description holds for a given pair of settings.
      *
      * Requirements:
      *
@@ -308,6 +334,6 @@ interface IGuardianHub {
     /// @dev Returns how long a sentinel pause lasts, in seconds.
     function sentinelPauseDuration() external view returns (uint64);
 
-    /// @dev Returns how long after a sentinel pause lapses a sentinel may not pause the same layer again, in seconds.
+    /// @dev Returns how long after a sentinel pause ends a sentinel may not pause the same layer again, in seconds.
     function sentinelCooldown() external view returns (uint64);
 }

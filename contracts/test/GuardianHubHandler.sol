@@ -103,7 +103,8 @@ contract GuardianHubHandler is TestBase {
         for (uint256 i = 0; err.length == 0 && i < layers.length; ++i) {
             Model memory m = next[layers[i]];
             if (m.paused && !m.bySentinel) continue;
-            if (!m.paused) m.incident = incident;
+            if (m.paused) _restartCooldown(m);
+            else m.incident = incident;
             (m.paused, m.bySentinel, m.pausedUntil) = (true, false, INDEFINITE);
         }
         if (_call("guardianPause", actor, abi.encodeCall(IGuardianHub.pause, (layers, incident)), err, false)) {
@@ -125,6 +126,7 @@ contract GuardianHubHandler is TestBase {
                 err = abi.encodeWithSelector(IGuardianHub.GuardianHubNotSentinelPause.selector, layers[i]);
                 break;
             }
+            _restartCooldown(m);
             (m.bySentinel, m.pausedUntil) = (false, INDEFINITE);
         }
         if (_call("confirmPause", actor, abi.encodeCall(IGuardianHub.confirmPause, (layers, incident)), err, false)) {
@@ -166,7 +168,9 @@ contract GuardianHubHandler is TestBase {
         Model[3] memory next = _copy();
         bytes memory err = _roleOr(actor, GUARDIAN_ROLE, _listError(layers));
         for (uint256 i = 0; err.length == 0 && i < layers.length; ++i) {
-            _clear(next[layers[i]]);
+            Model memory m = next[layers[i]];
+            if (m.paused && m.bySentinel) _restartCooldown(m);
+            _clear(m);
         }
         bool guardianUnpause = actor == guardian;
         if (_call("unpause", actor, abi.encodeCall(IGuardianHub.unpause, (layers, incident)), err, guardianUnpause)) {
@@ -188,6 +192,7 @@ contract GuardianHubHandler is TestBase {
                     IGuardianHub.GuardianHubPauseNotExpired.selector, layers[i], m.pausedUntil
                 );
             } else {
+                _restartCooldown(m);
                 _clear(m);
             }
         }
@@ -329,6 +334,12 @@ contract GuardianHubHandler is TestBase {
         for (uint8 layer = 0; layer < LAYERS; ++layer) {
             _model[layer] = next[layer];
         }
+    }
+
+    /// @dev A sentinel pause ends now: the cooldown runs from now, unless the one it was made with ends later.
+    function _restartCooldown(Model memory m) private view {
+        uint64 until = uint64(block.timestamp) + _cooldown;
+        if (until > m.cooldownUntil) m.cooldownUntil = until;
     }
 
     function _clear(Model memory m) private pure {
