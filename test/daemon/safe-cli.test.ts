@@ -1,19 +1,21 @@
 /**
  * `guardian safe propose|sign|status|exec` against a real 2-of-3 Safe on a
  * `hardhat node`: one signature is refused at exec naming who may still sign,
- * two pause the layer; a tampered proposal and a stale nonce are refused.
+ * two pause the layer; a tampered proposal and a stale nonce are refused; a
+ * confirm executed after the sentinel pause was released still ends paused.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { toHex } from "viem";
+import { getAddress, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { startLocalChain, devClients, DEV_MNEMONIC, type LocalChain } from "../../scripts/lib/local-chain.js";
 import { deployLocalStack, roleWallets, ROLE_INDEX } from "../../daemon/src/deploy/local.js";
 import { writeDeployment } from "../../daemon/src/deploy/deployments.js";
 import { guardianArtifact } from "../../daemon/src/deploy/artifacts.js";
 import type { Deployment } from "../../daemon/src/deploy/guardian.js";
+import { createProposal, writeProposal } from "../../daemon/src/respond/safe-proposal.js";
 import { main } from "../../daemon/src/cli.js";
 import { LAYER_ID } from "../../daemon/src/types.js";
 
@@ -22,6 +24,7 @@ let chain: LocalChain;
 let d: Deployment;
 let dir: string;
 let client: ReturnType<typeof devClients>["client"];
+let wallets: ReturnType<typeof devClients>["wallets"];
 const hubAbi = guardianArtifact("GuardianHub").abi;
 
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -40,6 +43,7 @@ beforeAll(async () => {
   chain = await startLocalChain();
   const c = devClients(chain.chain, chain.url);
   client = c.client;
+  wallets = c.wallets;
   d = await deployLocalStack(c.client as any, roleWallets(c.wallets as any));
   dir = mkdtempSync(path.join(tmpdir(), "guardian-safe-cli-"));
   writeDeployment(path.join(dir, "deployments"), d);
@@ -107,5 +111,61 @@ describe("guardian safe", () => {
     const nokey = await cli(["safe", "sign", path.join(dir, "p3.json")]);
     expect(nokey.code).toBe(2);
     expect(nokey.err).toMatch(/GUARDIAN_SAFE_SIGNER_KEY/);
+  });
+
+  it("a confirm executed after the sentinel pause expired and was released still leaves the layer paused", async () => {
+    const hub = d.guardian.hub;
+    const ENTRY_POINT = LAYER_ID.entryPoint;
+    const layerState = () => client.readContract({ address: hub, abi: hubAbi, functionName: "layerState", args: [ENTRY_POINT] }) as Promise<{ paused: boolean; bySentinel: boolean; pausedUntil: bigint }>;
+    const sentinel = wallets[ROLE_INDEX.sentinel]!;
+    await client.waitForTransactionReceipt({
+      hash: await sentinel.writeContract({ address: hub, abi: hubAbi, functionName: "sentinelPause", args: [[ENTRY_POINT], `0x${"11".repeat(32)}`] }),
+    });
+    const paused = await layerState();
+    expect(paused.paused && paused.bySentinel).toBe(true);
+
+    // The signers confirm while the sentinel pause holds...
+    const proposed = await cli(["safe", "propose", "confirm", "entrypoint", "--incident", "INC-9", "--out", "confirm.json"]);
+    expect(proposed.code, proposed.err).toBe(0);
+    expect(proposed.out).toMatch(/confirm \(pause indefinitely, even if the sentinel pause expires or is released first\) entryPoint/);
+    expect(proposed.out).toMatch(/now: entryPoint: sentinel pause$/m);
+    const file = path.join(dir, "confirm.json");
+    expect(JSON.parse(readFileSync(file, "utf8")).action).toBe("pause");
+    // ...and a confirmPause proposal for the same nonce, as older versions wrote it, gets both signatures.
+    const old = await createProposal(client as any, { safe: getAddress(d.guardian.safe), hub: getAddress(hub), action: "confirmPause", layers: ["entryPoint"], incident: "INC-9" });
+    const oldFile = path.join(dir, "confirm-old.json");
+    writeProposal(oldFile, old);
+    for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner2]) {
+      expect((await cli(["safe", "sign", oldFile], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) })).code).toBe(0);
+    }
+    expect((await cli(["safe", "sign", file], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(ROLE_INDEX.owner1) })).code).toBe(0);
+
+    // The pause expires and anyone releases it before the Safe executes: the layer is live.
+    await client.request({ method: "evm_setNextBlockTimestamp" as any, params: [Number(paused.pausedUntil)] as any });
+    await client.waitForTransactionReceipt({
+      hash: await wallets[ROLE_INDEX.stranger]!.writeContract({ address: hub, abi: hubAbi, functionName: "releaseExpired", args: [[ENTRY_POINT]] }),
+    });
+    expect((await layerState()).paused).toBe(false);
+
+    // The confirmPause proposal would revert on chain: refused before signing and before executing, nothing sent.
+    const nonce = await client.readContract({ address: d.guardian.safe, abi: [{ type: "function", name: "nonce", inputs: [], outputs: [{ type: "uint256" }], stateMutability: "view" }], functionName: "nonce" });
+    const lateSign = await cli(["safe", "sign", oldFile], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(ROLE_INDEX.owner3) });
+    expect(lateSign.code).toBe(2);
+    expect(lateSign.err).toMatch(/confirmPause, but the sentinel pause of entryPoint \(now: not paused\) has ended/);
+    expect(lateSign.err).toContain("guardian safe propose confirm entryPoint");
+    const lateExec = await cli(["safe", "exec", oldFile], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
+    expect(lateExec.code).toBe(2);
+    expect(lateExec.err).toMatch(/has ended: on chain it would revert/);
+    expect(await client.readContract({ address: d.guardian.safe, abi: [{ type: "function", name: "nonce", inputs: [], outputs: [{ type: "uint256" }], stateMutability: "view" }], functionName: "nonce" })).toBe(nonce);
+
+    // The confirm proposal is signed and executed late all the same: the layer ends paused, indefinitely.
+    expect((await cli(["safe", "sign", file], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(ROLE_INDEX.owner3) })).code).toBe(0);
+    const run = await cli(["safe", "exec", file], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/confirmed on chain: entryPoint paused/);
+    const after = await layerState();
+    expect(after.paused).toBe(true);
+    expect(after.bySentinel).toBe(false);
+    expect(after.pausedUntil).toBe(2n ** 64n - 1n);
   });
 });

@@ -4,10 +4,16 @@
  *
  * - `propose <pause|unpause|confirm> <layer...>` writes a proposal file with
  *   the decoded call, the Safe and its nonce, and the safeTxHash each signer
- *   compares on their own device before signing.
+ *   compares on their own device before signing. `confirm` (keep the
+ *   sentinel's pause) proposes the hub's `pause`: it turns a sentinel pause
+ *   into an indefinite one, and if that pause expired and was released before
+ *   the Safe executes, it pauses the layer again, so a confirm always ends
+ *   with the layers paused.
  * - `sign <file>` checks the file was not modified (the hash is recomputed
  *   from the transaction), that the key is an owner and the nonce is not
  *   stale, then adds an EIP-712 signature. Key: env GUARDIAN_SAFE_SIGNER_KEY.
+ *   A `confirmPause` proposal (from an older version) whose sentinel pause
+ *   has ended is refused here and at `exec`: it would revert on chain.
  * - `status <file>` tells who signed, who may still sign and whether it can run.
  * - `exec <file>` refuses below the threshold, naming who may still sign;
  *   simulates; executes; then reads the hub to confirm the layers' state.
@@ -26,7 +32,9 @@ import { execSafeTx, signSafeTx } from "../respond/safe.js";
 import {
   ProposalError,
   addSignature,
+  assertConfirmStillApplies,
   createProposal,
+  layerStandings,
   proposalStatus,
   readProposal,
   txOf,
@@ -114,7 +122,7 @@ export function registerSafe(program: Command, ctx: CliContext): void {
   safe
     .command("propose")
     .description("write a proposal file for the guardian Safe's signers")
-    .argument("<action>", "pause | unpause | confirm (turn a sentinel pause into an indefinite one)")
+    .argument("<action>", "pause | unpause | confirm (keep a sentinel pause: paused indefinitely, even if it expired or was released meanwhile)")
     .argument("<layers...>", `${LAYERS.join(" | ")} | all`)
     .option("--incident <id>", "the incident this is about (recorded on chain)")
     .option("--out <file>", "where to write the proposal (default ./safe-<nonce>-<action>.json)")
@@ -122,14 +130,20 @@ export function registerSafe(program: Command, ctx: CliContext): void {
     .action(async (action: string, layers: string[], options: Record<string, unknown>) => {
       const args = parseArgs(proposeSchema, { action, layers, ...options }, { action: "<action>", layers: "<layers>", incident: "--incident", out: "--out" });
       const { deployment, client } = chainContext(ctx);
+      const hub = getAddress(deployment.guardian.hub);
+      const confirm = args.action === "confirm";
       const proposal = await createProposal(client, {
         safe: getAddress(deployment.guardian.safe),
-        hub: getAddress(deployment.guardian.hub),
-        action: args.action === "confirm" ? "confirmPause" : args.action,
+        hub,
+        // The hub's pause confirms a sentinel pause, and pauses the layer
+        // again if that pause was released before the Safe executes.
+        action: args.action === "confirm" ? "pause" : args.action,
+        verb: confirm ? "confirm (pause indefinitely, even if the sentinel pause expires or is released first)" : undefined,
         layers: args.layers,
         incident: args.incident,
         now: ctx.clock(),
       });
+      const standings = confirm ? await layerStandings(client, hub, args.layers) : undefined;
       const file = path.resolve(ctx.cwd, args.out ?? `safe-${proposal.tx.nonce}-${args.action}.json`);
       writeProposal(file, proposal);
       if (args.json) ctx.stdout(JSON.stringify(proposal, null, 2) + "\n");
@@ -140,6 +154,7 @@ export function registerSafe(program: Command, ctx: CliContext): void {
             `  ${proposal.description}`,
             `  Safe ${proposal.safe} on chain ${proposal.chainId}, nonce ${proposal.tx.nonce}`,
             `  safeTxHash ${proposal.safeTxHash}`,
+            ...(standings ? [`  now: ${args.layers.map((l) => `${l}: ${standings[l]}`).join("; ")}`] : []),
             "Each signer: compare this safeTxHash with the one your own device shows, then run `guardian safe sign <file>`.",
           ].join("\n") + "\n",
         );
@@ -154,9 +169,10 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       const args = parseArgs(fileSchema, { file }, { file: "<file>" });
       const proposal = readProposal(path.resolve(ctx.cwd, args.file));
       await verifyProposalIntegrity(proposal);
-      const { client, chain } = chainContext(ctx);
+      const { client, chain, deployment } = chainContext(ctx);
       if (proposal.chainId !== chain.id) throw new ProposalError(`proposal is for chain ${proposal.chainId}, the config for chain ${chain.id}`);
       const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
+      await assertConfirmStillApplies(client, getAddress(deployment.guardian.hub), proposal);
       const before = await proposalStatus(client, proposal);
       if (!before.owners.includes(getAddress(account.address))) {
         throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
@@ -199,6 +215,7 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       if (s.signed.length < s.threshold) {
         throw new ProposalError(`below threshold: ${s.signed.length} of ${s.threshold} required signatures (${s.signed.join(", ") || "none"}); may still sign: ${s.missing.join(", ")}`);
       }
+      await assertConfirmStillApplies(client, getAddress(deployment.guardian.hub), proposal);
       const executor = privateKeyToAccount(keyFrom(ctx, [EXECUTOR_KEY_ENV, SAFE_SIGNER_KEY_ENV]));
       const wallet = createWalletClient({ chain, transport: http(url, { retryCount: 1 }), account: executor });
       const ownerSigs = proposal.signatures.filter((x) => s.signed.includes(getAddress(x.signer))).map((x) => ({ signer: getAddress(x.signer), signature: x.signature as Hex }));

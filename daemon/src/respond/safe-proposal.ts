@@ -4,6 +4,12 @@
  * its decoded call in words, and the safeTxHash signers compare on their own
  * devices. Every step re-derives the hash from the transaction itself, so a
  * file edited after proposing is refused rather than signed.
+ *
+ * "Confirm" (keep a sentinel pause) is proposed as the hub's `pause`, which
+ * confirms a sentinel pause and pauses a layer whose sentinel pause was
+ * released meanwhile alike: whenever the Safe gets to execute it, the layer
+ * ends paused. A `confirmPause` proposal (older files) reverts once the
+ * sentinel pause has ended, so `sign` and `exec` refuse it then.
  */
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { z } from "zod";
@@ -28,6 +34,11 @@ export const hubGuardianAbi = parseAbi([
   "function pause(uint8[] layers, bytes32 incident)",
   "function unpause(uint8[] layers, bytes32 incident)",
   "function confirmPause(uint8[] layers, bytes32 incident)",
+]);
+
+const hubLayerStateAbi = parseAbi([
+  "struct LayerState { bool paused; bool bySentinel; uint64 pausedUntil; uint64 sentinelCooldownUntil; bytes32 incident; }",
+  "function layerState(uint8 layer) view returns (LayerState)",
 ]);
 
 const hexString = z.string().refine((v) => isHex(v), "expected 0x-prefixed hex");
@@ -92,14 +103,23 @@ export function incidentRef(text: string | undefined): Hex {
 
 export async function createProposal(
   client: PublicClient,
-  args: { safe: Address; hub: Address; action: Proposal["action"]; layers: Layer[]; incident?: string; now?: Date },
+  args: {
+    safe: Address;
+    hub: Address;
+    action: Proposal["action"];
+    layers: Layer[];
+    incident?: string;
+    now?: Date;
+    /** What the signers are asked to do, in words (default: the action). */
+    verb?: string;
+  },
 ): Promise<Proposal> {
   const ids = args.layers.map((l) => LAYER_ID[l]);
   const incident = incidentRef(args.incident);
   const data = encodeFunctionData({ abi: hubGuardianAbi, functionName: args.action, args: [ids, incident] });
   const tx = await buildSafeTx(client, args.safe, { to: args.hub, data });
   const chainId = client.chain?.id ?? (await client.getChainId());
-  const words = `${args.action} ${args.layers.join(", ")}${args.incident ? ` for incident ${args.incident}` : ""}`;
+  const words = `${args.verb ?? args.action} ${args.layers.join(", ")}${args.incident ? ` for incident ${args.incident}` : ""}`;
   return {
     kind: "guardian-safe-proposal",
     version: 1,
@@ -174,6 +194,43 @@ export async function proposalStatus(client: PublicClient, p: Proposal) {
     currentNonce: state.nonce,
     executable: validSigners.length >= Number(state.threshold) && state.nonce === nonce,
   };
+}
+
+/** How one layer stands on the hub, in words, for signers deciding on a confirm. */
+export type LayerStanding = "not paused" | "guardian pause" | "sentinel pause" | "sentinel pause, expired (not released yet)";
+
+export async function layerStandings(client: PublicClient, hub: Address, layers: Layer[]): Promise<Record<Layer, LayerStanding>> {
+  const out = {} as Record<Layer, LayerStanding>;
+  const block = await client.getBlock();
+  for (const layer of layers) {
+    const s = await client.readContract({ address: hub, abi: hubLayerStateAbi, functionName: "layerState", args: [LAYER_ID[layer]], blockNumber: block.number });
+    out[layer] = !s.paused
+      ? "not paused"
+      : !s.bySentinel
+        ? "guardian pause"
+        : block.timestamp >= s.pausedUntil
+          ? "sentinel pause, expired (not released yet)"
+          : "sentinel pause";
+  }
+  return out;
+}
+
+/**
+ * Refuses a `confirmPause` proposal whose sentinel pause has ended: on chain
+ * it would revert and the layer would stay live while the signers believe
+ * they kept it paused. Other actions pass.
+ */
+export async function assertConfirmStillApplies(client: PublicClient, hub: Address, p: Proposal): Promise<void> {
+  if (p.action !== "confirmPause") return;
+  const standings = await layerStandings(client, hub, p.layers);
+  const ended = p.layers.filter((l) => !standings[l].startsWith("sentinel pause"));
+  if (ended.length === 0) return;
+  throw new ProposalError(
+    [
+      `this proposal calls confirmPause, but the sentinel pause of ${ended.map((l) => `${l} (now: ${standings[l]})`).join(", ")} has ended: on chain it would revert and leave the layer as it is.`,
+      `To keep ${p.layers.join(", ")} paused, propose again: \`guardian safe propose confirm ${p.layers.join(" ")}\` proposes the hub's pause, which keeps the layers paused whether or not the sentinel pause was released.`,
+    ].join("\n"),
+  );
 }
 
 export function addSignature(p: Proposal, sig: SafeSignature): Proposal {
