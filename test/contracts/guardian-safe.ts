@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { type Address, type Hex, decodeErrorResult, encodeFunctionData, keccak256, toHex, parseAbi } from "viem";
 import { simulateCall } from "../../scripts/lib/traffic.js";
 import {
-  client, networkHelpers, provider, sentinel, owner1, owner2, owner3, stranger,
+  client, networkHelpers, provider, sentinel, user, owner1, owner2, owner3, stranger,
   hubAbi, stack, safeCall, ROLES, SENTINEL_PAUSE, SENTINEL_COOLDOWN,
 } from "./fixture.js";
 import { buildSafeTx, signSafeTx, safeExecArgs, safeAbi, readSafeState } from "../../daemon/src/respond/safe.js";
@@ -114,6 +114,46 @@ describe("guardian Safe and sentinel bounds", () => {
     await networkHelpers.time.setNextBlockTimestamp(s.sentinelCooldownUntil);
     await sentinel.writeContract({ address: d.guardian.hub, abi: hubAbi, functionName: "sentinelPause", args: [DELEGATION, INCIDENT] });
     assert.equal((await layerState(d.guardian.hub, LAYER_ID.delegation)).paused, true);
+  });
+
+  it("a late release does not count as cooldown: a thief with two sentinel keys cannot release and pause again in one block", async () => {
+    const d = await stack();
+    const hub = d.guardian.hub;
+    // A second sentinel key, granted by the Safe.
+    await safeCall(d.guardian.safe, hub, encodeFunctionData({ abi: hubAbi, functionName: "grantRole", args: [ROLES.SENTINEL, user.account.address] }), [owner1, owner2]);
+    await sentinel.writeContract({ address: hub, abi: hubAbi, functionName: "sentinelPause", args: [DELEGATION, INCIDENT] });
+    const s = await layerState(hub, LAYER_ID.delegation);
+
+    // Nobody released the expired pause; at pausedUntil + cooldown the thief releases with one key and pauses with
+    // the other, both in the same block.
+    const releasedAt = s.pausedUntil + BigInt(SENTINEL_COOLDOWN);
+    await networkHelpers.time.setNextBlockTimestamp(releasedAt);
+    await provider.request({ method: "evm_setAutomine", params: [false] });
+    let release: Hex, again: Hex;
+    try {
+      release = await sentinel.writeContract({ address: hub, abi: hubAbi, functionName: "releaseExpired", args: [DELEGATION], gas: 500_000n });
+      again = await user.writeContract({ address: hub, abi: hubAbi, functionName: "sentinelPause", args: [DELEGATION, INCIDENT], gas: 500_000n });
+      await networkHelpers.mine();
+    } finally {
+      await provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+    const [released, repaused] = [await client.waitForTransactionReceipt({ hash: release }), await client.waitForTransactionReceipt({ hash: again })];
+    assert.equal(released.blockNumber, repaused.blockNumber, "same block");
+    assert.equal(released.status, "success");
+    assert.equal(repaused.status, "reverted");
+    const trace = (await client.request({ method: "debug_traceTransaction" as any, params: [again, { disableStorage: true, disableStack: true, disableMemory: true }] as any })) as { returnValue: string };
+    const refusal = decodeErrorResult({ abi: hubAbi, data: (trace.returnValue.startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`) as Hex });
+    assert.equal(refusal.errorName, "GuardianHubSentinelCooldown");
+    assert.deepEqual(refusal.args, [LAYER_ID.delegation, releasedAt + BigInt(SENTINEL_COOLDOWN)]);
+    const dmPaused = parseAbi(["function paused() view returns (bool)"]);
+    assert.equal(await client.readContract({ address: d.kit.DelegationManager, abi: dmPaused, functionName: "paused" }), false, "the DelegationManager serves");
+
+    // A full cooldown of service after the release, then (and only then) either key may pause again.
+    await networkHelpers.time.setNextBlockTimestamp(releasedAt + BigInt(SENTINEL_COOLDOWN) - 1n);
+    await expectMinedRevert(user, hub, "sentinelPause", [DELEGATION, INCIDENT], "GuardianHubSentinelCooldown");
+    await networkHelpers.time.setNextBlockTimestamp(releasedAt + BigInt(SENTINEL_COOLDOWN));
+    await user.writeContract({ address: hub, abi: hubAbi, functionName: "sentinelPause", args: [DELEGATION, INCIDENT] });
+    assert.equal(await client.readContract({ address: d.kit.DelegationManager, abi: dmPaused, functionName: "paused" }), true);
   });
 
   it("the guardian Safe confirms a sentinel pause, which then never expires", async () => {
