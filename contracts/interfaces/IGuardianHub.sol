@@ -29,11 +29,12 @@ pragma solidity ^0.8.24;
  * keys there are and however late expired pauses are released:
  *
  * - between the end of one sentinel pause of a layer and the start of the next, at least `cooldown` passes;
- * - not counting the time an expired pause waited for its release, a layer is under sentinel pauses for at most
- *   `duration` in any window of `duration + cooldown`.
+ * - not counting the time an expired pause waited for its release (nor time the guardian added with {extendPause}),
+ *   a layer is under sentinel pauses for at most `duration` in any window of `duration + cooldown`.
  *
- * That wait is the one thing the hub cannot bound: no contract acts by itself at a given time, and the targets cannot
- * read the clock during ERC-4337 validation, so an expired pause holds the targets until someone calls
+ * That wait is the one thing the hub cannot bound: no contract acts by itself at a given time, and the targets hold a
+ * plain pause flag (the paymaster and the factory may not read the clock during ERC-4337 validation; the
+ * DelegationManager is OpenZeppelin's `Pausable`), so an expired pause holds the targets until someone calls
  * {releaseExpired}. Anyone may, at any moment (the daemon does); a late release never shortens the cooldown that
  * follows it, so a thief holding sentinel keys gains nothing by waiting for one.
  */
