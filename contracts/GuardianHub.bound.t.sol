@@ -85,4 +85,45 @@ contract GuardianHubSentinelBoundTest is TestBase {
             assertLe(handler.mostPausedInAWindow(layer), DURATION, "sentinel-paused time in a duration+cooldown window");
         }
     }
+
+    // ================================================================ the measure itself
+
+    /// @dev A pause released five hours late, then the thief's release-and-pause refused, then another key pausing
+    /// after a full cooldown: the wait is not counted, the gap is exactly the cooldown, and the busiest window holds
+    /// exactly `duration`.
+    function test_measure_lateReleaseThenPauseAfterCooldown() public {
+        handler.sentinelPause(0, 0, "first"); // layer 0, first key
+        handler.warp(_by(DURATION + 5 hours));
+        assertTrue(hub.isPaused(0), "held, unreleased");
+        handler.releaseAndPauseAgain(0, 1);
+        assertEq(handler.latePauseAttempts(), 1, "attempted");
+        assertEq(handler.latePausesRefused(), 1, "the thief's pause is refused");
+        assertFalse(hub.isPaused(0), "released");
+        handler.warp(_by(COOLDOWN));
+        handler.sentinelPause(0, 2, "second"); // third key
+        handler.warp(_by(2 hours));
+
+        assertEq(handler.sentinelPauses(), 2, "two sentinel pauses");
+        assertEq(handler.waitedForRelease(0), 5 hours, "the wait");
+        assertEq(handler.longestSpan(0), DURATION, "longest");
+        assertEq(handler.shortestGap(0), COOLDOWN, "gap");
+        assertEq(handler.mostPausedInAWindow(0), DURATION, "busiest window");
+        assertEq(handler.clock(0), DURATION + COOLDOWN + 2 hours, "the layer's clock skips the wait");
+    }
+
+    /// @dev The guardian's confirmation ends the sentinel's span: the time after it is not the sentinel's.
+    function test_measure_guardianTakeoverEndsTheSpan() public {
+        handler.sentinelPause(0, 0, "first");
+        handler.warp(_by(1 hours));
+        handler.guardianActs(0, 1 << 2, 0); // confirmPause
+        assertTrue(handler.takenOver(0), "taken over");
+        handler.warp(_by(3 days));
+        assertEq(handler.longestSpan(0), 1 hours, "span up to the confirmation");
+        assertEq(handler.clock(0), 1 hours + 3 days, "guardian time runs on the clock");
+    }
+
+    /// @dev A `warp` seed that moves time forward by exactly `seconds_` (1 s to 3 days).
+    function _by(uint256 seconds_) private pure returns (uint256) {
+        return ((seconds_ - 1) << 32) | 3;
+    }
 }
