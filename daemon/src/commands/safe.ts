@@ -169,10 +169,10 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       const args = parseArgs(fileSchema, { file }, { file: "<file>" });
       const proposal = readProposal(path.resolve(ctx.cwd, args.file));
       await verifyProposalIntegrity(proposal);
-      const { client, chain, deployment } = chainContext(ctx);
+      const { client, chain } = chainContext(ctx);
       if (proposal.chainId !== chain.id) throw new ProposalError(`proposal is for chain ${proposal.chainId}, the config for chain ${chain.id}`);
       const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
-      await assertConfirmStillApplies(client, getAddress(deployment.guardian.hub), proposal);
+      await assertConfirmStillApplies(client, proposal);
       const before = await proposalStatus(client, proposal);
       if (!before.owners.includes(getAddress(account.address))) {
         throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
@@ -215,7 +215,7 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       if (s.signed.length < s.threshold) {
         throw new ProposalError(`below threshold: ${s.signed.length} of ${s.threshold} required signatures (${s.signed.join(", ") || "none"}); may still sign: ${s.missing.join(", ")}`);
       }
-      await assertConfirmStillApplies(client, getAddress(deployment.guardian.hub), proposal);
+      await assertConfirmStillApplies(client, proposal);
       const executor = privateKeyToAccount(keyFrom(ctx, [EXECUTOR_KEY_ENV, SAFE_SIGNER_KEY_ENV]));
       const wallet = createWalletClient({ chain, transport: http(url, { retryCount: 1 }), account: executor });
       const ownerSigs = proposal.signatures.filter((x) => s.signed.includes(getAddress(x.signer))).map((x) => ({ signer: getAddress(x.signer), signature: x.signature as Hex }));

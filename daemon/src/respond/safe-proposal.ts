@@ -220,9 +220,9 @@ export async function layerStandings(client: PublicClient, hub: Address, layers:
  * it would revert and the layer would stay live while the signers believe
  * they kept it paused. Other actions pass.
  */
-export async function assertConfirmStillApplies(client: PublicClient, hub: Address, p: Proposal): Promise<void> {
+export async function assertConfirmStillApplies(client: PublicClient, p: Proposal): Promise<void> {
   if (p.action !== "confirmPause") return;
-  const standings = await layerStandings(client, hub, p.layers);
+  const standings = await layerStandings(client, getAddress(p.tx.to), p.layers);
   const ended = p.layers.filter((l) => !standings[l].startsWith("sentinel pause"));
   if (ended.length === 0) return;
   throw new ProposalError(
