@@ -79,7 +79,10 @@ contract GuardianHubSentinelBoundTest is TestBase {
         }
     }
 
-    /// @dev The bound: at most `duration` of sentinel pauses in any window of `duration + cooldown`.
+    /// @dev The bound: at most `duration` of sentinel pauses in any window of `duration + cooldown`. Longer runs than
+    /// the default: a violation needs a pause, a long wait and a release-and-pause in the right order.
+    /// hardhat-config: invariant.runs = 128
+    /// hardhat-config: invariant.depth = 128
     function invariant_atMostDurationInAnyWindow() public view {
         for (uint8 layer = 0; layer < 3; ++layer) {
             assertLe(handler.mostPausedInAWindow(layer), DURATION, "sentinel-paused time in a duration+cooldown window");
