@@ -39,7 +39,8 @@ describe("untrustedText", () => {
 });
 
 describe("terminalSafe", () => {
-  test("shows every control except the printer's own line breaks as a \\u escape", () => {
+  test("shows every control except the printer's own line breaks and tabs as a \\u escape", () => {
+    expect(terminalSafe("a\tb\n")).toBe("a\tb\n");
     expect(terminalSafe(`a${ESC}[2Jb\r\nc\u202Ed\n`)).toBe("a\\u001b[2Jb\\u000d\nc\\u202ed\n");
     expect(terminalSafe("plain text\n")).toBe("plain text\n");
   });

@@ -12,7 +12,8 @@
  *   tabs become a space), and the result is capped at `UNTRUSTED_TEXT_MAX`
  *   characters with an ellipsis.
  * - `terminalSafe` (at print time, a second wall): whatever reaches the
- *   terminal carries no control character; any left is shown as a `\uXXXX`
+ *   terminal carries no control character but line breaks and tabs; any
+ *   other is shown as a `\uXXXX`
  *   escape (valid inside JSON strings too, so `--json` output keeps its
  *   meaning).
  * - `markdownText` (post-mortem, public notice): markdown and HTML
@@ -97,13 +98,13 @@ export function untrustedText(raw: string, max: number = UNTRUSTED_TEXT_MAX): st
 }
 
 /**
- * The last wall before a terminal: `text` with `\n` kept (it is the
- * printer's own line structure) and every other unsafe character shown as a
+ * The last wall before a terminal: `text` with `\n` and `\t` kept (the
+ * printer's own layout) and every other unsafe character shown as a
  * `\uXXXX` escape (one per UTF-16 unit). Text that reached the printer
  * through `untrustedText` is unchanged; JSON stays valid and means the same.
  */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE_ALL, (char) => (char === "\n" ? char : escapeUnits(char)));
+  return text.replace(UNSAFE_ALL, (char) => (char === "\n" || char === "\t" ? char : escapeUnits(char)));
 }
 
 function escapeUnits(char: string): string {
