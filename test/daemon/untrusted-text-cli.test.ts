@@ -5,8 +5,10 @@
  * store here holds the text raw, as a store written before decode cleaned it
  * would: formatting and printing are walls of their own.
  */
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { startAdminServer } from "../../daemon/src/admin/server.js";
 import { main } from "../../daemon/src/cli.js";
 import { hasUnsafeCharacters } from "../../daemon/src/decode/untrusted-text.js";
 import { addTimelineEntry, openIncident } from "../../daemon/src/incidents/index.js";
@@ -85,5 +87,53 @@ describe("attacker-written text in the terminal", () => {
     expectInert(json.stdout);
     const parsed = JSON.parse(json.stdout) as { timeline: Array<{ kind: string; evidence?: { values: Record<string, unknown> } }> };
     expect(parsed.timeline.findLast((e) => e.kind === "finding")?.evidence?.values.causes).toBe(REASON); // the data is kept, only its printing is inert
+  });
+});
+
+describe("public text typed by operators", () => {
+  const ADDRESS = "0x00000000000000000000000000000000000000aa";
+
+  it("incident trigger refuses a --title, --message or --by holding a control or bidi character, naming the field and the character; nothing is written", async () => {
+    const cwd = tempDir();
+    const title = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--title", `Paymaster drained${ESC}[2J`]);
+    expect(title.code).toBe(2);
+    expect(title.stderr).toMatch(/--title: expected text without control, bidi or zero-width characters \(found U\+001B, an escape \(terminal control\), at character 18\)/);
+    expectInert(title.stderr);
+    const message = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--title", "Paymaster drained", "--message", `We are on it ${RLO}gnp.exe`]);
+    expect(message.code).toBe(2);
+    expect(message.stderr).toMatch(/--message: .*U\+202E, a bidirectional control, at character 14/);
+    const by = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--by", "ali\u200Bce"]);
+    expect(by.stderr).toMatch(/--by: .*U\+200B, an invisible \(zero-width\) character/);
+    expect(existsSync(path.join(cwd, ".guardian", "store.json"))).toBe(false);
+
+    // Ordinary Unicode is welcome.
+    const ok = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--title", "Paiements refusés — 账户 🚨"]);
+    expect(ok).toMatchObject({ code: 0, stderr: "" });
+    const id = ok.stdout.trim();
+    const update = await cli(cwd, ["incident", "update", id, "--state", "responding", "--message", `Fixed${BEL}`]);
+    expect(update.code).toBe(2);
+    expect(update.stderr).toMatch(/--message: .*U\+0007, a control character/);
+    expect(readFileSync(path.join(cwd, ".guardian", "store.json"), "utf8")).not.toContain("Fixed");
+  });
+
+  it("the admin endpoint refuses the same with 400, naming the field", async () => {
+    const cwd = tempDir();
+    const store = await openLowdbStore({ dataDir: path.join(cwd, ".guardian"), chainId: 31337, purpose: "daemon" });
+    const token = "test-token-0123456789abcdef";
+    const admin = await startAdminServer({ store, token });
+    try {
+      const res = await fetch(`${admin.url}/v1/incidents`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ title: `All clear\u2066 (really)`, severity: "low" }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toMatch(/title: expected text without control, bidi or zero-width characters \(found U\+2066/);
+      expect(Object.keys(store.read().incidents)).toEqual([]);
+    } finally {
+      await admin.close();
+      await store.close();
+    }
   });
 });
