@@ -57,7 +57,7 @@ describe("markdownText and defangUrls", () => {
   test("a markdown link, an autolink, HTML and an image come out inert", () => {
     const out = markdownText(`[Claim refund](https://evil.example/r?a=1) <a href="https://evil.example">x</a> ![i](http://t.example/p.png) www.evil.example <https://x.example>`);
     expect(out).not.toMatch(/https?:/);
-    expect(out).not.toMatch(/(?<!\\)[[\]()]/); // every bracket and parenthesis escaped
+    expect(out).not.toMatch(/(?<!\\)[[\]]/); // every bracket escaped: no "(url)" can become a link
     expect(out).not.toContain("<");
     expect(out).not.toContain(">");
     expect(out).not.toMatch(/evil\.example|www\.evil/);
@@ -66,7 +66,9 @@ describe("markdownText and defangUrls", () => {
 
   test("escapes emphasis, code, headings and tables; keeps plain prose and numbers", () => {
     expect(markdownText("*bold* _it_ `code` # h | t ~s~")).toBe("\\*bold\\* \\_it\\_ \\`code\\` \\# h \\| t \\~s\\~");
-    expect(markdownText("62.5% of 8 ops failed, e.g. AA13")).toBe("62.5% of 8 ops failed, e.g. AA13");
+    expect(markdownText("62.5% of 8 ops failed (e.g. AA13)")).toBe("62.5% of 8 ops failed (e.g. AA13)");
+    expect(markdownText("- item")).toBe("\\- item");
+    expect(markdownText("12. item")).toBe("12\\. item");
   });
 
   test("defangs schemes and host names only", () => {

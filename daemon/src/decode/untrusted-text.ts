@@ -135,22 +135,30 @@ export function defangUrls(text: string): string {
     .replace(HOST, (host) => host.replace(/\./g, "[.]"));
 }
 
-/** Markdown and HTML metacharacters: backslash, emphasis, code, links, images, headings, tables, HTML. */
-const MARKDOWN_SPECIAL = /[\\`*_{}[\]()#+!|~]/g;
+/**
+ * Markdown metacharacters: backslash, emphasis, code, link and image brackets
+ * (without an unescaped `[`, no `(url)` can become a link), headings, tables,
+ * strikethrough. `&`, `<`, `>` become HTML entities (no tag, no `<autolink>`).
+ */
+const MARKDOWN_SPECIAL = /[\\`*_[\]#|~]/g;
+/** A list item or quote marker at the start of the text (it may start a line of the document). */
+const LEADING_MARKER = /^(\s*)(?:([-+])|(\d+)([.)]))(?=\s|$)/;
 
 /**
  * Text for a markdown document that renders exactly as written: cleaned
  * (`untrustedText` without a cap unless `max` is given), URLs defanged,
- * `&`, `<`, `>` as HTML entities and every other markdown metacharacter
- * backslash-escaped. No live link, image, HTML tag or emphasis can come out.
+ * `&`, `<`, `>` as HTML entities and the markdown metacharacters that make
+ * links, emphasis, code, headings and tables backslash-escaped, as is a list
+ * marker at the start. No live link, image, HTML tag or emphasis can come out.
  *
  * @example
- * markdownText("[click](https://evil.example) <img src=x>") // "\\[click\\]\\(hxxps://evil\\[.\\]example\\) &lt;img src=x&gt;"
+ * markdownText("[click](https://evil.example) <img src=x>") // "\\[click\\](hxxps://evil\\[.\\]example) &lt;img src=x&gt;"
  */
 export function markdownText(text: string, max: number = Number.MAX_SAFE_INTEGER): string {
   return defangUrls(untrustedText(text, max))
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
-    .replace(MARKDOWN_SPECIAL, (c) => `\\${c}`);
+    .replace(MARKDOWN_SPECIAL, (c) => `\\${c}`)
+    .replace(LEADING_MARKER, (_, space: string, sign?: string, digits?: string, dot?: string) => (sign ? `${space}\\${sign}` : `${space}${digits}\\${dot}`));
 }
