@@ -6,7 +6,12 @@
  * mention or markup from it.
  */
 import { describe, expect, it } from "vitest";
+import { startReceiver } from "../../../../test/daemon/helpers/webhook-receiver.js";
+import { Secret } from "../../config/index.js";
 import { hasUnsafeCharacters } from "../../decode/untrusted-text.js";
+import type { OutboxItem } from "../../store/schema.js";
+import { channelResolver } from "./channels.js";
+import { deliverDue } from "./deliver.js";
 import { openIncident } from "../../incidents/index.js";
 import { addr, evidence, T0 } from "../../incidents/test-builders.js";
 import { buildNotification } from "./plan.js";
@@ -76,5 +81,27 @@ describe("attacker-written text in notifications", () => {
       expect(s).not.toMatch(/(?<!\\)<hxxp/);
     }
     expect(embed.description).toContain("\\[claim\\](hxxps://evil[.]example/claim)".replace("[.]", "\\[.\\]"));
+  });
+});
+
+describe("a webhook receiver's answer is untrusted text too", () => {
+  it("an error body full of escape sequences reaches the outbox's lastError and the log cleaned", async () => {
+    const receiver = await startReceiver({ secret: "whsec-0123456789abcdef", routingKey: "rk-0123456789abcdef", decide: () => ({ status: 500, body: `oops${REASON}${"z".repeat(500)}` }) });
+    try {
+      const n = notification();
+      const webhooks = { oncall: new Secret(`${receiver.url("/generic/hook")}#secret=whsec-0123456789abcdef`, "GUARDIAN_WEBHOOK_ONCALL") };
+      const logged: string[] = [];
+      const log = { info: () => {}, warn: (fields: object, msg: string) => void logged.push(JSON.stringify(fields) + msg), error: () => {} };
+      const persisted: OutboxItem[] = [];
+      const result = await deliverDue([n], T0, { clock: () => T0, resolveChannel: channelResolver(webhooks), persist: async (item) => void persisted.push(item), log });
+      expect(result.reports[0]).toMatchObject({ outcome: "retry", httpStatus: 500 });
+      const lastError = persisted[0]?.lastError ?? "";
+      expect(lastError).toMatch(/^HTTP 500: oops\]0;pwned\[2J All clear/);
+      expect(hasUnsafeCharacters(lastError)).toBe(false);
+      expect(hasUnsafeCharacters(result.reports[0]?.error ?? "")).toBe(false);
+      for (const line of logged) expect(line).not.toMatch(/\\u001b|\\r/);
+    } finally {
+      await receiver.close();
+    }
   });
 });
