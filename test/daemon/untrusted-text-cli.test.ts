@@ -14,7 +14,7 @@ import { hasUnsafeCharacters } from "../../daemon/src/decode/untrusted-text.js";
 import { addTimelineEntry, openIncident } from "../../daemon/src/incidents/index.js";
 import { addr, at, evidence, T0 } from "../../daemon/src/incidents/test-builders.js";
 import { openLowdbStore } from "../../daemon/src/store/index.js";
-import { tempDir } from "../../daemon/src/store/testing/spawn.js";
+import { runCli, tempDir } from "../../daemon/src/store/testing/spawn.js";
 
 const ESC = "\u001b";
 const BEL = "\u0007";
@@ -72,6 +72,15 @@ describe("attacker-written text in the terminal", () => {
     expect(show.stdout).toContain("Title       User operations failing[2J[H\n");
     expect(show.stdout).toContain('causes=reverted "]0;guardian: all clear[2J[H  [32mAll clear: incident resolved by the guardian Safe[0m ]52;c;');
     expect(show.stdout).toContain('exe.sgol" ×5');
+  });
+
+  it("the same through bin/guardian.mjs in a child process: the bytes on its stdout hold no escape sequence", async () => {
+    const cwd = tempDir();
+    const id = await storeWithAttackerText(cwd);
+    const show = await runCli(["incident", "show", id], { cwd });
+    expect(show).toMatchObject({ code: 0, stderr: "" });
+    expectInert(show.stdout);
+    expect(show.stdout).toContain("]52;c;");
   });
 
   it("incident list, and --json output (still valid JSON with the stored value)", async () => {
