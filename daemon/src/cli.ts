@@ -12,6 +12,7 @@ import { Command, CommanderError } from "commander";
 import * as z from "zod";
 import { AdminRequestError } from "./admin/client.js";
 import { ConfigError, loadConfig, readProcessEnv, type GuardianConfig } from "./config/index.js";
+import { terminalSafe } from "./decode/untrusted-text.js";
 import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "./incidents/index.js";
 import { ArgumentError } from "./commands/errors.js";
 import type { CliContext, CliIo } from "./commands/context.js";
@@ -60,9 +61,12 @@ export function createProgram(ctx: CliContext): Command {
 export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
   let program: Command | undefined;
   let config: GuardianConfig | undefined;
+  const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
+  const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   const base: CliIo = {
-    stdout: io.stdout ?? ((text) => void process.stdout.write(text)),
-    stderr: io.stderr ?? ((text) => void process.stderr.write(text)),
+    // The last wall: nothing printed carries a control character (chain text is cleaned at decode and at format time too).
+    stdout: (text) => out(terminalSafe(text)),
+    stderr: (text) => err(terminalSafe(text)),
     env: io.env ?? {},
     cwd: io.cwd ?? process.cwd(),
     clock: io.clock ?? (() => new Date()),

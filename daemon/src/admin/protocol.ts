@@ -14,25 +14,44 @@
  * 413, 415, 500.
  */
 import * as z from "zod";
+import { unsafeCharacter } from "../decode/untrusted-text.js";
 import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident } from "../types.js";
 
+/**
+ * Text an operator types that others read (titles and messages reach the
+ * status page, notifications and terminals; names reach notifications):
+ * refused when it holds a control, bidi or zero-width character, naming the
+ * character and where it is.
+ */
+export function operatorText(schema: z.ZodString): z.ZodString {
+  return schema.superRefine((value, ctx) => {
+    const bad = unsafeCharacter(value);
+    if (bad)
+      ctx.addIssue({
+        code: "custom",
+        message: `expected text without control, bidi or zero-width characters (found ${bad.codePoint}, ${bad.name}, at character ${bad.index + 1})`,
+        input: value,
+      });
+  });
+}
+
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected an address (0x + 40 hex digits)" }) as unknown as z.ZodType<Address, string>;
-const person = z.string().trim().min(1).max(100);
+const person = operatorText(z.string().trim().min(1).max(100));
 
 export const triggerRequestSchema = z.strictObject({
-  title: z.string().trim().min(1).max(200),
+  title: operatorText(z.string().trim().min(1).max(200)),
   severity: z.enum(SEVERITIES),
   layers: z.array(z.enum(LAYERS)).default([]),
   contracts: z.array(address).default([]),
   /** The public opening message; default the title. */
-  message: z.string().trim().min(1).max(2000).optional(),
+  message: operatorText(z.string().trim().min(1).max(2000)).optional(),
   by: person.optional(),
 });
 export type TriggerRequest = z.input<typeof triggerRequestSchema>;
 
 export const updateRequestSchema = z.strictObject({
   state: z.enum(INCIDENT_STATES),
-  message: z.string().trim().min(1).max(2000).optional(),
+  message: operatorText(z.string().trim().min(1).max(2000)).optional(),
   /** Keep the entry off the status page. */
   private: z.boolean().optional(),
   by: person.optional(),

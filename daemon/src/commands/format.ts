@@ -1,6 +1,18 @@
-/** Human output of incidents: plain text, times in UTC. */
+/**
+ * Human output of incidents: plain text, times in UTC. Every string from the
+ * store is shown through `shown` (one line, no control, bidi or zero-width
+ * character): titles, messages and evidence may hold attacker-written chain
+ * text, and an older store may hold it raw. cli.ts applies `terminalSafe` to
+ * everything printed as well.
+ */
+import { untrustedText } from "../decode/untrusted-text.js";
 import { escalationDueAt } from "../incidents/index.js";
 import type { Evidence, Incident } from "../types.js";
+
+/** A stored string as one clean line (nothing cut). */
+export function shown(value: unknown): string {
+  return untrustedText(String(value), Number.POSITIVE_INFINITY);
+}
 
 /** 2025-01-02T03:04:05.678Z → 2025-01-02 03:04:05Z */
 export function utc(iso: string): string {
@@ -16,15 +28,15 @@ export function formatIncidentList(incidents: readonly Readonly<Incident>[]): st
   if (incidents.length === 0) return "no incidents\n";
   const rows = [["ID", "SEVERITY", "STATE", "PUBLIC", "LEVEL", "ACK", "CREATED (UTC)", "TITLE"]];
   for (const i of incidents)
-    rows.push([i.id.slice(0, 8), i.severity, i.state, i.publicStatus, i.escalationLevel, i.acknowledgedAt ? "yes" : "no", utc(i.createdAt), i.title]);
+    rows.push([i.id.slice(0, 8), i.severity, i.state, i.publicStatus, i.escalationLevel, i.acknowledgedAt ? "yes" : "no", utc(i.createdAt), shown(i.title)]);
   return table(rows);
 }
 
 function formatEvidence(e: Evidence): string {
-  const parts = [`block ${e.blockNumber} ${e.blockHash}`];
-  if (e.txHash) parts.push(`tx ${e.txHash}`);
+  const parts = [`block ${e.blockNumber} ${shown(e.blockHash)}`];
+  if (e.txHash) parts.push(`tx ${shown(e.txHash)}`);
   if (e.logIndex !== undefined) parts.push(`log ${e.logIndex}`);
-  const values = Object.entries(e.values).map(([k, v]) => `${k}=${String(v)}`);
+  const values = Object.entries(e.values).map(([k, v]) => `${shown(k)}=${shown(v)}`);
   if (values.length > 0) parts.push(values.join(" "));
   return parts.join("; ");
 }
@@ -34,23 +46,23 @@ export function formatIncident(incident: Readonly<Incident>, now: Date): string 
   const overdue = incident.acknowledgedAt === undefined && now.getTime() > Date.parse(incident.slaDueAt) ? " (passed unacknowledged)" : "";
   const due = escalationDueAt(incident);
   const ack = incident.acknowledgedAt
-    ? `acknowledged ${utc(incident.acknowledgedAt)} by ${incident.acknowledgedBy ?? "?"}`
+    ? `acknowledged ${utc(incident.acknowledgedAt)} by ${shown(incident.acknowledgedBy ?? "?")}`
     : `not acknowledged (senior at ${utc(due.senior)}, lead at ${utc(due.lead)})`;
   const lines = [
     `Incident    ${incident.id}`,
-    `Title       ${incident.title}`,
+    `Title       ${shown(incident.title)}`,
     `Severity    ${incident.severity}; SLA ${slaMinutes} min, due ${utc(incident.slaDueAt)}${overdue}`,
     `State       ${incident.state} (public: ${incident.publicStatus})${incident.resolvedAt ? `; resolved ${utc(incident.resolvedAt)}` : ""}`,
     `Escalation  ${incident.escalationLevel}; ${ack}`,
-    `Affected    layers: ${incident.affected.layers.join(", ") || "-"}; contracts: ${incident.affected.contracts.join(", ") || "-"}`,
-    `Source      ${incident.source}; key ${incident.key}${incident.occurrence > 1 ? ` (occurrence ${incident.occurrence})` : ""}; findings ${incident.findingCount}`,
+    `Affected    layers: ${incident.affected.layers.join(", ") || "-"}; contracts: ${shown(incident.affected.contracts.join(", ")) || "-"}`,
+    `Source      ${shown(incident.source)}; key ${shown(incident.key)}${incident.occurrence > 1 ? ` (occurrence ${incident.occurrence})` : ""}; findings ${incident.findingCount}`,
     `Created     ${utc(incident.createdAt)}; updated ${utc(incident.updatedAt)}`,
     "",
     "Timeline (UTC)",
   ];
   const rows: string[][] = [];
   for (const entry of incident.timeline) {
-    rows.push([`  ${utc(entry.at)}`, entry.kind, entry.public ? "public" : "internal", entry.state, entry.message + (entry.by ? ` (${entry.by})` : "")]);
+    rows.push([`  ${utc(entry.at)}`, entry.kind, entry.public ? "public" : "internal", entry.state, shown(entry.message) + (entry.by ? ` (${shown(entry.by)})` : "")]);
   }
   let text = lines.join("\n") + "\n";
   if (rows.length > 0) {

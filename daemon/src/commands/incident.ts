@@ -13,7 +13,7 @@ import { getAddress } from "viem";
 import * as z from "zod";
 import { createAdminClient } from "../admin/client.js";
 import { createStoreIncidentService } from "../admin/operations.js";
-import type { IncidentService } from "../admin/protocol.js";
+import { operatorText, type IncidentService } from "../admin/protocol.js";
 import {
   ADMIN_TOKEN_ENV,
   canonicalDeploymentName,
@@ -36,13 +36,13 @@ const CLI_LOCK_WAIT_MS = 3_000;
 const idArg = z
   .string()
   .regex(/^[0-9a-fA-F-]{4,36}$/, { error: "expected an incident id (a UUID, or a unique prefix of at least 4 characters)" });
-const person = z.string().trim().min(1).max(100);
-const message = z.string().trim().min(1).max(2000);
+const person = operatorText(z.string().trim().min(1).max(100));
+const message = operatorText(z.string().trim().min(1).max(2000));
 
 export const triggerArgsSchema = z.object({
   contract: z.string().trim().min(1, { error: "expected an address or a deployment name" }),
   severity: z.enum(SEVERITIES),
-  title: z.string().trim().min(1).max(200).optional(),
+  title: operatorText(z.string().trim().min(1).max(200)).optional(),
   layer: z.array(z.enum(LAYERS)).optional(),
   message: message.optional(),
   by: person.optional(),

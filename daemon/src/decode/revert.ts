@@ -19,6 +19,7 @@ import {
   entryPointErrorsAbi,
   guardianErrorsAbi,
 } from "./kit-abis.js";
+import { untrustedText } from "./untrusted-text.js";
 
 /** A decoded revert. JSON; uint256 values as decimal strings. */
 export type DecodedRevert =
@@ -62,7 +63,10 @@ const MAX_DEPTH = 4;
 
 /**
  * Decodes revert data into a `DecodedRevert`. Never throws: data that no
- * known ABI decodes is `{ kind: "unknown", selector }`.
+ * known ABI decodes is `{ kind: "unknown", selector }`. Every string in it
+ * (messages, reasons, string arguments) is attacker-chosen: it comes out of
+ * `untrustedText` (no control, bidi or zero-width character; at most 256
+ * characters).
  *
  * @example
  * decodeRevert("0x220266b6…") // { kind: "failed-op", opIndex: 0, reason: "AA14 initCode must return sender", code: "AA14" }
@@ -80,12 +84,12 @@ export function decodeRevert(data: Hex | undefined, depth = 0): DecodedRevert {
   const args = decoded.args ?? [];
   switch (decoded.errorName) {
     case "Error":
-      return { kind: "error", message: String(args[0]) };
+      return { kind: "error", message: untrustedText(String(args[0])) };
     case "Panic":
       return { kind: "panic", code: Number(args[0]) };
     case "FailedOp":
     case "FailedOpWithRevert": {
-      const reason = String(args[1]);
+      const reason = untrustedText(String(args[1]));
       const code = aaCode(reason);
       const out: DecodedRevert = { kind: "failed-op", opIndex: Number(args[0]), reason, ...(code ? { code } : {}) };
       if (decoded.errorName === "FailedOpWithRevert" && depth < MAX_DEPTH) out.inner = decodeRevert(args[2] as Hex, depth + 1);
@@ -100,7 +104,8 @@ export function decodeRevert(data: Hex | undefined, depth = 0): DecodedRevert {
   item?.inputs.forEach((input, i) => {
     const value = args[i];
     const name = input.name || `arg${i}`;
-    named[name] = typeof value === "string" ? value.toLowerCase() : String(value);
+    // Strings of custom errors are attacker-chosen too: cleaned and capped like Error(string).
+    named[name] = input.type === "string" ? untrustedText(String(value)) : typeof value === "string" ? value.toLowerCase() : String(value);
     // Errors that wrap another revert (PostOpReverted, GuardianHubTargetCallFailed).
     if (input.type === "bytes" && typeof value === "string" && depth < MAX_DEPTH && value.length >= 10) inner = decodeRevert(value as Hex, depth + 1);
   });

@@ -16,6 +16,7 @@
  * flapping or multiplying; the outage itself is reported once it lasted
  * `unavailableAfterMs`. A condition reported once is not reported again until it ends.
  */
+import { untrustedText } from "../decode/untrusted-text.js";
 import { LAYERS, type EndpointHealth, type Finding, type Layer, type RpcHealthFacts, type Severity } from "../types.js";
 import type { Detector } from "./detector.js";
 
@@ -166,7 +167,7 @@ export const rpcHealth: Detector<RpcHealthFacts, RpcHealthState, RpcHealthThresh
         severity: t.severity.endpointDown,
         title: `RPC endpoint ${ep.name} failing`,
         recoveredTitle: `RPC endpoint ${ep.name} answers again`,
-        summary: `Endpoint ${ep.name} failed its last ${ep.consecutiveErrors} requests (${ep.lastError ?? "no detail"}). Requests go to the other endpoints; redundancy is reduced.`,
+        summary: `Endpoint ${ep.name} failed its last ${ep.consecutiveErrors} requests (${ep.lastError !== undefined ? untrustedText(ep.lastError) : "no detail"}). Requests go to the other endpoints; redundancy is reduced.`,
         layers: [],
       });
     }
@@ -224,7 +225,7 @@ export const rpcHealth: Detector<RpcHealthFacts, RpcHealthState, RpcHealthThresh
 };
 
 function describeEndpoints(endpoints: readonly EndpointHealth[]): string {
-  return endpoints.map((e) => `${e.name}: ${e.status === "excluded" ? "excluded" : (e.lastError ?? e.status)}`).join("; ");
+  return endpoints.map((e) => `${e.name}: ${e.status === "excluded" ? "excluded" : (e.lastError !== undefined ? untrustedText(e.lastError) : e.status)}`).join("; ");
 }
 
 function seconds(ms: number): string {

@@ -4,8 +4,22 @@
  * symptom that starts, repeats, worsens and clears. Pure; the state is small
  * JSON (at most one sample per block of the window, with a handful of cause
  * counters) so that it can be persisted with every block's checkpoint.
+ *
+ * Causes are often attacker-written (a revert reason): each is cleaned and
+ * cut to `CAUSE_MAX_CHARS`, and a window keeps at most `MAX_CAUSES` distinct
+ * ones; failures of any further cause are counted as "other". The state,
+ * its snapshots and the findings built from it stay bounded however many
+ * distinct reasons the chain throws at them.
  */
+import { untrustedText } from "../decode/untrusted-text.js";
 import type { BlockHeaderFacts, Evidence, Finding, Hex, Layer, Severity } from "../types.js";
+
+/** Distinct causes a sample, a window and a finding keep; the rest are counted as `OTHER_CAUSE`. */
+export const MAX_CAUSES = 5;
+/** Where failures of causes beyond `MAX_CAUSES` are counted. */
+export const OTHER_CAUSE = "other";
+/** The longest cause label kept (characters, ellipsis included). */
+export const CAUSE_MAX_CHARS = 64;
 
 /** Counts of one block with activity. */
 export interface RateSample {
@@ -16,10 +30,26 @@ export interface RateSample {
   causes: Record<string, number>;
 }
 
-/** The samples of the last `windowBlocks` blocks up to `n` (inclusive), with `sample` appended when it holds any activity. */
+/**
+ * The samples of the last `windowBlocks` blocks up to `n` (inclusive), with `sample` appended when it holds any activity.
+ * The window keeps at most `MAX_CAUSES` distinct causes: the sample's failures of a cause the window does not know,
+ * once it knows that many, are counted as `OTHER_CAUSE`.
+ */
 export function slideWindow(samples: readonly RateSample[], sample: RateSample, windowBlocks: number): RateSample[] {
   const kept = samples.filter((s) => s.n > sample.n - windowBlocks && s.n < sample.n);
-  return sample.ok + sample.failed > 0 ? [...kept, sample] : kept;
+  return sample.ok + sample.failed > 0 ? [...kept, { ...sample, causes: foldCauses(kept, sample.causes) }] : kept;
+}
+
+function foldCauses(window: readonly RateSample[], causes: Readonly<Record<string, number>>): Record<string, number> {
+  const known = new Set<string>();
+  for (const s of window) for (const cause of Object.keys(s.causes)) if (cause !== OTHER_CAUSE) known.add(cause);
+  const out: Record<string, number> = {};
+  for (const [cause, count] of Object.entries(causes)) {
+    const key = cause === OTHER_CAUSE || known.has(cause) || known.size < MAX_CAUSES ? cause : OTHER_CAUSE;
+    if (key !== OTHER_CAUSE) known.add(key);
+    out[key] = (out[key] ?? 0) + count;
+  }
+  return out;
 }
 
 export interface WindowTotals {
@@ -42,17 +72,26 @@ export function windowTotals(samples: readonly RateSample[]): WindowTotals {
   return { ok, failed, rate: ok + failed === 0 ? 0 : failed / (ok + failed), causes };
 }
 
-/** "AA13 ×3, AA14 ×1", most frequent first (ties by name, so the text is deterministic). */
-export function describeCauses(causes: Readonly<Record<string, number>>): string {
-  return Object.entries(causes)
-    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-    .map(([cause, count]) => `${cause} ×${count}`)
-    .join(", ");
+/**
+ * "AA13 ×3, AA14 ×1", most frequent first (ties by name, so the text is deterministic). At most `limit` causes are
+ * named; the rest are added to "other" at the end.
+ */
+export function describeCauses(causes: Readonly<Record<string, number>>, limit: number = MAX_CAUSES): string {
+  const sorted = Object.entries(causes).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+  const named = sorted.length <= limit + 1 ? sorted : sorted.filter(([cause]) => cause !== OTHER_CAUSE).slice(0, limit);
+  const rest = sorted.length <= limit + 1 ? 0 : sorted.reduce((sum, [, count]) => sum + count, 0) - named.reduce((sum, [, count]) => sum + count, 0);
+  return [...named.map(([cause, count]) => `${cause} ×${count}`), ...(rest > 0 ? [`${OTHER_CAUSE} ×${rest}`] : [])].join(", ");
 }
 
-/** Adds one failure of `cause` to `causes`. */
+/**
+ * Adds one failure of `cause` to `causes`: the label cleaned and cut to `CAUSE_MAX_CHARS`; a cause beyond the
+ * `MAX_CAUSES` distinct ones already counted goes to `OTHER_CAUSE`.
+ */
 export function countCause(causes: Record<string, number>, cause: string): void {
-  causes[cause] = (causes[cause] ?? 0) + 1;
+  let label = untrustedText(cause, CAUSE_MAX_CHARS);
+  if (label === "__proto__") label = OTHER_CAUSE;
+  if (!Object.hasOwn(causes, label) && Object.keys(causes).filter((c) => c !== OTHER_CAUSE).length >= MAX_CAUSES) label = OTHER_CAUSE;
+  causes[label] = (causes[label] ?? 0) + 1;
 }
 
 /** A symptom being reported: since which block, at which severity, and when it last held. */

@@ -30,4 +30,12 @@ describe("toPublic", () => {
     for (const secret of ["INTERNAL", "alice", "daemon-secret-name", "drained", evidence(5).blockHash, incident.key, "oncall"])
       expect(text).not.toContain(secret);
   });
+
+  it("shows title and messages without control, bidi or zero-width characters (an older store may hold them)", () => {
+    let incident = anIncident({ title: "Paymaster\u001b[2J drained\u202E" });
+    incident = transition(incident, "contained", { now: at(3), message: "Paused.\r\nAll clear\u200B" });
+    const pub = toPublic(incident);
+    expect(pub.title).toBe("Paymaster[2J drained");
+    expect(pub.updates.map((u) => u.message)).toEqual(["Paymaster[2J drained", "Paused.  All clear"]);
+  });
 });

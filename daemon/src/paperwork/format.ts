@@ -1,4 +1,5 @@
 /** Small text helpers shared by the paperwork renderers. Pure. */
+import { markdownText, untrustedText } from "../decode/untrusted-text.js";
 import type { Evidence } from "../types.js";
 
 /** What the renderers write wherever the store has no data: a person must supply it. */
@@ -27,14 +28,24 @@ export function duration(ms: number): string {
   return `${sign}${d} d${h % 24 ? ` ${h % 24} h` : ""}`;
 }
 
-/** Text safe inside a markdown table cell: no pipes, no line breaks, no HTML. */
-export function cell(text: string): string {
-  return escapeHtml(text).replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+/**
+ * Stored text in markdown: it renders exactly as written. Titles, messages
+ * and evidence may hold attacker-written chain text (a revert reason), so no
+ * control character, HTML, link, image or emphasis can come out, and URLs
+ * are defanged (`hxxps://evil[.]example`).
+ */
+export function md(text: string): string {
+  return markdownText(text);
 }
 
-/** Escapes &, <, > so untrusted text cannot inject HTML into rendered markdown. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** `md` for a markdown table cell: one line, pipes escaped. */
+export function cell(text: string): string {
+  return markdownText(text);
+}
+
+/** Stored text as an inline code span: one clean line; a backtick could end the span early, so it becomes a quote. */
+export function code(text: string): string {
+  return `\`${untrustedText(text, Number.POSITIVE_INFINITY).replace(/`/g, "'")}\``;
 }
 
 /** "block 120 (0xabc…), tx 0xdef…, log 3; amount=5, sender=0x…" */

@@ -23,7 +23,8 @@ import { COMPONENT_STATUS_OF_SEVERITY, IMPACT_OF_SEVERITY } from "../publish/bui
 import { COMPONENT_NAMES } from "../publish/schema.js";
 import { LAYERS, PUBLIC_STATUSES, SEVERITIES } from "../types.js";
 import type { PublicIncident, PublicStatus, Severity } from "../types.js";
-import { escapeHtml, utcMinutes } from "./format.js";
+import { code, md, utcMinutes } from "./format.js";
+import { untrustedText } from "../decode/untrusted-text.js";
 
 /** Minutes between public updates, by severity. */
 export const UPDATE_CADENCE_MINUTES: Readonly<Record<Severity, number>> = Object.freeze({ critical: 30, high: 120, medium: 1440, low: 4320 });
@@ -90,6 +91,9 @@ function resolvedSince(incident: Readonly<PublicIncident>): string | undefined {
   return since;
 }
 
+/** Stored text as one line without control, bidi or zero-width characters (an operator's, or a chain's, however it got into the store). */
+const clean = (text: string) => untrustedText(text, Number.POSITIVE_INFINITY);
+
 export function buildPublicNotice(incident: Readonly<PublicIncident>, now: Date): PublicNotice {
   const components = LAYERS.filter((l) => incident.affected.layers.includes(l)).map((l) => COMPONENT_NAMES[l]);
   const next = nextUpdateAt(incident, now);
@@ -97,7 +101,7 @@ export function buildPublicNotice(incident: Readonly<PublicIncident>, now: Date)
   const cadence = cadenceMin < 60 ? `${cadenceMin} minutes` : `${cadenceMin / 60} hours`;
   const opening = incident.updates[0]?.message ?? incident.title;
   const latest = incident.updates.at(-1);
-  const sentence = (text: string) => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+  const sentence = (text: string) => (/[.!?]$/.test(clean(text).trim()) ? clean(text).trim() : `${clean(text).trim()}.`);
   const summary = latest !== undefined && latest !== incident.updates[0] ? `${sentence(opening)} Latest update: ${sentence(latest.message)}` : sentence(opening);
   const resolvedAt = resolvedSince(incident);
   let impact: string;
@@ -111,14 +115,14 @@ export function buildPublicNotice(incident: Readonly<PublicIncident>, now: Date)
   }
   return publicNoticeSchema.parse({
     incidentId: incident.id,
-    title: incident.title,
+    title: clean(incident.title),
     status: incident.status,
     statusLabel: STATUS_LABEL[incident.status],
     severity: incident.severity,
-    affected: { components, contracts: [...incident.affected.contracts] },
+    affected: { components, contracts: incident.affected.contracts.map(clean) },
     summary,
     impact,
-    actionsTaken: incident.updates.map((u) => ({ at: u.at, status: u.status, statusLabel: STATUS_LABEL[u.status], message: u.message })),
+    actionsTaken: incident.updates.map((u) => ({ at: u.at, status: u.status, statusLabel: STATUS_LABEL[u.status], message: clean(u.message) })),
     nextUpdateAt: next?.toISOString() ?? null,
     nextUpdate: next ? `by ${utcMinutes(next.toISOString())} (every ${cadence} while ${SEVERITY_LABEL[incident.severity]})` : "none: this incident is resolved",
     createdAt: incident.createdAt,
@@ -137,14 +141,13 @@ export function renderPublicNotice(incident: Readonly<PublicIncident>, options: 
   const contracts = n.affected.contracts.length > 0 ? n.affected.contracts.join(", ") : "none identified";
   const components = n.affected.components.length > 0 ? n.affected.components.join(", ") : "being determined";
   if (options.format === "markdown") {
-    const md = escapeHtml;
     return [
       `# [${n.statusLabel}] ${md(n.title)}`,
       "",
-      `**Status:** ${n.statusLabel} · **Severity:** ${SEVERITY_LABEL[n.severity]} · **Incident:** \`${n.incidentId}\``,
+      `**Status:** ${n.statusLabel} · **Severity:** ${SEVERITY_LABEL[n.severity]} · **Incident:** ${code(n.incidentId)}`,
       "",
       `**Affected components:** ${components}  `,
-      `**Affected contracts:** ${n.affected.contracts.length > 0 ? n.affected.contracts.map((c) => `\`${c}\``).join(", ") : "none identified"}`,
+      `**Affected contracts:** ${n.affected.contracts.length > 0 ? n.affected.contracts.map(code).join(", ") : "none identified"}`,
       "",
       "## Summary",
       "",

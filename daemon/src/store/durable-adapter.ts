@@ -123,7 +123,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   /** Serializes and writes durably (steps 1-4 above). */
   async write(data: T): Promise<void> {
-    await this.writeText(`${JSON.stringify(data, null, 2)}\n`);
+    await this.writeText(`${JSON.stringify(data)}\n`);
   }
 
   async writeText(text: string): Promise<void> {

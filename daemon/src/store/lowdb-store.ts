@@ -174,7 +174,7 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
 }
 
 function serialize(data: StoreData): string {
-  return `${JSON.stringify(data, null, 2)}\n`;
+  return `${JSON.stringify(data)}\n`;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -29,6 +29,7 @@ import type { OutboxItem } from "../../store/schema.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { ChannelConfigError, type ChannelResolver, type ResolvedChannel } from "./channels.js";
 import { discordBody, genericBody, pagerDutyBody, renderText, slackBody } from "./render.js";
+import { untrustedText } from "../../decode/untrusted-text.js";
 import { EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from "./sign.js";
 import { asNotification, type NotificationItem, type NotifyLogger } from "./types.js";
 
@@ -211,7 +212,7 @@ async function attempt(item: NotificationItem, deps: DeliverDeps): Promise<Outco
     const status = response.status;
     if (status >= 200 && status < 300) return { kind: "delivered", httpStatus: status };
     const snippet = scrub(text.replace(/\s+/g, " ").trim()).slice(0, SNIPPET_CHARS);
-    const error = `HTTP ${status}${snippet ? `: ${snippet}` : ""}`;
+    const error = `HTTP ${status}${snippet ? `: ${untrustedText(snippet)}` : ""}`; // the receiver's text: kept in the outbox and logs, shown by the CLI
     const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), new Date());
     if (status === 429) return { kind: "failed", permanent: false, error, httpStatus: status, throttled: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     if (status >= 500 || status === 408 || status === 425)

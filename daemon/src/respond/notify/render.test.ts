@@ -48,9 +48,11 @@ describe("channel payloads", () => {
     expect(header.type).toBe("header");
     expect(header.text.type).toBe("plain_text");
     expect([...header.text.text].length).toBeLessThanOrEqual(150);
-    expect(section).toMatchObject({ type: "section", text: { type: "mrkdwn" } });
-    expect(section.text.text).toContain("&lt;!channel&gt;");
-    expect(section.text.text).not.toContain("<!channel>");
+    // The message is plain_text: Slack parses no mention, link or markup in it.
+    expect(section).toMatchObject({ type: "section", text: { type: "plain_text", emoji: false } });
+    expect(section.text.text).toContain("<!channel>");
+    expect(body.text).toContain("&lt;!channel&gt;");
+    expect(body.text).not.toContain("<!channel>");
     expect(fields.type).toBe("section");
     expect(fields.fields.length).toBeLessThanOrEqual(10);
     expect(fields.fields[0]).toEqual({ type: "mrkdwn", text: "*Severity*\ncritical" });

@@ -15,15 +15,41 @@
  *   with dedup_key = incident id (one PagerDuty alert per incident), event_action
  *   trigger / acknowledge / resolve, payload.summary ≤ 1024, severity
  *   critical / error / warning / info.
+ *
+ * Titles and messages may quote attacker-written chain text (a revert
+ * reason in a detector's summary): every channel gets them without control,
+ * bidi or zero-width characters (`cleaned`), and the chat channels, which
+ * render markup and link URLs by themselves, get them escaped and with URLs
+ * defanged (`hxxps://evil[.]example`): no live link, mention or markup.
  */
+import { defangUrls, untrustedText } from "../../decode/untrusted-text.js";
 import type { Severity } from "../../types.js";
-import type { NotificationEvent, NotificationItem } from "./types.js";
+import type { NotificationEvent, NotificationItem, NotificationPayload } from "./types.js";
+
+const clean = (text: string) => untrustedText(text, Number.POSITIVE_INFINITY);
+
+/** The notification with every string of its message and contact as one line without control, bidi or zero-width characters. */
+export function cleaned<N extends Pick<NotificationItem, "payload">>(n: N): N {
+  const p = n.payload;
+  const m = p.message;
+  const message: NotificationPayload["message"] = {
+    ...m,
+    incidentId: clean(m.incidentId),
+    title: clean(m.title),
+    source: clean(m.source),
+    affected: { layers: m.affected.layers, contracts: m.affected.contracts.map(clean) },
+    text: clean(m.text),
+    ...(m.by !== undefined ? { by: clean(m.by) } : {}),
+    ...(m.evidence ? { evidence: { blockNumber: m.evidence.blockNumber, ...(m.evidence.txHash !== undefined ? { txHash: clean(m.evidence.txHash) } : {}) } } : {}),
+  };
+  return { ...n, payload: { ...p, contact: { ...p.contact, name: clean(p.contact.name) }, message } };
+}
 
 const LEVEL_NAME = { oncall: "on-call", senior: "senior", lead: "lead" } as const;
 
 /** A one-line headline: severity, what happened, the title. */
 export function headline(n: Pick<NotificationItem, "payload">): string {
-  const { event, message: m, contact } = n.payload;
+  const { event, message: m, contact } = cleaned(n).payload;
   const sev = `[${m.severity.toUpperCase()}]`;
   const what: Record<NotificationEvent, string> = {
     opened: "Incident opened",
@@ -44,6 +70,7 @@ function utc(iso: string): string {
 
 /** Key facts as label/value pairs, shared by every rich channel. */
 export function facts(n: Pick<NotificationItem, "payload">): Array<[string, string]> {
+  n = cleaned(n);
   const m = n.payload.message;
   const rows: Array<[string, string]> = [
     ["Severity", m.severity],
@@ -60,6 +87,7 @@ export function facts(n: Pick<NotificationItem, "payload">): Array<[string, stri
 
 /** Plain text (the "log" channel; also the Slack fallback). */
 export function renderText(n: Pick<NotificationItem, "payload">): string {
+  n = cleaned(n);
   const m = n.payload.message;
   return [
     headline(n),
@@ -76,6 +104,7 @@ export function renderText(n: Pick<NotificationItem, "payload">): string {
 
 /** Guardian's JSON webhook body (documented in sign.ts for receivers). */
 export function genericBody(n: NotificationItem): Record<string, unknown> {
+  n = cleaned(n);
   const m = n.payload.message;
   return {
     id: n.id,
@@ -104,16 +133,18 @@ export function genericBody(n: NotificationItem): Record<string, unknown> {
 
 export const SLACK_LIMITS = { header: 150, sectionText: 3000, fieldText: 2000, fields: 10, text: 3000 } as const;
 
-/** Escapes Slack mrkdwn control characters (&, <, >). */
+/** Escapes Slack mrkdwn control characters (&, <, >) and defangs URLs (Slack links bare URLs and host names by itself). */
 export function slackEscape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return defangUrls(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 export function slackBody(n: NotificationItem): { text: string; blocks: unknown[] } {
+  n = cleaned(n);
   const m = n.payload.message;
   const blocks: unknown[] = [
-    { type: "header", text: { type: "plain_text", text: truncate(headline(n), SLACK_LIMITS.header), emoji: false } },
-    { type: "section", text: { type: "mrkdwn", text: truncate(slackEscape(m.text || m.title), SLACK_LIMITS.sectionText) } },
+    { type: "header", text: { type: "plain_text", text: truncate(defangUrls(headline(n)), SLACK_LIMITS.header), emoji: false } },
+    // The message may quote chain text: plain_text, so no markup, mention or link is parsed in it.
+    { type: "section", text: { type: "plain_text", text: truncate(defangUrls(m.text || m.title), SLACK_LIMITS.sectionText), emoji: false } },
     {
       type: "section",
       fields: facts(n)
@@ -139,18 +170,21 @@ export const DISCORD_COLORS: Readonly<Record<Severity | "resolved", number>> = O
   resolved: 0x388e3c,
 });
 
-/** Escapes Discord markdown so untrusted text renders as typed. */
+/** Escapes Discord markdown so untrusted text renders as typed, and defangs URLs (Discord links them by itself). */
 export function discordEscape(text: string): string {
-  return text.replace(/([\\*_~`|>[\]])/g, "\\$1").replace(/^#/gm, "\\#");
+  return defangUrls(text)
+    .replace(/([\\*_~`|<>[\]])/g, "\\$1")
+    .replace(/^([#-])/gm, "\\$1");
 }
 
 export function discordBody(n: NotificationItem): Record<string, unknown> {
+  n = cleaned(n);
   const m = n.payload.message;
   const fields = facts(n)
     .slice(0, DISCORD_LIMITS.fields)
-    .map(([name, value]) => ({ name: truncate(name, DISCORD_LIMITS.fieldName), value: truncate(value, DISCORD_LIMITS.fieldValue), inline: value.length <= 40 }));
+    .map(([name, value]) => ({ name: truncate(name, DISCORD_LIMITS.fieldName), value: truncate(discordEscape(value), DISCORD_LIMITS.fieldValue), inline: value.length <= 40 }));
   const embed = {
-    title: truncate(headline(n), DISCORD_LIMITS.title),
+    title: truncate(discordEscape(headline(n)), DISCORD_LIMITS.title),
     description: truncate(discordEscape(m.text || m.title), DISCORD_LIMITS.description),
     color: n.payload.event === "resolved" ? DISCORD_COLORS.resolved : DISCORD_COLORS[m.severity],
     timestamp: m.at,
@@ -185,6 +219,7 @@ export function pagerDutyAction(event: NotificationEvent): "trigger" | "acknowle
 
 /** The Events API v2 body. `routingKey` is passed in at send time only (never stored). */
 export function pagerDutyBody(n: NotificationItem, routingKey: string): Record<string, unknown> {
+  n = cleaned(n);
   const m = n.payload.message;
   const action = pagerDutyAction(n.payload.event);
   const base = { routing_key: routingKey, event_action: action, dedup_key: m.incidentId };
