@@ -99,6 +99,21 @@ describe("startAdminServer", () => {
     expect((await fetch(`${admin.url}/v2/nothing`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
     expect((await post(admin, "/v1/incidents", "x".repeat(70 * 1024))).status).toBe(413);
   });
+
+  it("answers 404 for ids that name properties of every object (__proto__, constructor, toString, ...)", async () => {
+    const { store, admin } = await setup();
+    const client = createAdminClient({ host: admin.host, port: admin.port, token: TOKEN });
+    await client.trigger({ title: "t", severity: "low" });
+    const bytes = readFileSync(path.join(store.dataDir, "store.json"));
+    for (const id of ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"]) {
+      const get = await fetch(`${admin.url}/v1/incidents/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(get.status, id).toBe(404);
+      expect(((await get.json()) as { error: { name: string } }).error.name, id).toBe("IncidentNotFoundError");
+      expect((await post(admin, `/v1/incidents/${id}/state`, { state: "responding" })).status, id).toBe(404);
+      expect((await post(admin, `/v1/incidents/${id}/ack`, { by: "ona" })).status, id).toBe(404);
+    }
+    expect(readFileSync(path.join(store.dataDir, "store.json")).equals(bytes)).toBe(true);
+  });
 });
 
 describe("admin runtime files", () => {
