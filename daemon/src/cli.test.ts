@@ -115,6 +115,29 @@ describe("guardian incident (store path: no daemon running)", () => {
     expect(unknown.stderr).toContain('<contract>: expected an address (0x + 40 hex digits) or a deployment name (entryPoint, accountFactory, delegationManager, paymaster, hub), got "bundler"');
   });
 
+  it("addresses: a mixed-case address with a wrong EIP-55 checksum is refused; all-lowercase and checksummed ones are accepted", async () => {
+    const cwd = tempDir();
+    const good = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
+    const typo = "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045"; // one letter's case changed: the checksum fails
+    const bad = await cli(cwd, ["incident", "trigger", typo, "--severity", "high"]);
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toBe(
+      `error: <contract>: expected an address with a valid EIP-55 checksum: this mixed-case address fails it (a mistyped character?); check it, or write it all in lowercase, got ${typo}\n`,
+    );
+    expect(existsSync(storeFile(cwd))).toBe(false);
+    for (const address of [good, good.toLowerCase()]) {
+      const id = (await cli(cwd, ["incident", "trigger", address, "--severity", "low"])).stdout.trim();
+      const shown = JSON.parse((await cli(cwd, ["incident", "show", id, "--json"])).stdout) as Incident;
+      expect(shown.affected.contracts).toEqual([good]);
+    }
+    // A deployments file with a bad checksum is refused too, naming the entry.
+    writeFileSync(path.join(cwd, "deployments.json"), JSON.stringify({ guardian: { paymaster: typo } }));
+    writeFileSync(path.join(cwd, "guardian.json"), JSON.stringify({ preset: "local", deploymentsFile: "deployments.json" }));
+    const fromFile = await cli(cwd, ["--config", "guardian.json", "incident", "trigger", "paymaster", "--severity", "high"]);
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toContain(`paymaster: expected an address with a valid EIP-55 checksum`);
+  });
+
   it("bad arguments: exit 2, every argument named, nothing written", async () => {
     const cwd = tempDir();
     const r = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "urgent", "--layer", "bundler", "--title", ""]);

@@ -16,6 +16,7 @@ import { createStoreIncidentService } from "../admin/operations.js";
 import type { IncidentService } from "../admin/protocol.js";
 import {
   ADMIN_TOKEN_ENV,
+  addressProblem,
   canonicalDeploymentName,
   DEPLOYMENT_NAMES,
   LAYERS_OF,
@@ -200,6 +201,8 @@ interface ResolvedContract {
 export function resolveContract(value: string, config: GuardianConfig): ResolvedContract {
   const deployments = loadDeployments(config.deploymentsFile);
   if (/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    const problem = addressProblem(value);
+    if (problem !== undefined) throw new ArgumentError([`<contract>: ${problem}, got ${value}`]);
     const address = getAddress(value.toLowerCase());
     const known = Object.entries(deployments ?? {}).find(([, a]) => a.toLowerCase() === address.toLowerCase());
     if (!known) return { address, layers: [] };

@@ -4,7 +4,7 @@ export type { GuardianConfig, LoadConfigParameters, Env, Contact, RpcEndpointCon
 export { Secret } from "./secret.js";
 export { ADMIN_TOKEN_ENV, SENTINEL_KEY_ENV, WEBHOOK_ENV_PREFIX, webhookEnvName, type Secrets } from "./secrets.js";
 export { PRESETS } from "./presets.js";
-export { PRESET_NAMES, isLoopbackHost, type PresetName } from "./schema.js";
+export { PRESET_NAMES, addressProblem, addressSchema, isLoopbackHost, type PresetName } from "./schema.js";
 export { formatIssues, formatPath, describeValue } from "./issues.js";
 export {
   loadDeployments,
