@@ -138,6 +138,30 @@ describe("guardian incident (store path: no daemon running)", () => {
     expect(fromFile.stderr).toContain(`paymaster: expected an address with a valid EIP-55 checksum`);
   });
 
+  it("every command refuses another chain's store, naming both chains; the store is untouched", async () => {
+    const cwd = tempDir();
+    const dataDir = path.join(cwd, ".guardian");
+    const other = await openLowdbStore({ dataDir, chainId: 138, purpose: "test", clock: () => NOW });
+    await other.close();
+    const before = readFileSync(storeFile(cwd));
+    const message = `error: store file ${storeFile(cwd)} belongs to chain 138, but the config is for chain 31337: use a separate data directory per chain.\n`;
+    const id = "00000000-0000-4000-8000-000000000000";
+    for (const argv of [
+      ["incident", "list"],
+      ["incident", "list", "--json"],
+      ["incident", "show", id],
+      ["incident", "update", id, "--state", "responding"],
+      ["incident", "ack", id],
+      ["incident", "trigger", ADDRESS, "--severity", "low"],
+      ["postmortem", id],
+      ["notify", id, "--format", "markdown"],
+    ]) {
+      const r = await cli(cwd, argv);
+      expect(r, argv.join(" ")).toMatchObject({ code: 1, stdout: "", stderr: message });
+    }
+    expect(readFileSync(storeFile(cwd)).equals(before)).toBe(true);
+  });
+
   it("bad arguments: exit 2, every argument named, nothing written", async () => {
     const cwd = tempDir();
     const r = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "urgent", "--layer", "bundler", "--title", ""]);

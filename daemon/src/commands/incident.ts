@@ -170,7 +170,7 @@ export async function ackCommand(ctx: CliContext, raw: unknown): Promise<void> {
 export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(listArgsSchema, raw, { json: "--json", open: "--open" });
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incidents = Object.values(data?.incidents ?? {})
     .filter((i) => !args.open || isOpen(i))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
@@ -180,14 +180,14 @@ export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> 
 export async function showCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(showArgsSchema, raw, { id: "<id>", json: "--json" });
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incident = findIncident(data?.incidents ?? {}, args.id);
   ctx.stdout(args.json ? `${JSON.stringify(incident, null, 2)}\n` : formatIncident(incident, ctx.clock()));
 }
 
 /** The full id of an existing incident (so that a typo never creates a store or takes a lock). */
 async function existingIncidentId(config: GuardianConfig, idOrPrefix: string): Promise<string> {
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   return findIncident(data?.incidents ?? {}, idOrPrefix).id;
 }
 
@@ -237,6 +237,8 @@ export async function withIncidentService<R>(
 ): Promise<R> {
   const running = await findRunningDaemon(config.dataDir);
   if (running) {
+    // The daemon holds the store it opened; refuse it if it is another chain's.
+    await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
     const token = running.endpoint.tokenFile ? await readAdminToken(config.dataDir) : config.secrets.adminToken?.reveal();
     if (token === undefined)
       throw new Error(
