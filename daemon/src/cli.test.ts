@@ -162,6 +162,33 @@ describe("guardian incident (store path: no daemon running)", () => {
     expect(readFileSync(storeFile(cwd)).equals(before)).toBe(true);
   });
 
+  it("an unreachable RPC is reported without the URL's path and query (they may hold an API key)", async () => {
+    const cwd = tempDir();
+    const { freePort } = await import("../../scripts/lib/local-chain.js");
+    const port = await freePort(); // nothing listens there
+    const a = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
+    const deployment = {
+      chainId: 31337,
+      deployedAt: NOW.toISOString(),
+      deployer: a(1),
+      startBlock: 0,
+      kit: { DelegationManager: a(2), EntryPoint: a(3), SimpleFactory: a(4), implementations: {}, caveatEnforcers: {} },
+      guardian: { hub: a(5), paymaster: a(6), accountFactory: a(7), safe: a(8) },
+      roles: { admin: a(1), guardian: a(8), sentinels: [] },
+      params: { sentinelPauseDuration: 3600, sentinelCooldown: 3600, sponsorSigner: a(9) },
+    };
+    writeFileSync(path.join(cwd, "deployment.json"), JSON.stringify(deployment));
+    const rpc = `http://127.0.0.1:${port}/v3/PATHKEY0123456789?apikey=QUERYKEY98765`;
+    writeFileSync(
+      path.join(cwd, "guardian.json"),
+      JSON.stringify({ preset: "local", deploymentsFile: "deployment.json", rpc: { endpoints: [{ name: "paid", http: rpc }] } }),
+    );
+    const r = await cli(cwd, ["--config", "guardian.json", "safe", "propose", "pause", "all"], { GUARDIAN_DEBUG: "1" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`http://127.0.0.1:${port}/…`);
+    for (const secret of ["PATHKEY0123456789", "QUERYKEY98765", "/v3/", "apikey"]) expect(r.stderr).not.toContain(secret);
+  });
+
   it("bad arguments: exit 2, every argument named, nothing written", async () => {
     const cwd = tempDir();
     const r = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "urgent", "--layer", "bundler", "--title", ""]);

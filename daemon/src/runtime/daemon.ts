@@ -17,7 +17,7 @@ import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlockFollower, RpcPool, type FollowerEvent } from "../chain/index.js";
-import type { GuardianConfig } from "../config/index.js";
+import { redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
 import type { IncidentAction } from "../incidents/index.js";
@@ -94,7 +94,8 @@ export function watchedContracts(d: Deployment) {
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config } = options;
   const clock = options.clock ?? (() => new Date());
-  const logger = options.logger ?? pino({ name: "guardian", base: { pid: process.pid } }, pino.destination(2));
+  // Log fields never carry a whole URL (an RPC or webhook URL may hold a key).
+  const logger = options.logger ?? pino({ name: "guardian", base: { pid: process.pid }, formatters: { log: redactLogFields } }, pino.destination(2));
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, msg);
   const deployment = readDeployment(config.deploymentsFile);
   if (deployment.chainId !== config.chainId) {
