@@ -147,7 +147,8 @@ describe("notification delivery over real HTTP", () => {
         draft.incidents[incident.id] = incident;
         notifier.enqueueActions(draft, actions, new Date());
       });
-    // A Discord channel too (as if a second configuration watched the same incidents).
+    // A Discord channel too (as if a second configuration watched the same incidents):
+    // new to the incidents, it gets a catch-up of each open one, not their history.
     const chat = { name: "Chat", channel: "webhook:chat" };
     await store.update((draft) => void reconcileOutbox(draft, { escalation: { oncall: chat, senior: chat, lead: chat }, now: new Date() }));
     expect(store.read().outbox).toHaveLength(6);
@@ -209,7 +210,7 @@ describe("notification delivery over real HTTP", () => {
     ).toEqual(
       [
         "A opened → webhook:oncall",
-        "A opened → webhook:chat",
+        "A catch-up → webhook:chat",
         "A contained → webhook:oncall",
         "A contained → webhook:senior",
         "A contained → webhook:lead",
@@ -217,10 +218,10 @@ describe("notification delivery over real HTTP", () => {
         "A resolved → webhook:senior",
         "A resolved → webhook:lead",
         "B opened → webhook:oncall",
-        "B opened → webhook:chat",
+        "B catch-up → webhook:chat",
         "B escalated → webhook:senior",
         "C opened → webhook:oncall",
-        "C opened → webhook:chat",
+        "C catch-up → webhook:chat",
         "C acknowledged → webhook:oncall",
       ].sort(),
     );
