@@ -172,7 +172,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const channels = notifier.checkChannels();
     for (const problem of channels.errors) logger.error({ problem }, "notification channel unusable");
     for (const problem of channels.warnings) logger.warn({ problem }, "notification channel");
-    const notifyNow = () => void notifier.tick().catch((e) => logger.error({ err: (e as Error).message }, "notification tick failed"));
+    // Overlapping calls share one tick: count each tick's attempts once.
+    const counted = new WeakSet<object>();
+    const notifyNow = () =>
+      void notifier
+        .tick()
+        .then((report) => {
+          if (counted.has(report)) return;
+          counted.add(report);
+          metrics.onNotificationAttempts(report.attempts);
+        })
+        .catch((e) => logger.error({ err: (e as Error).message }, "notification tick failed"));
     dispatch = (actions) => {
       const notify = actions.filter((a) => a.type === "notify");
       for (const a of actions) {
@@ -297,7 +307,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       port: config.metrics.port,
       metrics,
       health,
-      beforeScrape: () => metrics.setIncidents(Object.values(store.read().incidents)),
+      beforeScrape: () => {
+        const data = store.read();
+        const now = clock();
+        metrics.setIncidents(Object.values(data.incidents));
+        metrics.setOutbox(data.outbox, now);
+        metrics.setPublishedAt(data.publish?.lastPublishedAt, now);
+      },
     });
     cleanups.push(() => observability.close());
 
@@ -333,6 +349,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
       clock,
       raise,
+      onPaths: (paths) => metrics.setCanPause(paths),
       log,
     });
     watch.start();
