@@ -43,7 +43,7 @@ export function outDirProblem(outDir: string, force = false): string | undefined
   const entries = readdirSync(outDir);
   if (entries.length === 0 || entries.includes(SITE_MARKER_FILE)) return undefined;
   const shown = entries.slice(0, 3).join(", ") + (entries.length > 3 ? `, ... (${entries.length} entries)` : "");
-  return `${outDir} is not empty (${shown}) and is not a previous site build (no ${SITE_MARKER_FILE}): the build replaces the whole directory; choose an empty or new directory, or pass --force to replace it`;
+  return `${outDir} is not empty (${shown}) and is not a previous site build (no ${SITE_MARKER_FILE}): the build replaces the whole directory; choose an empty or new directory`;
 }
 
 /** The output directory cannot be used (see `outDirProblem`). */
@@ -75,7 +75,7 @@ export async function buildSite(parameters: BuildSiteParameters): Promise<BuildS
   const started = performance.now();
   const outDir = path.resolve(parameters.outDir ?? path.join(SITE_DIR, "dist"));
   const problem = outDirProblem(outDir, parameters.force);
-  if (problem !== undefined) throw new SiteOutDirError(problem);
+  if (problem !== undefined) throw new SiteOutDirError(`${problem} (or build with force: true to replace it)`);
   // 1. Build into a staging directory beside the target: a web server that
   //    serves outDir keeps serving the previous site during the build.
   mkdirSync(path.dirname(outDir), { recursive: true });

@@ -39,6 +39,12 @@ describe("guardian site build --out", () => {
     expect(readdirSync(cwd).filter((f) => f.startsWith("data."))).toEqual([]);
     // The library refuses too (the npm script and `guardian run --site-out` use it).
     await expect(buildSite({ statusFile, outDir: out })).rejects.toBeInstanceOf(SiteOutDirError);
+    // `guardian run --site-out` rebuilds at every publication: it refuses such a directory before starting.
+    const run = await cli(cwd, ["run", "--site-out", "data"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: --site-out: ${out} is not empty (store.json) and is not a previous site build`);
+    expect(run.stderr).toContain(`guardian site build --out ${out} --force`);
+    expect(readdirSync(out)).toEqual(["store.json"]);
     // A file is never replaced, even with --force.
     writeFileSync(path.join(cwd, "file"), "x");
     const onFile = await cli(cwd, ["site", "build", "--status", statusFile, "--out", "file", "--force"]);

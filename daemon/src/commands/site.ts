@@ -29,7 +29,7 @@ export function registerSite(program: Command, ctx: CliContext): void {
       const { buildSite, outDirProblem } = await import("../../../site/build.js");
       const outDir = path.resolve(ctx.cwd, args.out);
       const problem = outDirProblem(outDir, args.force);
-      if (problem !== undefined) throw new ArgumentError([`--out: ${problem}`]);
+      if (problem !== undefined) throw new ArgumentError([`--out: ${problem}${args.force ? "" : ", or pass --force to replace it"}`]);
       const result = await buildSite({ statusFile, outDir, force: args.force });
       ctx.stdout(`status site built in ${Math.round(result.durationMs)} ms: ${result.outDir}\nopen ${result.indexUrl}\n`);
     });
