@@ -265,7 +265,8 @@ try {
     const unpaused = s.components.every((c: { evidence: { paused?: boolean | null } }) => !c.evidence.paused);
     return resolved && unpaused ? s : undefined;
   });
-  const built = await cli(["site", "build", "--status", statusFile, "--out", siteDir]);
+  // site/dist is the project's own build output (a build from before the marker file has none).
+  const built = await cli(["site", "build", "--status", statusFile, "--out", siteDir, "--force"]);
   for (const l of built.split("\n")) info(l);
   summary(`status site: ${path.join(siteDir, "index.html")} (data: ${statusFile})`);
   summary(`  (the daemon stops with the demo, so a page opened more than three publication intervals later says "status unknown": it never pretends)`);

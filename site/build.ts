@@ -3,7 +3,7 @@
  * Guardian's publisher, with Astro's programmatic `build()`. The daemon's
  * `guardian site build` calls this; so do the browser tests.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { guardianSiteConfig, SITE_DIR } from "./config.js";
@@ -17,6 +17,39 @@ export interface BuildSiteParameters {
   base?: string;
   /** Astro's log level. Default "warn". */
   logLevel?: "debug" | "info" | "warn" | "error" | "silent";
+  /** Replace `outDir` even if it holds something that is not a previous site build. */
+  force?: boolean;
+}
+
+/** Written into every build: `outDir` holding it is a previous build, which a new build may replace. */
+export const SITE_MARKER_FILE = ".guardian-site";
+
+/**
+ * Why `outDir` must not be replaced by a build, or undefined: it is missing,
+ * empty, or a previous build (holds SITE_MARKER_FILE). Anything else (a
+ * directory with other files, a file) is refused unless `force`, because the
+ * build replaces the whole directory.
+ */
+export function outDirProblem(outDir: string, force = false): string | undefined {
+  let stat;
+  try {
+    stat = lstatSync(outDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    return `cannot inspect ${outDir}: ${(error as Error).message}`;
+  }
+  if (!stat.isDirectory()) return `${outDir} exists and is not a directory; the site needs a directory of its own`;
+  if (force) return undefined;
+  const entries = readdirSync(outDir);
+  if (entries.length === 0 || entries.includes(SITE_MARKER_FILE)) return undefined;
+  const shown = entries.slice(0, 3).join(", ") + (entries.length > 3 ? `, ... (${entries.length} entries)` : "");
+  return `${outDir} is not empty (${shown}) and is not a previous site build (no ${SITE_MARKER_FILE}): the build replaces the whole directory; choose an empty or new directory`;
+}
+
+/** The output directory cannot be used (see `outDirProblem`). */
+export class SiteOutDirError extends Error {
+  override readonly name = "SiteOutDirError";
+  readonly exitCode = 2;
 }
 
 export interface BuildSiteResult {
@@ -29,7 +62,8 @@ export interface BuildSiteResult {
 
 /**
  * Builds the site into a staging directory and swaps it in place of
- * `outDir`. Nothing is downloaded: Astro's telemetry is switched off for this
+ * `outDir`, which must be missing, empty or a previous build unless `force`
+ * (SiteOutDirError otherwise, before anything is built). Nothing is downloaded: Astro's telemetry is switched off for this
  * process, and the site loads no external resources.
  *
  * @example
@@ -40,6 +74,8 @@ export async function buildSite(parameters: BuildSiteParameters): Promise<BuildS
   process.env.ASTRO_TELEMETRY_DISABLED = "1";
   const started = performance.now();
   const outDir = path.resolve(parameters.outDir ?? path.join(SITE_DIR, "dist"));
+  const problem = outDirProblem(outDir, parameters.force);
+  if (problem !== undefined) throw new SiteOutDirError(`${problem} (or build with force: true to replace it)`);
   // 1. Build into a staging directory beside the target: a web server that
   //    serves outDir keeps serving the previous site during the build.
   mkdirSync(path.dirname(outDir), { recursive: true });
@@ -57,6 +93,7 @@ export async function buildSite(parameters: BuildSiteParameters): Promise<BuildS
       {},
     );
     if (!existsSync(path.join(staging, "index.html"))) throw new Error(`the site build finished but ${staging}/index.html is missing`);
+    writeFileSync(path.join(staging, SITE_MARKER_FILE), "Built by `guardian site build`; a new build replaces this directory.\n");
     // 2. Swap it in: two renames, so outDir is missing only between them.
     if (existsSync(outDir)) {
       const old = `${outDir}.old-${tag}`;

@@ -115,6 +115,80 @@ describe("guardian incident (store path: no daemon running)", () => {
     expect(unknown.stderr).toContain('<contract>: expected an address (0x + 40 hex digits) or a deployment name (entryPoint, accountFactory, delegationManager, paymaster, hub), got "bundler"');
   });
 
+  it("addresses: a mixed-case address with a wrong EIP-55 checksum is refused; all-lowercase and checksummed ones are accepted", async () => {
+    const cwd = tempDir();
+    const good = "0xd8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
+    const typo = "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045"; // one letter's case changed: the checksum fails
+    const bad = await cli(cwd, ["incident", "trigger", typo, "--severity", "high"]);
+    expect(bad).toMatchObject({ code: 2, stdout: "" });
+    expect(bad.stderr).toBe(
+      `error: <contract>: expected an address with a valid EIP-55 checksum: this mixed-case address fails it (a mistyped character?); check it, or write it all in lowercase, got ${typo}\n`,
+    );
+    expect(existsSync(storeFile(cwd))).toBe(false);
+    for (const address of [good, good.toLowerCase()]) {
+      const id = (await cli(cwd, ["incident", "trigger", address, "--severity", "low"])).stdout.trim();
+      const shown = JSON.parse((await cli(cwd, ["incident", "show", id, "--json"])).stdout) as Incident;
+      expect(shown.affected.contracts).toEqual([good]);
+    }
+    // A deployments file with a bad checksum is refused too, naming the entry.
+    writeFileSync(path.join(cwd, "deployments.json"), JSON.stringify({ guardian: { paymaster: typo } }));
+    writeFileSync(path.join(cwd, "guardian.json"), JSON.stringify({ preset: "local", deploymentsFile: "deployments.json" }));
+    const fromFile = await cli(cwd, ["--config", "guardian.json", "incident", "trigger", "paymaster", "--severity", "high"]);
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toContain(`paymaster: expected an address with a valid EIP-55 checksum`);
+  });
+
+  it("every command refuses another chain's store, naming both chains; the store is untouched", async () => {
+    const cwd = tempDir();
+    const dataDir = path.join(cwd, ".guardian");
+    const other = await openLowdbStore({ dataDir, chainId: 138, purpose: "test", clock: () => NOW });
+    await other.close();
+    const before = readFileSync(storeFile(cwd));
+    const message = `error: store file ${storeFile(cwd)} belongs to chain 138, but the config is for chain 31337: use a separate data directory per chain.\n`;
+    const id = "00000000-0000-4000-8000-000000000000";
+    for (const argv of [
+      ["incident", "list"],
+      ["incident", "list", "--json"],
+      ["incident", "show", id],
+      ["incident", "update", id, "--state", "responding"],
+      ["incident", "ack", id],
+      ["incident", "trigger", ADDRESS, "--severity", "low"],
+      ["postmortem", id],
+      ["notify", id, "--format", "markdown"],
+    ]) {
+      const r = await cli(cwd, argv);
+      expect(r, argv.join(" ")).toMatchObject({ code: 1, stdout: "", stderr: message });
+    }
+    expect(readFileSync(storeFile(cwd)).equals(before)).toBe(true);
+  });
+
+  it("an unreachable RPC is reported without the URL's path and query (they may hold an API key)", async () => {
+    const cwd = tempDir();
+    const { freePort } = await import("../../scripts/lib/local-chain.js");
+    const port = await freePort(); // nothing listens there
+    const a = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
+    const deployment = {
+      chainId: 31337,
+      deployedAt: NOW.toISOString(),
+      deployer: a(1),
+      startBlock: 0,
+      kit: { DelegationManager: a(2), EntryPoint: a(3), SimpleFactory: a(4), implementations: {}, caveatEnforcers: {} },
+      guardian: { hub: a(5), paymaster: a(6), accountFactory: a(7), safe: a(8) },
+      roles: { admin: a(1), guardian: a(8), sentinels: [] },
+      params: { sentinelPauseDuration: 3600, sentinelCooldown: 3600, sponsorSigner: a(9) },
+    };
+    writeFileSync(path.join(cwd, "deployment.json"), JSON.stringify(deployment));
+    const rpc = `http://127.0.0.1:${port}/v3/PATHKEY0123456789?apikey=QUERYKEY98765`;
+    writeFileSync(
+      path.join(cwd, "guardian.json"),
+      JSON.stringify({ preset: "local", deploymentsFile: "deployment.json", rpc: { endpoints: [{ name: "paid", http: rpc }] } }),
+    );
+    const r = await cli(cwd, ["--config", "guardian.json", "safe", "propose", "pause", "all"], { GUARDIAN_DEBUG: "1" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`http://127.0.0.1:${port}/…`);
+    for (const secret of ["PATHKEY0123456789", "QUERYKEY98765", "/v3/", "apikey"]) expect(r.stderr).not.toContain(secret);
+  });
+
   it("bad arguments: exit 2, every argument named, nothing written", async () => {
     const cwd = tempDir();
     const r = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "urgent", "--layer", "bundler", "--title", ""]);

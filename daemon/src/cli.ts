@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import * as z from "zod";
 import { AdminRequestError } from "./admin/client.js";
-import { ConfigError, loadConfig, readProcessEnv, type GuardianConfig } from "./config/index.js";
+import { ConfigError, loadConfig, readProcessEnv, redactUrls, type GuardianConfig } from "./config/index.js";
 import { terminalSafe } from "./decode/untrusted-text.js";
 import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "./incidents/index.js";
 import { ArgumentError } from "./commands/errors.js";
@@ -95,7 +95,11 @@ export async function main(argv: readonly string[], io: Partial<CliIo> = {}): Pr
   }
 }
 
-/** Prints the error (once) and picks the exit code. */
+/**
+ * Prints the error (once) and picks the exit code. URLs are printed as
+ * scheme://host:port only (`redactUrls`): viem's errors, for one, carry the
+ * whole RPC URL, and its path or query may hold an API key.
+ */
 function report(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its message (or the help).
@@ -109,16 +113,16 @@ function report(error: unknown, io: CliIo): number {
     error instanceof IncidentNotFoundError ||
     error instanceof AmbiguousIncidentIdError
   ) {
-    io.stderr(`error: ${error.message}\n`);
+    io.stderr(`error: ${redactUrls(error.message)}\n`);
     return EXIT_USAGE;
   }
   if (error instanceof AdminRequestError) {
-    io.stderr(`error: ${error.message}\n`);
+    io.stderr(`error: ${redactUrls(error.message)}\n`);
     return error.status === 400 || error.status === 404 || error.status === 409 ? EXIT_USAGE : EXIT_FAILURE;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`error: ${message}\n`);
-  if (io.env.GUARDIAN_DEBUG && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  io.stderr(`error: ${redactUrls(message)}\n`);
+  if (io.env.GUARDIAN_DEBUG && error instanceof Error && error.stack) io.stderr(`${redactUrls(error.stack)}\n`);
   // Commands of other modules may carry their own exit code (e.g. DeployUsageError: 2).
   const code = (error as { exitCode?: unknown } | null)?.exitCode;
   return code === EXIT_USAGE ? EXIT_USAGE : EXIT_FAILURE;

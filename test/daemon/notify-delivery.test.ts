@@ -147,7 +147,8 @@ describe("notification delivery over real HTTP", () => {
         draft.incidents[incident.id] = incident;
         notifier.enqueueActions(draft, actions, new Date());
       });
-    // A Discord channel too (as if a second configuration watched the same incidents).
+    // A Discord channel too (as if a second configuration watched the same incidents):
+    // new to the incidents, it gets a catch-up of each open one, not their history.
     const chat = { name: "Chat", channel: "webhook:chat" };
     await store.update((draft) => void reconcileOutbox(draft, { escalation: { oncall: chat, senior: chat, lead: chat }, now: new Date() }));
     expect(store.read().outbox).toHaveLength(6);
@@ -209,7 +210,7 @@ describe("notification delivery over real HTTP", () => {
     ).toEqual(
       [
         "A opened → webhook:oncall",
-        "A opened → webhook:chat",
+        "A catch-up → webhook:chat",
         "A contained → webhook:oncall",
         "A contained → webhook:senior",
         "A contained → webhook:lead",
@@ -217,10 +218,10 @@ describe("notification delivery over real HTTP", () => {
         "A resolved → webhook:senior",
         "A resolved → webhook:lead",
         "B opened → webhook:oncall",
-        "B opened → webhook:chat",
+        "B catch-up → webhook:chat",
         "B escalated → webhook:senior",
         "C opened → webhook:oncall",
-        "C opened → webhook:chat",
+        "C catch-up → webhook:chat",
         "C acknowledged → webhook:oncall",
       ].sort(),
     );
@@ -308,5 +309,52 @@ describe("notification delivery over real HTTP", () => {
     expect(receiver.requests.map((r) => r.id)).toEqual([n.id, n.id]);
     expect(receiver.accepted.get(n.id)).toBe(2);
     expect(receiver.processed.size).toBe(1);
+  });
+
+  it("a receiver echoing the webhook's secret in any form (URL, path, token alone, JSON-escaped, URL-encoded, base64) leaves no trace in the outbox or the log", async () => {
+    const url = (receiver: Receiver) => receiver.url(`/generic/${SECRETS.opsPath}`);
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    const forms = (receiver: Receiver): Record<string, string> => ({
+      url: url(receiver),
+      path: `/generic/${SECRETS.opsPath}`,
+      token: SECRETS.opsPath,
+      jsonEscapedUrl: JSON.stringify({ url: url(receiver) }).replace(/\//g, "\\/"),
+      urlEncodedUrl: encodeURIComponent(url(receiver)),
+      urlEncodedLowercase: encodeURIComponent(url(receiver)).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+      urlEncodedToken: `token=${encodeURIComponent(SECRETS.opsPath)}`,
+      base64Url: b64(url(receiver)),
+      base64Token: b64(SECRETS.opsPath),
+      signingKey: `bad signature for key ${SECRETS.hmac}`,
+      signingKeyBase64: b64(SECRETS.hmac),
+    });
+    let echoes: string[] = [];
+    const { receiver, config, log, logFile, open } = await setup((p, nth) =>
+      p.startsWith("/generic") && nth < echoes.length ? { status: 500, body: `upstream said: ${echoes[nth]}` } : "ok",
+    );
+    echoes = Object.values(forms(receiver));
+    const store = await open();
+    cleanup.push(() => store.close());
+    const notifier = notifierFor(store, config, log);
+    const opened = correlateFinding({}, finding("echo", "high", new Date(), 1), { now: new Date(), autoPause: config.autoPause });
+    await store.update((draft) => {
+      draft.incidents[opened.incident!.id] = opened.incident!;
+      notifier.enqueueActions(draft, opened.actions, new Date());
+    });
+
+    // One attempt per tick: each answer echoes the secret in the next form.
+    const errors: string[] = [];
+    const storeTexts: string[] = [];
+    for (let i = 0; i < echoes.length + 1 && pending(store.read().outbox).length > 0; i++) {
+      await notifier.tick(new Date(Date.now() + 3_600_000)); // everything is due
+      errors.push(...store.read().outbox.map((item) => item.lastError ?? "").filter(Boolean));
+      storeTexts.push(readFileSync(store.file, "utf8"));
+    }
+    expect(receiver.requests.filter((r) => r.path.startsWith("/generic")).map((r) => r.answer)).toEqual([...echoes.map(() => 500), 200]);
+    expect(errors.length).toBeGreaterThanOrEqual(echoes.length);
+    for (const error of errors) expect(error).toMatch(/^HTTP 500: upstream said: .*\[redacted\]/);
+    const texts = { ...Object.fromEntries(storeTexts.map((t, i) => [`store after tick ${i + 1}`, t])), logs: readFileSync(logFile, "utf8") };
+    expect(texts.logs).toContain("upstream said: [redacted]");
+    for (const [name, text] of Object.entries(texts))
+      for (const [form, echoed] of Object.entries(forms(receiver))) expect(text.includes(echoed), `${name} holds the ${form} form`).toBe(false);
   });
 });

@@ -14,6 +14,7 @@
  * 413, 415, 500.
  */
 import * as z from "zod";
+import { addressSchema } from "../config/schema.js";
 import { unsafeCharacter } from "../decode/untrusted-text.js";
 import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident } from "../types.js";
 
@@ -35,7 +36,7 @@ export function operatorText(schema: z.ZodString): z.ZodString {
   });
 }
 
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: "expected an address (0x + 40 hex digits)" }) as unknown as z.ZodType<Address, string>;
+const address = addressSchema as unknown as z.ZodType<Address, string>;
 const person = operatorText(z.string().trim().min(1).max(100));
 
 export const triggerRequestSchema = z.strictObject({

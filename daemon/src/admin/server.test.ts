@@ -99,6 +99,32 @@ describe("startAdminServer", () => {
     expect((await fetch(`${admin.url}/v2/nothing`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
     expect((await post(admin, "/v1/incidents", "x".repeat(70 * 1024))).status).toBe(413);
   });
+
+  it("refuses a contract address with a wrong EIP-55 checksum (400), accepts an all-lowercase one", async () => {
+    const { admin } = await setup();
+    const client = createAdminClient({ host: admin.host, port: admin.port, token: TOKEN });
+    const typo = "0xD8dA6BF26964aF9D7eEd9e03E53415D37aA96045";
+    const bad = await client.trigger({ title: "t", severity: "low", contracts: [typo as never] }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ status: 400, remoteName: "InvalidRequestError" });
+    expect((bad as Error).message).toContain("contracts[0]: expected an address with a valid EIP-55 checksum");
+    const ok = await client.trigger({ title: "t", severity: "low", contracts: ["0xd8da6bf26964af9d7eed9e03e53415d37aa96045"] });
+    expect(ok.affected.contracts).toEqual(["0xd8da6bf26964af9d7eed9e03e53415d37aa96045"]);
+  });
+
+  it("answers 404 for ids that name properties of every object (__proto__, constructor, toString, ...)", async () => {
+    const { store, admin } = await setup();
+    const client = createAdminClient({ host: admin.host, port: admin.port, token: TOKEN });
+    await client.trigger({ title: "t", severity: "low" });
+    const bytes = readFileSync(path.join(store.dataDir, "store.json"));
+    for (const id of ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"]) {
+      const get = await fetch(`${admin.url}/v1/incidents/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(get.status, id).toBe(404);
+      expect(((await get.json()) as { error: { name: string } }).error.name, id).toBe("IncidentNotFoundError");
+      expect((await post(admin, `/v1/incidents/${id}/state`, { state: "responding" })).status, id).toBe(404);
+      expect((await post(admin, `/v1/incidents/${id}/ack`, { by: "ona" })).status, id).toBe(404);
+    }
+    expect(readFileSync(path.join(store.dataDir, "store.json")).equals(bytes)).toBe(true);
+  });
 });
 
 describe("admin runtime files", () => {

@@ -4,6 +4,7 @@
  * never contain an endpoint's URL (it may carry an API key): endpoints are
  * named by their configured name.
  */
+import { redactUrls } from "../config/redact.js";
 import type { ReorgTooDeepFacts } from "../types.js";
 
 export class ChainError extends Error {
@@ -99,13 +100,13 @@ export class InconsistentChainError extends ChainError {
   }
 }
 
-/** The message of anything thrown, without stack. */
+/** The message of anything thrown, without stack, and with any URL in it redacted to scheme://host:port. */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const short = (error as { shortMessage?: unknown }).shortMessage;
-    return typeof short === "string" ? short : error.message;
+    return redactUrls(typeof short === "string" ? short : error.message);
   }
-  return String(error);
+  return redactUrls(String(error));
 }
 
 /** Text in an endpoint's error that means "ask for less" (block range or result size). */

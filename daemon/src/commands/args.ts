@@ -1,5 +1,8 @@
 import type * as z from "zod";
 import { formatIssues } from "../config/issues.js";
+
+/** Address arguments: 0x + 40 hex digits, all one case or with a valid EIP-55 checksum (config/schema.ts). */
+export { addressProblem, addressSchema as addressArg } from "../config/schema.js";
 import { ArgumentError } from "./errors.js";
 
 /**

@@ -15,12 +15,10 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { CliContext } from "./context.js";
 import { z } from "zod";
-import { getAddress, isAddress } from "viem";
+import { getAddress } from "viem";
+import { addressArg as checkedAddress } from "./args.js";
 
-const addressArg = z
-  .string()
-  .refine((v) => isAddress(v), { message: "expected a 0x-prefixed 20-byte address" })
-  .transform((v) => getAddress(v));
+const addressArg = checkedAddress.transform((v) => getAddress(v.toLowerCase()));
 
 const deployOptions = z.object({
   network: z.string().min(1, "expected a network name from hardhat.config.ts (e.g. local, chain138)"),

@@ -16,6 +16,7 @@ import { createStoreIncidentService } from "../admin/operations.js";
 import { operatorText, type IncidentService } from "../admin/protocol.js";
 import {
   ADMIN_TOKEN_ENV,
+  addressProblem,
   canonicalDeploymentName,
   DEPLOYMENT_NAMES,
   LAYERS_OF,
@@ -169,7 +170,7 @@ export async function ackCommand(ctx: CliContext, raw: unknown): Promise<void> {
 export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(listArgsSchema, raw, { json: "--json", open: "--open" });
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incidents = Object.values(data?.incidents ?? {})
     .filter((i) => !args.open || isOpen(i))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
@@ -179,14 +180,14 @@ export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> 
 export async function showCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(showArgsSchema, raw, { id: "<id>", json: "--json" });
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incident = findIncident(data?.incidents ?? {}, args.id);
   ctx.stdout(args.json ? `${JSON.stringify(incident, null, 2)}\n` : formatIncident(incident, ctx.clock()));
 }
 
 /** The full id of an existing incident (so that a typo never creates a store or takes a lock). */
 async function existingIncidentId(config: GuardianConfig, idOrPrefix: string): Promise<string> {
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   return findIncident(data?.incidents ?? {}, idOrPrefix).id;
 }
 
@@ -200,6 +201,8 @@ interface ResolvedContract {
 export function resolveContract(value: string, config: GuardianConfig): ResolvedContract {
   const deployments = loadDeployments(config.deploymentsFile);
   if (/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    const problem = addressProblem(value);
+    if (problem !== undefined) throw new ArgumentError([`<contract>: ${problem}, got ${value}`]);
     const address = getAddress(value.toLowerCase());
     const known = Object.entries(deployments ?? {}).find(([, a]) => a.toLowerCase() === address.toLowerCase());
     if (!known) return { address, layers: [] };
@@ -234,6 +237,8 @@ export async function withIncidentService<R>(
 ): Promise<R> {
   const running = await findRunningDaemon(config.dataDir);
   if (running) {
+    // The daemon holds the store it opened; refuse it if it is another chain's.
+    await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
     const token = running.endpoint.tokenFile ? await readAdminToken(config.dataDir) : config.secrets.adminToken?.reveal();
     if (token === undefined)
       throw new Error(

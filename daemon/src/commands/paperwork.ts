@@ -59,7 +59,7 @@ export function registerPaperwork(program: Command, ctx: CliContext): void {
 export async function postmortemCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(postmortemArgsSchema, raw, postmortemNames);
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incident = findIncident(data?.incidents ?? {}, args.id);
   const markdown = renderPostmortem(incident, { now: ctx.clock(), findings: data?.findings ?? [], chainId: config.chainId, sla: config.sla });
   await emit(ctx, markdown, args);
@@ -68,7 +68,7 @@ export async function postmortemCommand(ctx: CliContext, raw: unknown): Promise<
 export async function notifyCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(notifyArgsSchema, raw, notifyNames);
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir);
+  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incident = findIncident(data?.incidents ?? {}, args.id);
   await emit(ctx, renderPublicNotice(toPublic(incident), { now: ctx.clock(), format: args.format }), args);
 }

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import * as z from "zod";
 import type { CliContext } from "./context.js";
 import { parseArgs } from "./args.js";
+import { ArgumentError } from "./errors.js";
 
 const runSchema = z.object({
   dryRun: z.boolean().optional(),
@@ -36,6 +37,14 @@ export function registerRun(program: Command, ctx: CliContext): void {
         heartbeatInterval: "--heartbeat-interval",
       });
       const config = ctx.config();
+      const siteOut = args.siteOut ? path.resolve(ctx.cwd, args.siteOut) : undefined;
+      if (siteOut !== undefined) {
+        // Every publication replaces the directory: refuse one that holds anything else, before starting.
+        const { outDirProblem } = await import("../../../site/build.js");
+        const problem = outDirProblem(siteOut);
+        if (problem !== undefined)
+          throw new ArgumentError([`--site-out: ${problem}, or take it over once with \`guardian site build --out ${siteOut} --force\``]);
+      }
       // Signals are caught before anything starts: a SIGTERM or Ctrl-C during
       // start-up still stops the daemon cleanly once it is up.
       let stopRequested = false;
@@ -48,7 +57,6 @@ export function registerRun(program: Command, ctx: CliContext): void {
       process.on("SIGTERM", onSignal);
       try {
         const { startDaemon } = await import("../runtime/daemon.js");
-        const siteOut = args.siteOut ? path.resolve(ctx.cwd, args.siteOut) : undefined;
         const daemon = await startDaemon({
           config,
           ...(args.dryRun ? { dryRun: true } : {}),

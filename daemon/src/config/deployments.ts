@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import type { Address, Layer } from "../types.js";
 import { ConfigError } from "./errors.js";
+import { addressProblem } from "./schema.js";
 
 export const DEPLOYMENT_NAMES = ["entryPoint", "accountFactory", "delegationManager", "paymaster", "hub"] as const;
 export type DeploymentName = (typeof DEPLOYMENT_NAMES)[number];
@@ -71,7 +72,10 @@ export function loadDeployments(file: string): Deployments | undefined {
       const name = canonicalDeploymentName(key);
       if (!name) continue;
       const address = typeof value === "string" ? value : (value as { address?: unknown } | null)?.address;
-      if (typeof address === "string" && ADDRESS.test(address)) out[name] = address as Address;
+      if (typeof address !== "string" || !ADDRESS.test(address)) continue;
+      const problem = addressProblem(address);
+      if (problem !== undefined) throw new ConfigError([`${key}: ${problem}, got ${address}`], { file });
+      out[name] = address as Address;
     }
   };
   for (const section of [raw, ...["contracts", "kit", "guardian"].map((k) => (raw as Record<string, unknown> | null)?.[k])]) scan(section);

@@ -6,7 +6,29 @@
  *
  * Secrets are never part of the file: see secrets.ts.
  */
+import { getAddress } from "viem";
 import * as z from "zod";
+
+/**
+ * Why `value` is not an address Guardian accepts, or undefined. Accepted: 0x
+ * and 40 hex digits, either all one case (no checksum: EIP-55's "not
+ * checksummed" forms) or mixed case with a valid EIP-55 checksum. A mixed-case
+ * address whose checksum fails is refused: it is almost always a mistyped or
+ * truncated copy of a real one.
+ */
+export function addressProblem(value: string): string | undefined {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) return "expected an address (0x + 40 hex digits)";
+  const digits = value.slice(2);
+  if (digits === digits.toLowerCase() || digits === digits.toUpperCase()) return undefined;
+  if (getAddress(value.toLowerCase()) === value) return undefined;
+  return "expected an address with a valid EIP-55 checksum: this mixed-case address fails it (a mistyped character?); check it, or write it all in lowercase";
+}
+
+/** An address (see `addressProblem`), as typed. */
+export const addressSchema = z.string({ error: "expected an address (0x + 40 hex digits)" }).check((ctx) => {
+  const problem = addressProblem(ctx.value);
+  if (problem !== undefined) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+});
 
 /** 127.0.0.0/8 or ::1: the admin endpoint must not be reachable from other hosts. */
 export function isLoopbackHost(host: string): boolean {

@@ -6,9 +6,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { addressSchema as address } from "../config/schema.js";
 import type { Deployment } from "./guardian.js";
-
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte address");
 
 export const deploymentSchema = z.object({
   chainId: z.number().int().positive(),

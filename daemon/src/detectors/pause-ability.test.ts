@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { initialPauseAbilityState, pauseAbility, PAUSE_ABILITY_DEFAULTS, type PauseAbilityFacts } from "./pause-ability.js";
+import { initialPauseAbilityState, pauseAbility, pausePaths, PAUSE_ABILITY_DEFAULTS, type PauseAbilityFacts } from "./pause-ability.js";
 
 const HUB = "0x1111111111111111111111111111111111111111" as const;
 const SAFE = "0x2222222222222222222222222222222222222222" as const;
@@ -67,5 +67,18 @@ describe("pause-ability", () => {
   it("does not expect heartbeats when told not to", () => {
     const noBeat = facts({ sentinel: { address: SENTINEL, hasRole: true, balanceWei: (10n ** 18n).toString(), lastHeartbeat: 0 } });
     expect(pauseAbility(noBeat, initialPauseAbilityState(), { ...PAUSE_ABILITY_DEFAULTS, heartbeatMaxAgeSeconds: 0 }).findings).toEqual([]);
+  });
+
+  it("pausePaths: the sentinel needs a key with the role and gas; the Safe needs the role and a reachable threshold", () => {
+    const t = PAUSE_ABILITY_DEFAULTS;
+    expect(pausePaths(facts(), t)).toEqual({ sentinel: true, safe: true });
+    const { sentinel: _none, ...withoutSentinel } = facts();
+    expect(pausePaths(withoutSentinel, t).sentinel).toBe(false);
+    expect(pausePaths(facts({ sentinel: { address: SENTINEL, hasRole: false, balanceWei: (10n ** 18n).toString(), lastHeartbeat: 0 } }), t).sentinel).toBe(false);
+    expect(pausePaths(facts({ sentinel: { address: SENTINEL, hasRole: true, balanceWei: "1", lastHeartbeat: 0 } }), t).sentinel).toBe(false);
+    expect(pausePaths(facts({ sentinel: { address: SENTINEL, hasRole: true, balanceWei: t.minSentinelBalanceWei, lastHeartbeat: 0 } }), t).sentinel).toBe(true);
+    expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: false, owners: [A, B], threshold: 2 } }), t).safe).toBe(false);
+    expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A], threshold: 2 } }), t).safe).toBe(false);
+    expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A, B], threshold: 0 } }), t).safe).toBe(false);
   });
 });

@@ -60,6 +60,20 @@ export function initialPauseAbilityState(): PauseAbilityState {
   return { active: [] };
 }
 
+/**
+ * Whether each pause path works, from the same facts: the sentinel (a key is
+ * configured, holds SENTINEL_ROLE and can pay for a pause) and the guardian
+ * Safe (holds GUARDIAN_ROLE, and its threshold can be reached by its owners).
+ */
+export function pausePaths(facts: PauseAbilityFacts, t: Pick<PauseAbilityThresholds, "minSentinelBalanceWei">): { sentinel: boolean; safe: boolean } {
+  const s = facts.sentinel;
+  const g = facts.guardian;
+  return {
+    sentinel: s !== undefined && s.hasRole && BigInt(s.balanceWei) >= BigInt(t.minSentinelBalanceWei),
+    safe: g.hasRole && g.threshold > 0 && g.owners.length >= g.threshold,
+  };
+}
+
 interface Condition {
   key: string;
   on: boolean;

@@ -8,8 +8,8 @@ import { AmbiguousIncidentIdError, IncidentNotFoundError } from "./errors.js";
  */
 export function findIncident(incidents: Readonly<Record<string, Readonly<Incident>>>, idOrPrefix: string): Readonly<Incident> {
   const wanted = idOrPrefix.toLowerCase();
-  const exact = incidents[wanted];
-  if (exact) return exact;
+  // Own keys only: "__proto__", "constructor" or "toString" are never incidents.
+  if (Object.hasOwn(incidents, wanted)) return incidents[wanted]!;
   if (wanted.length >= 4) {
     const matches = Object.keys(incidents).filter((id) => id.startsWith(wanted));
     if (matches.length === 1) return incidents[matches[0]!]!;

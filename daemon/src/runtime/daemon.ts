@@ -17,7 +17,7 @@ import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlockFollower, RpcPool, type FollowerEvent } from "../chain/index.js";
-import type { GuardianConfig } from "../config/index.js";
+import { redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
 import type { IncidentAction } from "../incidents/index.js";
@@ -94,7 +94,8 @@ export function watchedContracts(d: Deployment) {
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config } = options;
   const clock = options.clock ?? (() => new Date());
-  const logger = options.logger ?? pino({ name: "guardian", base: { pid: process.pid } }, pino.destination(2));
+  // Log fields never carry a whole URL (an RPC or webhook URL may hold a key).
+  const logger = options.logger ?? pino({ name: "guardian", base: { pid: process.pid }, formatters: { log: redactLogFields } }, pino.destination(2));
   const log = (msg: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, msg);
   const deployment = readDeployment(config.deploymentsFile);
   if (deployment.chainId !== config.chainId) {
@@ -171,7 +172,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const channels = notifier.checkChannels();
     for (const problem of channels.errors) logger.error({ problem }, "notification channel unusable");
     for (const problem of channels.warnings) logger.warn({ problem }, "notification channel");
-    const notifyNow = () => void notifier.tick().catch((e) => logger.error({ err: (e as Error).message }, "notification tick failed"));
+    // Overlapping calls share one tick: count each tick's attempts once.
+    const counted = new WeakSet<object>();
+    const notifyNow = () =>
+      void notifier
+        .tick()
+        .then((report) => {
+          if (counted.has(report)) return;
+          counted.add(report);
+          metrics.onNotificationAttempts(report.attempts);
+        })
+        .catch((e) => logger.error({ err: (e as Error).message }, "notification tick failed"));
     dispatch = (actions) => {
       const notify = actions.filter((a) => a.type === "notify");
       for (const a of actions) {
@@ -296,7 +307,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       port: config.metrics.port,
       metrics,
       health,
-      beforeScrape: () => metrics.setIncidents(Object.values(store.read().incidents)),
+      beforeScrape: () => {
+        const data = store.read();
+        const now = clock();
+        metrics.setIncidents(Object.values(data.incidents));
+        metrics.setOutbox(data.outbox, now);
+        metrics.setPublishedAt(data.publish?.lastPublishedAt, now);
+      },
     });
     cleanups.push(() => observability.close());
 
@@ -332,6 +349,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
       clock,
       raise,
+      onPaths: (paths) => metrics.setCanPause(paths),
       log,
     });
     watch.start();

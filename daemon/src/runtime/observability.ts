@@ -6,13 +6,27 @@
  *                 falls behind the head, stops committing, or halted
  *
  * Endpoint labels are the configured endpoint names, never URLs (a URL may
- * hold an API key).
+ * hold an API key); channel labels are channel names ("webhook:oncall").
+ *
+ * The output passes `promtool check metrics`: prom-client's default metrics
+ * keep their standard names (`process_*`, `nodejs_*`, as dashboards and
+ * alerts expect them), counters end in `_total` and nothing else does (the
+ * three `nodejs_active_*_total` gauges prom-client adds are dropped: the
+ * same counts are `nodejs_active_handles`, `nodejs_active_requests` and
+ * `nodejs_active_resources` by type).
  */
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RpcRequestEvent } from "../chain/index.js";
+import type { OutboxItem } from "../store/schema.js";
 import type { Finding, Incident } from "../types.js";
 import { SEVERITIES } from "../types.js";
+
+/** prom-client default gauges whose names end in `_total` (promtool: "non-counter metrics should not have _total suffix"). */
+const NON_COUNTER_TOTALS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+
+/** The pause paths Guardian watches (see detectors/pause-ability.ts `pausePaths`). */
+export const PAUSE_PATHS = ["sentinel", "safe"] as const;
 
 export class DaemonMetrics {
   readonly registry = new Registry();
@@ -32,9 +46,62 @@ export class DaemonMetrics {
   readonly findings = new Counter({ name: "guardian_findings_total", help: "Findings by detector and severity", labelNames: ["detector", "severity"], registers: [this.registry] });
   readonly openIncidents = new Gauge({ name: "guardian_open_incidents", help: "Open incidents by severity", labelNames: ["severity"], registers: [this.registry] });
   readonly pauses = new Counter({ name: "guardian_sentinel_pauses_total", help: "Sentinel pause outcomes", labelNames: ["outcome"], registers: [this.registry] });
+  readonly notifications = new Counter({
+    name: "guardian_notification_attempts_total",
+    help: "Notification delivery attempts by channel and outcome (delivered, retry, dead)",
+    labelNames: ["channel", "outcome"],
+    registers: [this.registry],
+  });
+  readonly outboxPending = new Gauge({ name: "guardian_outbox_pending", help: "Outbox entries waiting to be sent, by kind (notification, sentinel-pause)", labelNames: ["kind"], registers: [this.registry] });
+  readonly outboxFailed = new Gauge({ name: "guardian_outbox_failed", help: "Outbox entries given up on (dead), by kind", labelNames: ["kind"], registers: [this.registry] });
+  readonly outboxOldestAge = new Gauge({
+    name: "guardian_outbox_oldest_pending_age_seconds",
+    help: "Age of the oldest pending outbox entry, by kind (0 when none is pending)",
+    labelNames: ["kind"],
+    registers: [this.registry],
+  });
+  readonly publicationAge = new Gauge({
+    name: "guardian_status_publication_age_seconds",
+    help: "Seconds since status.json was last published (since the daemon started, if it has not published yet)",
+    registers: [this.registry],
+  });
+  readonly canPause = new Gauge({
+    name: "guardian_can_pause",
+    help: "1 if Guardian can pause through this path at the last check (sentinel: key holds the role and gas; safe: the guardian Safe holds the role and can reach its threshold), else 0",
+    labelNames: ["path"],
+    registers: [this.registry],
+  });
+  private readonly startedAt = Date.now();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: "guardian_process_" });
+    collectDefaultMetrics({ register: this.registry });
+    for (const name of NON_COUNTER_TOTALS) this.registry.removeSingleMetric(name);
+  }
+
+  /** Outbox gauges from the store's outbox. */
+  setOutbox(outbox: readonly OutboxItem[], now: Date) {
+    const kinds = new Set(["notification", "sentinel-pause", ...outbox.map((i) => i.kind)]);
+    for (const kind of kinds) {
+      const pending = outbox.filter((i) => i.kind === kind && i.status === "pending");
+      const oldest = Math.min(...pending.map((i) => Date.parse(i.createdAt)));
+      this.outboxPending.set({ kind }, pending.length);
+      this.outboxFailed.set({ kind }, outbox.filter((i) => i.kind === kind && i.status === "failed").length);
+      this.outboxOldestAge.set({ kind }, pending.length ? Math.max(0, (now.getTime() - oldest) / 1000) : 0);
+    }
+  }
+
+  /** Seconds since the last publication (ISO time from the store), or since the daemon started. */
+  setPublishedAt(lastPublishedAt: string | undefined, now: Date) {
+    const at = lastPublishedAt !== undefined ? Date.parse(lastPublishedAt) : this.startedAt;
+    this.publicationAge.set(Math.max(0, (now.getTime() - at) / 1000));
+  }
+
+  setCanPause(paths: Readonly<Record<(typeof PAUSE_PATHS)[number], boolean>>) {
+    for (const path of PAUSE_PATHS) this.canPause.set({ path }, paths[path] ? 1 : 0);
+  }
+
+  onNotificationAttempts(attempts: ReadonlyArray<{ channel: string; outcome: string }>) {
+    for (const a of attempts) this.notifications.inc({ channel: a.channel, outcome: a.outcome });
   }
 
   onRequest = (e: RpcRequestEvent) => {

@@ -11,6 +11,7 @@ import type { Deployment } from "../deploy/guardian.js";
 import {
   initialPauseAbilityState,
   pauseAbility,
+  pausePaths,
   PAUSE_ABILITY_DEFAULTS,
   type PauseAbilityFacts,
   type PauseAbilityState,
@@ -42,6 +43,8 @@ export interface PauseAbilityWatchOptions {
   clock: () => Date;
   /** Folds findings into incidents (the daemon's `raise`). */
   raise: (findings: Finding[]) => Promise<void>;
+  /** After each check: whether each pause path works (metrics). */
+  onPaths?: (paths: { sentinel: boolean; safe: boolean }) => void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -115,7 +118,9 @@ export class PauseAbilityWatch {
     if (!tip) return [];
     const facts = await readPauseAbilityFacts(this.o.client, this.o.deployment, this.o.sentinel, { number: tip.number, hash: tip.hash as Hex }, this.o.clock());
     const state = ((data.detectorState as Record<string, unknown>)[STATE_KEY] as PauseAbilityState | undefined) ?? initialPauseAbilityState();
-    const { findings, nextState } = pauseAbility(facts, state, { ...PAUSE_ABILITY_DEFAULTS, ...this.o.thresholds });
+    const thresholds = { ...PAUSE_ABILITY_DEFAULTS, ...this.o.thresholds };
+    const { findings, nextState } = pauseAbility(facts, state, thresholds);
+    this.o.onPaths?.(pausePaths(facts, thresholds));
     if (JSON.stringify(nextState) !== JSON.stringify(state)) {
       await this.o.store.update((draft) => {
         (draft.detectorState as Record<string, unknown>)[STATE_KEY] = nextState;

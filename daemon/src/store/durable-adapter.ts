@@ -22,7 +22,7 @@ import path from "node:path";
 import type { Adapter } from "lowdb";
 import type * as z from "zod";
 import { formatIssues } from "../config/issues.js";
-import { StoreCorruptError, StoreVersionError } from "./errors.js";
+import { StoreCorruptError, StoreIoError, StoreVersionError } from "./errors.js";
 import type { Migration } from "./migrations.js";
 
 /** The file operations the adapter uses; tests pass a recording wrapper. */
@@ -87,7 +87,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
       text = await this.#fs.readFile(this.file, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-      throw error;
+      throw new StoreIoError(this.file, `read ${this.file}`, error);
     }
     this.found = true;
     return this.parse(text);
@@ -134,7 +134,9 @@ export class DurableJsonFile<T> implements Adapter<T> {
 /**
  * Replaces `file` with `text` durably and atomically: temp file in the same
  * directory ('w' truncates a leftover from a crash), fsync, rename, fsync the
- * directory. `mode` applies to the new file (default 0o600).
+ * directory. `mode` applies to the new file (default 0o600). On failure
+ * (disk full, ...) the temp file is removed, `file` is left as it was, and
+ * the error (StoreIoError) names the path.
  */
 export async function writeFileDurably(
   file: string,
@@ -144,17 +146,31 @@ export async function writeFileDurably(
   const fs = options.fs ?? nodeFs;
   const tempFile = options.tempFile ?? path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
   // 1-2. The temp file, synced.
-  const handle = await fs.open(tempFile, "w", options.mode ?? 0o600);
   try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await fs.open(tempFile, "w", options.mode ?? 0o600);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    await fsp.rm(tempFile, { force: true }).catch(() => undefined);
+    throw new StoreIoError(file, `write ${file} (its temp file ${path.basename(tempFile)}; ${file} is unchanged)`, error);
   }
   // 3. Atomic replace.
-  await fs.rename(tempFile, file);
+  try {
+    await fs.rename(tempFile, file);
+  } catch (error) {
+    await fsp.rm(tempFile, { force: true }).catch(() => undefined);
+    throw new StoreIoError(file, `replace ${file} (renaming ${path.basename(tempFile)} over it)`, error);
+  }
   // 4. Make the rename durable.
-  await syncDirectory(path.dirname(file), fs);
+  try {
+    await syncDirectory(path.dirname(file), fs);
+  } catch (error) {
+    throw new StoreIoError(path.dirname(file), `fsync the directory ${path.dirname(file)} after replacing ${path.basename(file)}`, error);
+  }
 }
 
 /** fsync a directory; platforms that cannot (EISDIR/EINVAL/EPERM, e.g. Windows) are tolerated. */

@@ -57,6 +57,41 @@ export class StoreLockedError extends Error {
   }
 }
 
+/**
+ * A file operation in the data directory failed (disk full, permissions, a
+ * directory where a file should be, ...). The message names the path and
+ * the system's error code, never only "EISDIR: illegal operation".
+ */
+export class StoreIoError extends Error {
+  override readonly name = "StoreIoError";
+  /** ENOSPC, EACCES, EISDIR, ... when the system gave one. */
+  readonly code: string | undefined;
+
+  constructor(
+    /** The file or directory concerned. */
+    readonly path: string,
+    /** What was being done, naming the path, e.g. `write the store file /var/lib/guardian/store.json`. */
+    readonly action: string,
+    cause: unknown,
+  ) {
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const hint = IO_HINTS[code ?? ""];
+    super(`cannot ${action}: ${reason}${hint ? ` (${hint})` : ""}`, { cause });
+    this.code = typeof code === "string" ? code : undefined;
+  }
+}
+
+const IO_HINTS: Readonly<Record<string, string>> = {
+  ENOSPC: "the disk is full: free some space, then start again",
+  EDQUOT: "the disk quota is exhausted",
+  EROFS: "the file system is read-only",
+  EACCES: "permission denied: run as the data directory's owner",
+  EPERM: "operation not permitted: run as the data directory's owner",
+  EISDIR: "it is a directory, not a file",
+  ENOTDIR: "a part of the path is a file, not a directory",
+};
+
 /** The store was created for another chain. */
 export class StoreChainMismatchError extends Error {
   override readonly name = "StoreChainMismatchError";

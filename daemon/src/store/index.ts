@@ -20,8 +20,8 @@ export {
   type OutboxItem,
 } from "./schema.js";
 export { DurableJsonFile, nodeFs, syncDirectory, writeFileDurably, type DurableFs, type DurableFileHandle, type DurableJsonFileOptions } from "./durable-adapter.js";
-export { acquireLock, readLock, isProcessAlive, LOCK_FILE, type LockInfo, type LockHandle, type LockStatus, type StoreLogger } from "./lock.js";
-export { StoreCorruptError, StoreLockedError, StoreVersionError, StoreChainMismatchError, StoreClosedError } from "./errors.js";
+export { acquireLock, readLock, isProcessAlive, LOCK_FILE, type LockFs, type LockFileHandle, type LockInfo, type LockHandle, type LockStatus, type StoreLogger } from "./lock.js";
+export { StoreIoError, StoreCorruptError, StoreLockedError, StoreVersionError, StoreChainMismatchError, StoreClosedError } from "./errors.js";
 export { MIGRATIONS, type Migration } from "./migrations.js";
 export {
   ADMIN_INFO_FILE,

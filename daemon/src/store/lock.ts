@@ -16,7 +16,18 @@
 import { hostname as osHostname } from "node:os";
 import * as fsp from "node:fs/promises";
 import path from "node:path";
-import { StoreLockedError } from "./errors.js";
+import { StoreIoError, StoreLockedError } from "./errors.js";
+
+/** How the lock file is created (a test seam: disk-full tests pass a failing one). */
+export interface LockFs {
+  open(file: string, flags: "wx", mode: number): Promise<LockFileHandle>;
+}
+
+export interface LockFileHandle {
+  writeFile(data: string, encoding: "utf8"): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export const LOCK_FILE = "guardian.lock";
 
@@ -53,6 +64,8 @@ export interface AcquireLockOptions {
   /** Default os.hostname(). */
   hostname?: string;
   pid?: number;
+  /** Default node:fs/promises. */
+  fs?: LockFs;
 }
 
 /** A lock file whose content cannot be parsed is taken for stale after this long (its writer crashed mid-write). */
@@ -90,7 +103,7 @@ export async function readLock(
     raw = await fsp.readFile(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw error;
+    throw new StoreIoError(file, `read the lock file ${file}`, error);
   }
   const info = parseLockInfo(raw);
   const host = options.hostname ?? osHostname();
@@ -136,18 +149,27 @@ export async function acquireLock(dir: string, options: AcquireLockOptions): Pro
   const deadline = Date.now() + (options.waitMs ?? 0);
 
   for (;;) {
-    // 1. Try to create it.
+    // 1. Try to create it. Once created it is ours: if writing it fails
+    //    (disk full), remove it again so that no empty lock is left behind.
+    let handle: LockFileHandle | undefined;
     try {
-      const handle = await fsp.open(file, "wx", 0o644);
+      handle = await (options.fs ?? fsp).open(file, "wx", 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw new StoreIoError(file, `create the lock file ${file}`, error);
+    }
+    if (handle !== undefined) {
       try {
-        await handle.writeFile(content, "utf8");
-        await handle.sync();
-      } finally {
-        await handle.close();
+        try {
+          await handle.writeFile(content, "utf8");
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } catch (error) {
+        await fsp.rm(file, { force: true }).catch(() => undefined);
+        throw new StoreIoError(file, `write the lock file ${file} (removed again)`, error);
       }
       return makeHandle(file, info, content);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
 
     // 2. Someone holds it (or held it).

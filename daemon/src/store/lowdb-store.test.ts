@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { anIncident } from "../incidents/test-builders.js";
 import { nodeFs, type DurableFs } from "./durable-adapter.js";
-import { StoreChainMismatchError, StoreClosedError, StoreCorruptError, StoreLockedError, StoreVersionError } from "./errors.js";
+import { StoreChainMismatchError, StoreClosedError, StoreCorruptError, StoreIoError, StoreLockedError, StoreVersionError } from "./errors.js";
 import { LOCK_FILE } from "./lock.js";
 import { openLowdbStore, STORE_FILE, type OpenLowdbStoreParameters } from "./lowdb-store.js";
 import { emptyStoreData } from "./schema.js";
@@ -199,5 +199,79 @@ describe("openLowdbStore", () => {
     const store = await open(dir, { logger: { warn: (_d, m) => void warned.push(m) } });
     expect(warned).toEqual([expect.stringContaining(`pid ${holder.pid} is not running`)]);
     await store.close();
+  });
+});
+
+/** The real fs, except that writing a file whose name passes `fails` runs out of space (ENOSPC). */
+function diskFullFs(fails: (file: string) => boolean): DurableFs {
+  return {
+    ...nodeFs,
+    async open(file, flags, mode) {
+      const handle = await nodeFs.open(file, flags, mode);
+      if (!fails(file)) return handle;
+      return {
+        writeFile: async () => {
+          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC", errno: -28, syscall: "write" });
+        },
+        sync: () => handle.sync(),
+        close: () => handle.close(),
+      };
+    },
+  };
+}
+
+describe("openLowdbStore: I/O failures name the path and leave nothing behind", () => {
+  it("disk full while writing the lock: the error names guardian.lock, and no empty lock file is left", async () => {
+    const dir = tempDir();
+    const error = await open(dir, { fs: diskFullFs((f) => path.basename(f) === LOCK_FILE) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreIoError);
+    expect((error as StoreIoError).code).toBe("ENOSPC");
+    expect((error as Error).message).toContain(path.join(dir, LOCK_FILE));
+    expect((error as Error).message).toContain("the disk is full");
+    expect(readdirSync(dir)).toEqual([]);
+    // Space is back: the next opener is not blocked by a left-over lock.
+    await (await open(dir)).close();
+  });
+
+  it("disk full while writing the store: the error names store.json; no lock and no temp file are left; the old file is intact", async () => {
+    const dir = tempDir();
+    const fresh = await open(dir, { fs: diskFullFs((f) => f.endsWith(".tmp")) }).catch((e: unknown) => e);
+    expect(fresh).toBeInstanceOf(StoreIoError);
+    expect((fresh as Error).message).toMatch(new RegExp(`^cannot write ${fileOf(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} .*ENOSPC`));
+    expect(readdirSync(dir)).toEqual([]);
+
+    const store = await open(dir);
+    const before = readFileSync(fileOf(dir), "utf8");
+    await store.close();
+    const full = await open(dir, { fs: diskFullFs((f) => f.endsWith(".tmp")), recordProcessed: true }).catch((e: unknown) => e);
+    expect((full as Error).message).toContain(fileOf(dir));
+    expect(readFileSync(fileOf(dir), "utf8")).toBe(before);
+    expect(readdirSync(dir)).toEqual([STORE_FILE]);
+  });
+
+  it("a store path that is a directory: the error names it (open and snapshot), lock released", async () => {
+    const dir = tempDir();
+    mkdirSync(fileOf(dir));
+    const error = await open(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreIoError);
+    expect((error as Error).message).toBe(
+      `cannot read ${fileOf(dir)}: EISDIR: illegal operation on a directory, read (it is a directory, not a file)`,
+    );
+    expect(existsSync(path.join(dir, LOCK_FILE))).toBe(false);
+    await expect(readStoreSnapshot(dir)).rejects.toThrow(`cannot read ${fileOf(dir)}: EISDIR`);
+    // A data directory that is a file.
+    const file = path.join(tempDir(), "not-a-dir");
+    writeFileSync(file, "");
+    await expect(open(file)).rejects.toThrow(file);
+    await expect(readStoreSnapshot(file)).rejects.toThrow(`cannot read ${path.join(file, STORE_FILE)}: ENOTDIR`);
+  });
+
+  it("readStoreSnapshot refuses another chain's store when given the chain id", async () => {
+    const dir = tempDir();
+    await (await open(dir)).close();
+    expect((await readStoreSnapshot(dir, { chainId: 31337 }))?.chain.chainId).toBe(31337);
+    await expect(readStoreSnapshot(dir, { chainId: 138 })).rejects.toThrow(
+      `store file ${fileOf(dir)} belongs to chain 31337, but the config is for chain 138: use a separate data directory per chain.`,
+    );
   });
 });

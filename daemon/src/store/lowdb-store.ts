@@ -7,7 +7,7 @@ import path from "node:path";
 import { Low } from "lowdb";
 import { formatIssues } from "../config/issues.js";
 import { DurableJsonFile, type DurableFs } from "./durable-adapter.js";
-import { StoreChainMismatchError, StoreClosedError } from "./errors.js";
+import { StoreChainMismatchError, StoreClosedError, StoreIoError } from "./errors.js";
 import { acquireLock, type LockInfo, type StoreLogger } from "./lock.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { emptyStoreData, STORE_SCHEMA_VERSION, storeDataSchema, type StoreData } from "./schema.js";
@@ -39,7 +39,7 @@ export interface OpenLowdbStoreParameters {
   lockWaitMs?: number;
   logger?: StoreLogger;
   clock?: () => Date;
-  /** Test seams. */
+  /** Test seams: `fs` writes the store file and creates the lock file. */
   fs?: DurableFs;
   migrations?: Readonly<Record<number, Migration>>;
 }
@@ -76,9 +76,12 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
   const recordProcessed = parameters.recordProcessed;
 
   // 1. Directory and lock.
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw new StoreIoError(dataDir, `create the data directory ${dataDir}`, error);
+  });
   const lock = await acquireLock(dataDir, {
     purpose: parameters.purpose,
+    ...(parameters.fs ? { fs: parameters.fs } : {}),
     waitMs: parameters.lockWaitMs ?? 0,
     clock,
     ...(parameters.logger ? { logger: parameters.logger } : {}),
@@ -98,7 +101,7 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
     const existed = adapter.found;
     if (adapter.migratedFrom !== undefined) {
       await copyFile(file, path.join(dataDir, `store.v${adapter.migratedFrom}.json.bak`), fsConstants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "EEXIST") throw error;
+        if (error.code !== "EEXIST") throw new StoreIoError(dataDir, `keep a copy of ${file} before migrating it`, error);
       });
     }
 

@@ -77,6 +77,12 @@ export interface StoreData {
    * last (opaque to the store; see publish/build.ts accumulateUptime).
    */
   publish?: { uptime: Array<Record<string, unknown>>; lastPublishedAt?: string; lastStatuses?: Record<string, string> };
+  /**
+   * The notifier's record of the channels it pages (respond/notify/plan.ts):
+   * channel name → when it was first configured. A channel that is not here
+   * is new: it gets a catch-up of the open incidents, never their history.
+   */
+  notify?: { channels: Record<string, string> };
   meta: { createdAt: string };
 }
 
@@ -179,6 +185,7 @@ export const storeDataSchema: z.ZodType<StoreData> = z
         lastStatuses: z.record(z.string(), z.string()).optional(),
       })
       .optional(),
+    notify: z.strictObject({ channels: z.record(z.string(), isoTime) }).optional(),
     meta: z.strictObject({ createdAt: isoTime }),
   })
   .superRefine((data, ctx) => {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { DurableJsonFile } from "./durable-adapter.js";
+import { StoreChainMismatchError } from "./errors.js";
 import { MIGRATIONS } from "./migrations.js";
 import { STORE_FILE } from "./lowdb-store.js";
 import { STORE_SCHEMA_VERSION, storeDataSchema, type StoreData } from "./schema.js";
@@ -8,15 +9,20 @@ import { STORE_SCHEMA_VERSION, storeDataSchema, type StoreData } from "./schema.
  * Reads `<dataDir>/store.json` without taking the lock (for `incident list`
  * and `show` while the daemon runs): writes replace the file atomically, so
  * a reader sees a complete old or new version. Undefined when there is no
- * store yet.
+ * store yet. With `chainId` (every command passes the config's), a store
+ * recorded for another chain is refused.
  *
- * @throws StoreCorruptError | StoreVersionError
+ * @throws StoreCorruptError | StoreVersionError | StoreChainMismatchError | StoreIoError (naming the path)
  */
-export async function readStoreSnapshot(dataDir: string): Promise<Readonly<StoreData> | undefined> {
-  const adapter = new DurableJsonFile<StoreData>(path.join(path.resolve(dataDir), STORE_FILE), {
+export async function readStoreSnapshot(dataDir: string, options: { chainId?: number } = {}): Promise<Readonly<StoreData> | undefined> {
+  const file = path.join(path.resolve(dataDir), STORE_FILE);
+  const adapter = new DurableJsonFile<StoreData>(file, {
     schema: storeDataSchema,
     version: STORE_SCHEMA_VERSION,
     migrations: MIGRATIONS,
   });
-  return (await adapter.read()) ?? undefined;
+  const data = (await adapter.read()) ?? undefined;
+  if (data !== undefined && options.chainId !== undefined && data.chain.chainId !== options.chainId)
+    throw new StoreChainMismatchError(file, options.chainId, data.chain.chainId);
+  return data;
 }

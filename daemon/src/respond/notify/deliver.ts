@@ -23,13 +23,15 @@
  * (X-Guardian-Id; PagerDuty dedupes on dedup_key = incident id) so a receiver
  * makes that exactly once. Nothing written to `lastError` or the logs holds a
  * URL or key: error texts are built from status codes and error codes, and
- * response snippets are scrubbed of every secret of the channel.
+ * response snippets are scrubbed of every secret of the channel in any
+ * encoding a receiver may echo it in (scrub.ts).
  */
 import type { OutboxItem } from "../../store/schema.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { ChannelConfigError, type ChannelResolver, type ResolvedChannel } from "./channels.js";
 import { discordBody, genericBody, pagerDutyBody, renderText, slackBody } from "./render.js";
 import { untrustedText } from "../../decode/untrusted-text.js";
+import { secretScrubber } from "./scrub.js";
 import { EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, signBody, TIMESTAMP_HEADER } from "./sign.js";
 import { asNotification, type NotificationItem, type NotifyLogger } from "./types.js";
 
@@ -167,10 +169,7 @@ async function attempt(item: NotificationItem, deps: DeliverDeps): Promise<Outco
     return { kind: "delivered" };
   }
 
-  const secrets = [channel.url.reveal(), channel.signingSecret?.reveal(), channel.routingKey?.reveal()].filter((s): s is string => !!s);
-  const url = new URL(channel.url.reveal());
-  if (url.pathname.length > 1) secrets.push(url.pathname + url.search);
-  const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
+  const scrub = secretScrubber([channel.url.reveal(), channel.signingSecret?.reveal(), channel.routingKey?.reveal()].filter((s): s is string => !!s));
 
   // 2. The body and headers of the channel.
   let body: string;
@@ -211,7 +210,7 @@ async function attempt(item: NotificationItem, deps: DeliverDeps): Promise<Outco
     // 4. Classify.
     const status = response.status;
     if (status >= 200 && status < 300) return { kind: "delivered", httpStatus: status };
-    const snippet = scrub(text.replace(/\s+/g, " ").trim()).slice(0, SNIPPET_CHARS);
+    const snippet = scrub(scrub(text).replace(/\s+/g, " ").trim()).slice(0, SNIPPET_CHARS);
     const error = `HTTP ${status}${snippet ? `: ${untrustedText(snippet)}` : ""}`; // the receiver's text: kept in the outbox and logs, shown by the CLI
     const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), new Date());
     if (status === 429) return { kind: "failed", permanent: false, error, httpStatus: status, throttled: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };

@@ -8,6 +8,7 @@
  *     channels.ts  channel name → URL and keys from env (never stored)
  *     render.ts    each channel's JSON body (pure)
  *     sign.ts      the generic webhook's signature (and its verification)
+ *     scrub.ts     a channel's secrets out of receivers' answers, in any encoding
  *     backoff.ts   retry policy, Retry-After
  *     notifier.ts  the daemon's entry points: enqueueActions, tick
  */
@@ -18,4 +19,5 @@ export * from "./render.js";
 export * from "./sign.js";
 export * from "./backoff.js";
 export * from "./deliver.js";
+export { secretScrubber } from "./scrub.js";
 export * from "./notifier.js";

@@ -157,6 +157,60 @@ describe("the timeline reconciler", () => {
   });
 });
 
+describe("a new or changed channel: catch-up, never history", () => {
+  it("restarting with another on-call channel sends it one catch-up per open incident and nothing about resolved ones", () => {
+    const A: EscalationContacts = { ...ESCALATION, oncall: { name: "Ona", channel: "webhook:a" } };
+    const B: EscalationContacts = { ...ESCALATION, oncall: { name: "Ona", channel: "webhook:b" } };
+    const draft: { incidents: Record<string, Incident>; outbox: OutboxItem[]; notify?: { channels: Record<string, string> } } = { incidents: {}, outbox: [] };
+    reconcileOutbox(draft, { escalation: A, now: T0 });
+    // Four incidents on channel A: three resolved, one open (acknowledged).
+    const keys = ["k1", "k2", "k3", "k4"];
+    for (const [i, key] of keys.entries()) {
+      const r = correlateFinding(draft.incidents, aFinding({ key, evidence: evidence(20 + i) }), { now: at(i + 1), autoPause: ALL });
+      draft.incidents[r.incident!.id] = r.incident!;
+      enqueueActions(draft, r.actions, { escalation: A, now: at(i + 1) });
+    }
+    const [x1, x2, x3, open] = Object.values(draft.incidents) as [Incident, Incident, Incident, Incident];
+    for (const id of [x1.id, x2.id, x3.id]) draft.incidents[id] = transition(draft.incidents[id]!, "recovered", { now: at(10), by: "ona" });
+    draft.incidents[open.id] = acknowledge(draft.incidents[open.id]!, { now: at(11), by: "ona" });
+    reconcileOutbox(draft, { escalation: A, now: at(12) });
+    expect(summary(draft.outbox).filter((s) => s.endsWith("webhook:a"))).toHaveLength(4 + 3 + 1); // opened ×4, resolved ×3, acknowledged
+    expect(draft.notify).toEqual({ channels: { "webhook:a": T0.toISOString(), "webhook:senior": T0.toISOString(), log: T0.toISOString() } });
+
+    // Restart with channel B for on-call.
+    const r = reconcileOutbox(draft, { escalation: B, now: at(30) });
+    expect(summary(r.enqueued)).toEqual(["catch-up → oncall webhook:b"]);
+    const [catchUp] = r.enqueued.map((i) => asNotification(i)!) as [NotificationItem];
+    expect(catchUp.incidentId).toBe(open.id);
+    expect(catchUp.payload.message).toMatchObject({
+      state: "detected",
+      publicStatus: "investigating",
+      at: at(30).toISOString(),
+      text: `Catch-up: this channel was configured while the incident was open. It is detected (public: investigating), opened ${at(4).toISOString()}, acknowledged by ona.`,
+      evidence: { blockNumber: 23 },
+    });
+    expect(draft.notify!.channels).toEqual({ "webhook:b": at(30).toISOString(), "webhook:senior": T0.toISOString(), log: T0.toISOString() });
+    // Once: later ticks add nothing; what happens from now on reaches B.
+    expect(reconcileOutbox(draft, { escalation: B, now: at(31) }).enqueued).toEqual([]);
+    draft.incidents[open.id] = transition(draft.incidents[open.id]!, "contained", { now: at(32) });
+    expect(summary(reconcileOutbox(draft, { escalation: B, now: at(33) }).enqueued)).toEqual(["contained → oncall webhook:b"]);
+
+    // Back to A: A is a new channel again (it was dropped while not configured).
+    expect(summary(reconcileOutbox(draft, { escalation: A, now: at(40) }).enqueued)).toEqual(["catch-up → oncall webhook:a"]);
+  });
+
+  it("a channel that heard of an incident through its actions gets no catch-up for it; a level not reached gets none", () => {
+    const { incident, actions } = opened("high");
+    const draft: { incidents: Record<string, Incident>; outbox: OutboxItem[]; notify?: { channels: Record<string, string> } } = { incidents: byId(incident), outbox: [] };
+    draft.notify = { channels: {} };
+    enqueueActions(draft, actions, { escalation: ESCALATION, now: T0 });
+    // Every channel is new here; on-call heard of the incident already, senior and lead are not reached yet.
+    expect(summary(reconcileOutbox(draft, { escalation: ESCALATION, now: at(1) }).enqueued)).toEqual([]);
+    const senior = escalateAndEnqueue(draft, { escalation: ESCALATION, now: at(120) });
+    expect(summary(senior.enqueued)).toEqual(["escalated → senior webhook:senior"]);
+  });
+});
+
 describe("pruneOutbox", () => {
   it("drops delivered notifications after the retention, keeps dead, pending and other kinds", () => {
     const { incident, actions } = opened();

@@ -20,6 +20,13 @@
  * Recipients (`recipients`): "opened" goes to on-call; "escalated" to the
  * level it escalated to; every later event to each level paged so far (the
  * levels reached when the entry was written), once per channel.
+ *
+ * History is never replayed to a new channel (`subscribeChannels`): the
+ * store records when each configured channel was first seen; the timeline
+ * scan plans, for each channel, only entries written since then. A channel
+ * that appears (a new contact, a changed channel, a restart with another
+ * config) gets one "catch-up" per open incident it would be paged about,
+ * with the incident's current state, and nothing about resolved incidents.
  */
 import type { Contact } from "../../config/index.js";
 import type { IncidentAction } from "../../incidents/actions.js";
@@ -216,17 +223,122 @@ export function notificationsForActions(
  */
 export function notificationsFromTimeline(
   incidents: Readonly<Record<string, Readonly<Incident>>>,
-  context: PlanContext & { lookbackMs?: number },
+  context: PlanContext & { lookbackMs?: number; channelsSince?: Readonly<Record<string, string>> },
 ): NotificationItem[] {
   const since = context.now.getTime() - (context.lookbackMs ?? TIMELINE_LOOKBACK_MS);
+  // Per channel: nothing written before the channel was configured.
+  const channelSince = (channel: string) => {
+    const at = context.channelsSince?.[channel];
+    return at === undefined ? since : Math.max(since, Date.parse(at));
+  };
   const out: NotificationItem[] = [];
   for (const incident of Object.values(incidents)) {
     if (Date.parse(incident.updatedAt) < since) continue;
     incident.timeline.forEach((entry, index) => {
-      if (Date.parse(entry.at) >= since) out.push(...notificationsForEntry(incident, index, context));
+      const written = Date.parse(entry.at);
+      if (written < since) return;
+      for (const item of notificationsForEntry(incident, index, context)) if (written >= channelSince(item.payload.channel)) out.push(item);
     });
   }
   return out;
+}
+
+/** The channels of the escalation contacts, each once. */
+export function configuredChannels(escalation: EscalationContacts): string[] {
+  return [...new Set(ESCALATION_LEVELS.map((level) => escalation[level].channel))];
+}
+
+/**
+ * The catch-up of an open incident for one recipient: its current state,
+ * reported once (the id is derived from the incident, the channel and when
+ * the channel was first seen).
+ */
+export function buildCatchUp(incident: Readonly<Incident>, recipient: Recipient, channelSince: string, now: Date): NotificationItem {
+  const index = incident.timeline.length - 1;
+  const base = buildNotification(incident, index, "catch-up", recipient, now);
+  const evidence = incident.timeline.find((e) => e.kind === "finding" && e.evidence)?.evidence;
+  const { evidence: _drop, by: _by, ...message } = base.payload.message;
+  return {
+    ...base,
+    id: notificationId(incident.id, "catch-up", `${incident.id}@${channelSince}`, recipient.contact.channel),
+    payload: {
+      ...base.payload,
+      message: {
+        ...message,
+        state: incident.state,
+        publicStatus: incident.publicStatus,
+        escalationLevel: incident.escalationLevel,
+        at: now.toISOString(),
+        text:
+          `Catch-up: this channel was configured while the incident was open. It is ${incident.state} (public: ${incident.publicStatus}), ` +
+          `opened ${incident.createdAt}${incident.acknowledgedBy !== undefined ? `, acknowledged by ${incident.acknowledgedBy}` : ", not acknowledged"}.`,
+        ...(evidence !== undefined
+          ? { evidence: { blockNumber: evidence.blockNumber, ...(evidence.txHash !== undefined ? { txHash: evidence.txHash } : {}) } }
+          : {}),
+      },
+    },
+  };
+}
+
+/**
+ * Records the configured channels in `draft.notify` and plans the catch-ups
+ * of the new ones (see the module comment). A channel no longer configured
+ * is forgotten, so configuring it again later is a new channel again. A
+ * store written before channels were recorded: a channel that already has
+ * notifications in the outbox is taken as known for the lookback period (as
+ * before), so upgrading sends nothing new.
+ */
+export function subscribeChannels(
+  draft: Draft,
+  context: PlanContext & { lookbackMs?: number },
+): { channelsSince: Record<string, string>; catchUps: NotificationItem[]; added: string[] } {
+  const known = draft.notify?.channels;
+  const notified = new Set<string>();
+  for (const item of draft.outbox) {
+    const n = asNotification(item);
+    if (n !== undefined) notified.add(n.payload.channel);
+  }
+  const channelsSince: Record<string, string> = {};
+  const added: string[] = [];
+  for (const channel of configuredChannels(context.escalation)) {
+    const since = known !== undefined && Object.hasOwn(known, channel) ? known[channel] : undefined;
+    if (since !== undefined) channelsSince[channel] = since;
+    else if (known === undefined && notified.has(channel))
+      channelsSince[channel] = new Date(context.now.getTime() - (context.lookbackMs ?? TIMELINE_LOOKBACK_MS)).toISOString();
+    else {
+      channelsSince[channel] = context.now.toISOString();
+      added.push(channel);
+    }
+  }
+  draft.notify = { channels: channelsSince };
+  if (added.length === 0) return { channelsSince, catchUps: [], added };
+
+  // Catch-ups: open incidents a new channel would be paged about and is not
+  // up to date on (it holds no notification of the latest entry that pages
+  // it, e.g. one the action path enqueued just before this tick).
+  const heardUpTo = new Map<string, number>();
+  for (const item of draft.outbox) {
+    const n = asNotification(item);
+    if (n === undefined) continue;
+    const key = `${n.payload.channel}\u0000${n.incidentId}`;
+    heardUpTo.set(key, Math.max(heardUpTo.get(key) ?? -1, n.payload.entryIndex));
+  }
+  const catchUps: NotificationItem[] = [];
+  for (const incident of Object.values(draft.incidents)) {
+    if (!isOpen(incident) || incident.timeline.length === 0) continue;
+    const last = incident.timeline.length - 1;
+    for (const recipient of recipients(incident, last, "catch-up", context.escalation)) {
+      const channel = recipient.contact.channel;
+      if (!added.includes(channel)) continue;
+      const lastPaging = incident.timeline.findLastIndex((_, i) => {
+        const event = eventOfEntry(incident, i);
+        return event !== undefined && recipients(incident, i, event, context.escalation).some((r) => r.contact.channel === channel);
+      });
+      if ((heardUpTo.get(`${channel}\u0000${incident.id}`) ?? -1) >= lastPaging) continue;
+      catchUps.push(buildCatchUp(incident, recipient, channelsSince[channel]!, context.now));
+    }
+  }
+  return { channelsSince, catchUps, added };
 }
 
 /** `outbox` with the items whose id it does not hold yet appended (in order); `added` lists them. */
@@ -281,7 +393,7 @@ export function pruneOutbox(outbox: readonly OutboxItem[], now: Date, retainMs =
 // Draft helpers: for `store.update((draft) => ...)`, so that incidents and
 // their notifications are written together.
 
-type Draft = Pick<StoreData, "incidents" | "outbox">;
+type Draft = Pick<StoreData, "incidents" | "outbox" | "notify">;
 
 /**
  * Enqueues the notifications of `actions` (call it in the `store.update`
@@ -305,15 +417,22 @@ export function escalateAndEnqueue(draft: Draft, context: PlanContext): { escala
 }
 
 /**
- * The outbox's housekeeping, every tick: plan from recent timeline entries
- * (what no action reported), cancel escalations made moot, prune old
+ * The outbox's housekeeping, every tick: record the configured channels (a
+ * new one gets catch-ups of the open incidents), plan from recent timeline
+ * entries (what no action reported; for each channel only what was written
+ * since it was configured), cancel escalations made moot, prune old
  * delivered entries.
  */
 export function reconcileOutbox(
   draft: Draft,
   context: PlanContext & { lookbackMs?: number; retainMs?: number },
 ): { enqueued: OutboxItem[]; cancelled: OutboxItem[] } {
-  const merged = mergeOutbox(draft.outbox, notificationsFromTimeline(draft.incidents, context));
+  const subscribed = subscribeChannels(draft, context);
+  const fromTimeline = notificationsFromTimeline(draft.incidents, { ...context, channelsSince: subscribed.channelsSince });
+  // An incident a new channel hears of from the timeline scan (an entry written at this very moment) needs no catch-up.
+  const planned = new Set(fromTimeline.map((n) => `${n.payload.channel}\u0000${n.incidentId}`));
+  const catchUps = subscribed.catchUps.filter((n) => !planned.has(`${n.payload.channel}\u0000${n.incidentId}`));
+  const merged = mergeOutbox(draft.outbox, [...fromTimeline, ...catchUps]);
   const cancel = cancelMootEscalations(merged.outbox, draft.incidents);
   draft.outbox = pruneOutbox(cancel.outbox, context.now, context.retainMs);
   return { enqueued: merged.added, cancelled: cancel.cancelled };

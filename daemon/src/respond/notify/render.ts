@@ -60,6 +60,7 @@ export function headline(n: Pick<NotificationItem, "payload">): string {
     acknowledged: `Acknowledged${m.by !== undefined ? ` by ${m.by}` : ""}`,
     contained: "Contained",
     resolved: "Resolved",
+    "catch-up": `Catch-up (new channel): open incident, ${m.state}`,
   };
   return `${sev} ${what[event]}: ${m.title}`;
 }

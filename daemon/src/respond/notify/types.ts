@@ -24,7 +24,9 @@ export const NOTIFICATION_KIND = "notification";
  * What a notification reports, each derived from one timeline entry:
  * opened ("opened"), escalated ("escalated"), severity-raised ("severity"),
  * acknowledged ("acknowledged"), and the state entries recurred (recovered →
- * responding), responding, contained and resolved (→ recovered).
+ * responding), responding, contained and resolved (→ recovered). "catch-up"
+ * is the one event not derived from an entry: the current state of an open
+ * incident, sent once to a channel configured after the incident opened.
  */
 export const NOTIFICATION_EVENTS = [
   "opened",
@@ -35,6 +37,7 @@ export const NOTIFICATION_EVENTS = [
   "acknowledged",
   "contained",
   "resolved",
+  "catch-up",
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
