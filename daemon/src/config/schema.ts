@@ -118,6 +118,7 @@ export const securityOverridesSchema = z.strictObject({
       trustedRoleRevoked: severity.optional(),
       unwired: severity.optional(),
       stake: severity.optional(),
+      ownerNotExpected: severity.optional(),
     })
     .optional(),
 });

@@ -145,6 +145,8 @@ describe("wiring helpers", () => {
       contracts: KIT_CONTRACTS,
       trusted: [K.deployer, K.safe, K.sentinel, K.hub],
       expectedOwners: { [K.dm]: [K.hub] },
+      // Later roles win: the admin is the deployer here, the guardian the Safe.
+      trustedNames: { [K.deployer]: "the deployer", [K.safe]: "the guardian Safe", [K.sentinel]: "a sentinel", [K.hub]: "the GuardianHub" },
     });
   });
 
