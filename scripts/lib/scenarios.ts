@@ -271,7 +271,7 @@ async function burner(ctx: ScenarioContext, txs: ScenarioTx[]): Promise<Address>
 }
 
 export interface GasSpikeOptions {
-  /** The base fee becomes `factor` × the highest base fee of the last 20 blocks (`hardhat_setNextBlockBaseFeePerGas`). Default 20. */
+  /** The base fee becomes `factor` × the highest base fee of the last 20 blocks, or of the detector's floor if higher (`hardhat_setNextBlockBaseFeePerGas`). Default 20. */
   factor?: number;
   /** Blocks mined after the raise (the fee decays 12.5 % per empty block). Default 3. */
   holdBlocks?: number;
@@ -312,7 +312,9 @@ export async function gasSpike(ctx: ScenarioContext, options: GasSpikeOptions = 
     const fee = (await client.getBlock({ blockNumber: n })).baseFeePerGas ?? 0n;
     if (fee > recent) recent = fee;
   }
-  const target = recent * BigInt(factor);
+  // Ratios count against at least the detector's floor: a spike is `factor` × max(recent high, floor).
+  const floor = BigInt(GAS_SPIKE_DEFAULTS.minBaseFeeWei);
+  const target = (recent > floor ? recent : floor) * BigInt(factor);
   await client.request({ method: "hardhat_setNextBlockBaseFeePerGas" as never, params: [numberToHex(target)] as never });
   for (let i = 0; i < hold; i++) await client.request({ method: "evm_mine" as never, params: [] as never });
   ctx.log?.(`base fee set to ${target} wei (${factor}× the recent high of ${recent})`);
