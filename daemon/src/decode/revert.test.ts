@@ -1,11 +1,11 @@
 import * as kitAbis from "@metamask/delegation-abis";
 import { encodeErrorResult } from "viem";
-
-type AbiError = { type: "error"; name: string; inputs: ReadonlyArray<{ type: string }> };
 import { describe, expect, test } from "vitest";
 import { errorData } from "../../../test/daemon/helpers/kit-facts.js";
 import { builtinErrorsAbi, delegationManagerErrorsAbi, entryPointErrorsAbi, guardianErrorsAbi, openZeppelinErrorsAbi } from "./kit-abis.js";
 import { aaCode, decodeRevert, delegationCause, describeRevert, isDelegationRefusal, isPausedRevert } from "./revert.js";
+
+type AbiError = { type: "error"; name: string; inputs: ReadonlyArray<{ type: string }> };
 
 /** Revert data of a real `handleOps` on the kit's EntryPoint (an op whose initCode deploys another account). */
 const REAL_AA14 =
