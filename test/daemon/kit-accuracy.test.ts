@@ -9,7 +9,7 @@
  * follower, the pipeline and the incidents module. One node for the file;
  * each test starts from the deployment's snapshot.
  */
-import { encodeFunctionData, parseAbi, toHex, type Address, type Hex } from "viem";
+import { encodeFunctionData, parseAbi, type Address, type Hex } from "viem";
 import { entryPoint07Abi, toPackedUserOperation } from "viem/account-abstraction";
 import { Implementation, toMetaMaskSmartAccount, type MetaMaskSmartAccount } from "@metamask/smart-accounts-kit";
 import { randomBytes } from "node:crypto";
@@ -18,7 +18,7 @@ import { guardianArtifact } from "../../daemon/src/deploy/artifacts.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
 import { GAS_SPIKE_DEFAULTS } from "../../daemon/src/detectors/gas-spike.js";
 import { LAYER_ID, type Finding } from "../../daemon/src/types.js";
-import { healthyTraffic, sendMined, type ScenarioContext } from "../../scripts/lib/scenarios.js";
+import { healthyTraffic, runScenario, sendMined, type ScenarioContext } from "../../scripts/lib/scenarios.js";
 import { buildUserOp, handleOps, smartAccount } from "../../scripts/lib/traffic.js";
 import { MonitorSink, follow, keysOf, startKitChain, traceRevertLookup, type KitChain } from "./helpers/kit-monitor.js";
 
@@ -42,10 +42,6 @@ async function fresh(): Promise<ScenarioContext> {
 
 const salt = (): Hex => `0x${randomBytes(32).toString("hex")}`;
 const head = async () => kit.node.blockNumber();
-/** `count` empty blocks, one evm_mine each (EDR's hardhat_mine reserves blocks whose headers say parentHash 0x0…0, which the follower rightly refuses). */
-async function mine(count: number) {
-  for (let i = 0; i < count; i++) await kit.node.rpc("evm_mine");
-}
 const raisedKeys = (findings: readonly Finding[]) => [...new Set(findings.filter((f) => !f.recovered).map((f) => f.key))].sort();
 
 /** Follows from `from` to the head with a fresh monitor. */
@@ -77,51 +73,19 @@ async function sponsoredCalls(ctx: ScenarioContext, account: MetaMaskSmartAccoun
 describe("detector accuracy on the real kit", () => {
   test("ten 99%-full blocks from a floor-level base fee: congestion is flagged, and resolved within clearBlocks once the chain calms down", async () => {
     const ctx = await fresh();
-    const { client, wallets: w } = ctx;
-    // A gas sink: runtime code `INVALID`, which consumes all the gas a call is given at once (fast to mine, unlike a loop).
-    const deploy = await w.deployer.sendTransaction({ data: "0x60fe60005360016000f3", to: null } as never);
-    const burner = (await client.waitForTransactionReceipt({ hash: deploy })).contractAddress as Address;
-    expect(await client.getCode({ address: burner })).toBe("0xfe");
-    // An idle chain's base fee: its 7-wei floor.
-    await kit.node.rpc("hardhat_setNextBlockBaseFeePerGas", [toHex(7)]);
-    await mine(12);
-    const start = (await head()) + 1;
-    const floorFee = (await client.getBlock({ blockTag: "latest" })).baseFeePerGas!;
+    const { client } = ctx;
+    const scenario = await runScenario(ctx, "congestion", { blocks: 10, fullness: 0.99 });
+    const congested = [...new Set(scenario.txs.filter((t) => t.what.startsWith("filler")).map((t) => t.blockNumber))];
+    expect(congested).toHaveLength(10);
+    const blocks = await Promise.all([congested[0]! - 1, ...congested].map((n) => client.getBlock({ blockNumber: BigInt(n) })));
+    for (const b of blocks.slice(1)) expect(Number(b.gasUsed) / Number(b.gasLimit)).toBeGreaterThan(0.98);
+    // From the idle floor, the fee alone says little: ten full blocks raise it about ×3 (to a few tens of wei).
+    const floorFee = blocks[0]!.baseFeePerGas!;
     expect(floorFee).toBeLessThanOrEqual(7n);
+    expect(Number(blocks.at(-1)!.baseFeePerGas!) / Number(floorFee)).toBeLessThan(GAS_SPIKE_DEFAULTS.mediumRatio + 1);
 
-    const gasLimit = (await client.getBlock({ blockTag: "latest" })).gasLimit;
-    const perTx = 16_000_000n; // Hardhat 3 caps a transaction at 16,777,216 gas
-    const txsPerBlock = (gasLimit * 99n) / 100n / perTx + 1n;
-    const gasEach = (gasLimit * 99n) / 100n / txsPerBlock;
-    const senders = [w.deployer, w.stranger, w.owner3, w.user, w.delegate, w.owner1, w.owner2].slice(0, Number(txsPerBlock));
-    expect(senders.length).toBe(Number(txsPerBlock));
-    await kit.node.rpc("evm_setAutomine", [false]);
-    const congested: number[] = [];
-    try {
-      for (let b = 0; b < 10; b++) {
-        const fee = (await client.getBlock({ blockTag: "latest" })).baseFeePerGas!;
-        const hashes: Hex[] = [];
-        // Explicit nonces: a "pending" nonce query makes the node execute its pending block.
-        const nonces = await Promise.all(senders.map((s) => client.getTransactionCount({ address: s.account.address, blockTag: "latest" })));
-        for (const [i, s] of senders.entries()) {
-          hashes.push(await s.sendTransaction({ to: burner, data: "0x01", gas: gasEach, nonce: nonces[i]!, maxFeePerGas: fee * 2n + 10n, maxPriorityFeePerGas: 1n, type: "eip1559" } as never));
-        }
-        await kit.node.rpc("evm_mine");
-        const receipts = await Promise.all(hashes.map((hash) => client.waitForTransactionReceipt({ hash })));
-        expect(new Set(receipts.map((r) => r.blockNumber)).size).toBe(1);
-        const block = await client.getBlock({ blockNumber: receipts[0]!.blockNumber });
-        expect(Number(block.gasUsed) / Number(block.gasLimit)).toBeGreaterThan(0.98);
-        congested.push(Number(block.number));
-      }
-    } finally {
-      await kit.node.rpc("evm_setAutomine", [true]);
-    }
-    const lastFee = (await client.getBlock({ blockTag: "latest" })).baseFeePerGas!;
-    expect(Number(lastFee) / Number(floorFee)).toBeLessThan(GAS_SPIKE_DEFAULTS.mediumRatio + 1); // the fee alone says little
-    await mine(GAS_SPIKE_DEFAULTS.clearBlocks + 5);
-
-    const sink = await watch(start);
-    expect(raisedKeys(sink.findings)).toEqual(["gas-spike:congestion"]);
+    const sink = await watch(scenario.fromBlock);
+    expect(raisedKeys(sink.findings)).toEqual(scenario.expected.map((e) => e.key));
     const raised = sink.findings.filter((f) => f.key === "gas-spike:congestion" && !f.recovered);
     expect(raised[0]).toMatchObject({ severity: "high", title: "Chain congested: blocks are full" });
     expect(raised[0]!.evidence!.blockNumber).toBeLessThanOrEqual(congested[GAS_SPIKE_DEFAULTS.fullnessWindowBlocks - 1]!);
@@ -130,8 +94,7 @@ describe("detector accuracy on the real kit", () => {
     const lastCongested = congested.at(-1)!;
     expect(recovered[0]!.evidence!.blockNumber).toBeGreaterThan(lastCongested);
     expect(recovered[0]!.evidence!.blockNumber).toBeLessThanOrEqual(lastCongested + GAS_SPIKE_DEFAULTS.clearBlocks);
-    const incident = sink.incidents.find((i) => i.key === "gas-spike:congestion");
-    expect(incident?.state).toBe("recovered");
+    expect(sink.incidents.find((i) => i.key === "gas-spike:congestion")?.state).toBe("recovered");
   });
 
   test("a user operation calling a caveat enforcer directly, reverting with its message, is the operations' failure, not a delegation failure", async () => {
