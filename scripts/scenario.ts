@@ -3,7 +3,7 @@
  *
  *     npx tsx scripts/scenario.ts <name> --rpc http://127.0.0.1:8545 --deployments deployments/31337.json [--set key=value ...] [--json]
  *
- * <name>: healthy, account-creation-failing, user-ops-reverting, gas-spike,
+ * <name>: healthy, account-creation-failing, user-ops-reverting, gas-spike, congestion,
  * delegation-failing, ownership-transfer, role-granted, deposit-withdrawn,
  * delegation-drain. `--set` passes a scenario option (e.g. `--set blocks=12
  * --set cause=initcode-oog`; numbers are parsed, `…n` is a bigint). The roles

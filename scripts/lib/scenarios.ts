@@ -37,7 +37,7 @@ import { ROLES } from "../../daemon/src/deploy/guardian.js";
 import type { RoleWallets, Wallet } from "../../daemon/src/deploy/local.js";
 import { ACCOUNT_CREATION_DEFAULTS, ACCOUNT_CREATION_KEY } from "../../daemon/src/detectors/account-creation.js";
 import { DELEGATION_KEY } from "../../daemon/src/detectors/delegation.js";
-import { GAS_SPIKE_BASE_FEE_KEY, GAS_SPIKE_DEFAULTS, GAS_SPIKE_PER_OP_KEY } from "../../daemon/src/detectors/gas-spike.js";
+import { GAS_SPIKE_BASE_FEE_KEY, GAS_SPIKE_CONGESTION_KEY, GAS_SPIKE_DEFAULTS, GAS_SPIKE_PER_OP_KEY } from "../../daemon/src/detectors/gas-spike.js";
 import { OUTFLOW, OUTFLOW_DEFAULTS } from "../../daemon/src/detectors/outflow.js";
 import { SECURITY } from "../../daemon/src/detectors/security.js";
 import { USER_OPERATIONS_KEY } from "../../daemon/src/detectors/user-operations.js";
@@ -271,7 +271,7 @@ async function burner(ctx: ScenarioContext, txs: ScenarioTx[]): Promise<Address>
 }
 
 export interface GasSpikeOptions {
-  /** The base fee becomes `factor` × the highest base fee of the last 20 blocks (`hardhat_setNextBlockBaseFeePerGas`). Default 20. */
+  /** The base fee becomes `factor` × the highest base fee of the last 20 blocks, or of the detector's floor if higher (`hardhat_setNextBlockBaseFeePerGas`). Default 20. */
   factor?: number;
   /** Blocks mined after the raise (the fee decays 12.5 % per empty block). Default 3. */
   holdBlocks?: number;
@@ -312,7 +312,9 @@ export async function gasSpike(ctx: ScenarioContext, options: GasSpikeOptions = 
     const fee = (await client.getBlock({ blockNumber: n })).baseFeePerGas ?? 0n;
     if (fee > recent) recent = fee;
   }
-  const target = recent * BigInt(factor);
+  // Ratios count against at least the detector's floor: a spike is `factor` × max(recent high, floor).
+  const floor = BigInt(GAS_SPIKE_DEFAULTS.minBaseFeeWei);
+  const target = (recent > floor ? recent : floor) * BigInt(factor);
   await client.request({ method: "hardhat_setNextBlockBaseFeePerGas" as never, params: [numberToHex(target)] as never });
   for (let i = 0; i < hold; i++) await client.request({ method: "evm_mine" as never, params: [] as never });
   ctx.log?.(`base fee set to ${target} wei (${factor}× the recent high of ${recent})`);
@@ -322,6 +324,72 @@ export async function gasSpike(ctx: ScenarioContext, options: GasSpikeOptions = 
     severity: factor >= GAS_SPIKE_DEFAULTS.highRatio ? GAS_SPIKE_DEFAULTS.severity.high : GAS_SPIKE_DEFAULTS.severity.medium,
   });
   return result("gas-spike", `${heavyOps} gas-heavy operations, then the base fee raised ${factor}× for ${hold} blocks`, txs, fromBlock, await headNumber(client), expected);
+}
+
+export interface CongestionOptions {
+  /** Blocks filled to `fullness` in a row. Default 10. */
+  blocks?: number;
+  /** Share of each block's gas limit used. Default 0.99. */
+  fullness?: number;
+  /** Set the base fee to its idle floor (7 wei) first, as after hours of empty blocks. Default true. */
+  fromFloor?: boolean;
+  /** Empty blocks mined after the run, so the chain is seen calming down. Default clearBlocks + 5. */
+  calmBlocks?: number;
+}
+
+/**
+ * The chain becomes congested: `blocks` blocks in a row `fullness` full, from
+ * a floor-level base fee. Automine is switched off while each block is
+ * filled with several transactions (Hardhat 3 caps one at 16,777,216 gas)
+ * to a contract whose code is `INVALID`, which consumes all the gas it is
+ * given at once, then switched back on. The fee alone barely moves (×2.4 over
+ * ten blocks from 7 wei): block fullness is the signal.
+ */
+export async function congestion(ctx: ScenarioContext, options: CongestionOptions = {}): Promise<ScenarioResult> {
+  const { client, wallets: w } = ctx;
+  const txs: ScenarioTx[] = [];
+  const rpc = (method: string, params: unknown[] = []) => client.request({ method: method as never, params: params as never });
+  const fromBlock = (await headNumber(client)) + 1;
+  const sink = await w.deployer.sendTransaction({ data: "0x60fe60005360016000f3", to: null } as never);
+  const sinkReceipt = await client.waitForTransactionReceipt({ hash: sink });
+  const gasSink = sinkReceipt.contractAddress;
+  if (!gasSink) throw new Error("scenario setup: the gas sink was not deployed");
+  if (options.fromFloor ?? true) {
+    await rpc("hardhat_setNextBlockBaseFeePerGas", [numberToHex(7)]);
+    for (let i = 0; i < 3; i++) await rpc("evm_mine");
+  }
+  const gasLimit = (await client.getBlock({ blockTag: "latest" })).gasLimit;
+  const fullness = options.fullness ?? 0.99;
+  const target = (gasLimit * BigInt(Math.round(fullness * 10_000))) / 10_000n;
+  const perTxCap = 16_000_000n;
+  const senders = [w.deployer, w.stranger, w.owner3, w.user, w.delegate, w.owner1, w.owner2, w.sponsor];
+  const count = Number(target / perTxCap + 1n);
+  if (count > senders.length) throw new Error(`scenario congestion: a ${gasLimit}-gas block needs ${count} transactions, more than ${senders.length} senders`);
+  const gasEach = target / BigInt(count);
+  const blocks = options.blocks ?? 10;
+  await rpc("evm_setAutomine", [false]);
+  try {
+    for (let b = 0; b < blocks; b++) {
+      const fee = (await client.getBlock({ blockTag: "latest" })).baseFeePerGas ?? 0n;
+      // Explicit nonces: a "pending" nonce query makes the node execute its pending block.
+      const from = senders.slice(0, count);
+      const nonces = await Promise.all(from.map((s) => client.getTransactionCount({ address: s.account.address, blockTag: "latest" })));
+      const hashes: Hex[] = [];
+      for (const [i, s] of from.entries()) {
+        hashes.push(await s.sendTransaction({ to: gasSink, data: "0x01", gas: gasEach, nonce: nonces[i], maxFeePerGas: fee * 2n + 10n, maxPriorityFeePerGas: 1n, type: "eip1559" } as never));
+      }
+      await rpc("evm_mine");
+      for (const hash of hashes) record(txs, await client.waitForTransactionReceipt({ hash }), `filler transaction (${gasEach} gas)`);
+    }
+  } finally {
+    await rpc("evm_setAutomine", [true]);
+  }
+  const calm = options.calmBlocks ?? GAS_SPIKE_DEFAULTS.clearBlocks + 5;
+  for (let i = 0; i < calm; i++) await rpc("evm_mine");
+  ctx.log?.(`congestion: ${blocks} blocks ${Math.round(fullness * 100)}% full, then ${calm} empty blocks`);
+  return result("congestion", `${blocks} blocks ${Math.round(fullness * 1000) / 10}% full (${count} transactions each), then ${calm} empty blocks`, txs, fromBlock, await headNumber(client), [
+    { detector: "gas-spike", key: GAS_SPIKE_CONGESTION_KEY, severity: fullness >= GAS_SPIKE_DEFAULTS.severeFullness ? GAS_SPIKE_DEFAULTS.severity.high : GAS_SPIKE_DEFAULTS.severity.medium },
+  ]);
 }
 
 export interface DelegationFailingOptions {
@@ -472,6 +540,7 @@ export const SCENARIOS = {
   "account-creation-failing": accountCreationFailing,
   "user-ops-reverting": userOpsReverting,
   "gas-spike": gasSpike,
+  congestion,
   "delegation-failing": delegationFailing,
   "ownership-transfer": ownershipTransfer,
   "role-granted": roleGranted,

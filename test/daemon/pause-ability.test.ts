@@ -89,4 +89,26 @@ describe("pause-ability watch", () => {
     const paused = await s.client.readContract({ address: s.deployment.guardian.hub, abi: parseAbi(["function isPaused(uint8) view returns (bool)"]), functionName: "isPaused", args: [2] });
     expect(paused).toBe(true);
   });
+
+  it("a 600 s sentinel pause (the hub's configured duration) does not start out as ending soon; it warns in its last quarter", async () => {
+    // guardian deploy --pause-duration 600: the hub's bounds, set by its admin.
+    await s.wallets.deployer.writeContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "setSentinelBounds", args: [600n, 3600n] });
+    await s.wallets.sentinel.writeContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "sentinelPause", args: [[1], keccak256(toHex("short"))] });
+    // (The delegation layer's earlier one-hour pause is judged against the new bounds too; only this layer's warning matters here.)
+    const thisLayer = async () => (await watch.check()).filter((f) => f.key.endsWith(":accountFactory"));
+    await s.rpc("evm_mine");
+    await commitTip();
+    expect((await thisLayer()).map((f) => f.key)).toEqual([]);
+    await s.rpc("evm_increaseTime", [300]); // half of it gone: still not "soon"
+    await s.rpc("evm_mine");
+    await commitTip();
+    expect((await thisLayer()).map((f) => f.key)).toEqual([]);
+    await s.rpc("evm_increaseTime", [170]); // under 150 s left
+    await s.rpc("evm_mine");
+    await commitTip();
+    const warn = await thisLayer();
+    expect(warn.map((f) => f.key)).toEqual(["pause-ability:expiry:accountFactory"]);
+    expect(warn[0]!.evidence?.values).toMatchObject({ warnWithinSeconds: 150 });
+    expect(Number(warn[0]!.evidence?.values.secondsLeft)).toBeLessThanOrEqual(150);
+  });
 });

@@ -40,7 +40,7 @@ describe("loadConfig", () => {
     expect(config.sla).toEqual({ critical: 15, high: 120, medium: 1440, low: 4320 });
     expect(config.admin).toEqual({ host: "127.0.0.1", port: 0 });
     expect(config.autoPause).toEqual({ entryPoint: true, accountFactory: true, delegation: true });
-    expect(config.detectors).toEqual({ "rpc-health": { stallFactor: 3 }, "pause-changed": {} });
+    expect(config.detectors).toEqual({ "rpc-health": { stallFactor: 3 }, "pause-changed": {}, "gas-spike": { minBaseFeeWei: "1000000000" } });
     expect(config.escalation.oncall.channel).toBe("log");
     expect(config.source).toEqual({ preset: "local" });
   });

@@ -62,7 +62,20 @@ describe("the kit detectors' threshold overrides", () => {
     );
   });
 
-  it("are absent when not configured: the detectors' defaults apply", () => {
-    expect(pipelineOverrides(load({}).detectors)).toEqual({ rpcHealth: { stallFactor: 3 }, pauseChanged: {} });
+  it("are absent when not configured: the detectors' defaults apply, with the preset's gas floor", () => {
+    expect(pipelineOverrides(load({}).detectors)).toEqual({ rpcHealth: { stallFactor: 3 }, pauseChanged: {}, gasSpike: { minBaseFeeWei: "1000000000" } });
+  });
+
+  it("gas-spike's floors and fullness thresholds: checked, merged over the preset's floor field by field", () => {
+    const config = load({ "gas-spike": { minGasPerOp: 50_000, fullnessWindowBlocks: 8, congestedFullness: 0.7, severeFullness: 0.9 } });
+    expect(pipelineOverrides(config.detectors).gasSpike).toEqual({ minBaseFeeWei: "1000000000", minGasPerOp: 50_000, fullnessWindowBlocks: 8, congestedFullness: 0.7, severeFullness: 0.9 });
+    expect(pipelineOverrides(load({ "gas-spike": { minBaseFeeWei: "0" } }).detectors).gasSpike).toEqual({ minBaseFeeWei: "0" });
+    expect(problems({ "gas-spike": { minBaseFeeWei: 1e9, congestedFullness: 80, minGasPerOp: -1 } })).toEqual(
+      expect.arrayContaining([
+        'detectors["gas-spike"].minBaseFeeWei: expected an amount in wei as a decimal string, got 1000000000',
+        'detectors["gas-spike"].congestedFullness: expected a rate between 0 and 1, got 80',
+        expect.stringContaining('detectors["gas-spike"].minGasPerOp: expected an amount of gas'),
+      ]),
+    );
   });
 });

@@ -129,6 +129,13 @@ export const gasSpikeOverridesSchema = z.strictObject({
   minOpSamples: count.optional(),
   mediumRatio: ratio.optional(),
   highRatio: ratio.optional(),
+  /** Floor of the base-fee and user-operation gas-price baselines: fees below it are negligible (chain presets set it). */
+  minBaseFeeWei: wei.optional(),
+  /** Floor of the gas-per-operation baseline. */
+  minGasPerOp: z.number({ error: "expected an amount of gas (an integer >= 0)" }).int({ error: "expected an amount of gas (an integer >= 0)" }).min(0, { error: "expected an amount of gas (an integer >= 0)" }).optional(),
+  fullnessWindowBlocks: blocks.optional(),
+  congestedFullness: rate.optional(),
+  severeFullness: rate.optional(),
   clearBlocks: blocks.optional(),
   severity: z.strictObject({ medium: severity.optional(), high: severity.optional() }).optional(),
 });
@@ -140,6 +147,7 @@ export const securityOverridesSchema = z.strictObject({
       trustedRoleRevoked: severity.optional(),
       unwired: severity.optional(),
       stake: severity.optional(),
+      ownerNotExpected: severity.optional(),
     })
     .optional(),
 });

@@ -1,10 +1,11 @@
 process.env.DO_NOT_TRACK ??= "1";
-import { encodeFunctionData, parseEther, type Hex } from "viem";
+import { DeleGatorCore } from "@metamask/delegation-abis";
+import { encodeAbiParameters, encodeFunctionData, encodePacked, parseEther, type Hex } from "viem";
 import { entryPoint07Abi, toPackedUserOperation, type UserOperation } from "viem/account-abstraction";
 import { contracts, ExecutionMode, type Delegation } from "@metamask/smart-accounts-kit";
 import { describe, expect, test } from "vitest";
 import { K } from "../../../test/daemon/helpers/kit-facts.js";
-import { decodeBundle, decodeRedemptions, isFactoryDeploy } from "./calls.js";
+import { accountCalls, callsContract, decodeBundle, decodeRedemptions, isFactoryDeploy } from "./calls.js";
 
 const baseOp: UserOperation<"0.7"> = {
   sender: K.alice,
@@ -70,4 +71,33 @@ describe("decodeRedemptions", () => {
 test("isFactoryDeploy recognises SimpleFactory.deploy", () => {
   expect(isFactoryDeploy("0x4af63f02" + "00".repeat(64) as Hex)).toBe(true);
   expect(isFactoryDeploy("0x12345678")).toBe(false);
+});
+
+describe("accountCalls: what a DeleGator's callData calls", () => {
+  const exec = (mode: Hex, data: Hex) => encodeFunctionData({ abi: DeleGatorCore, functionName: "execute", args: [mode, data] });
+  test("ERC-7579 single and batch executions, execute(Execution), the account's own redeemDelegations", () => {
+    const single = exec(ExecutionMode.SingleDefault as Hex, encodePacked(["address", "uint256", "bytes"], [K.dm, 0n, "0x1234"]));
+    expect(accountCalls(single)).toEqual({ targets: [K.dm], redeems: false });
+    const batch = exec(
+      ExecutionMode.BatchDefault as Hex,
+      encodeAbiParameters(
+        [{ type: "tuple[]", components: [{ name: "target", type: "address" }, { name: "value", type: "uint256" }, { name: "callData", type: "bytes" }] }],
+        [[{ target: K.stranger, value: 1n, callData: "0x" }, { target: K.dm, value: 0n, callData: "0xab" }]],
+      ),
+    );
+    expect(accountCalls(batch)).toEqual({ targets: [K.stranger, K.dm], redeems: false });
+    expect(callsContract(accountCalls(batch)!, K.dm)).toBe(true);
+    const struct = encodeFunctionData({ abi: DeleGatorCore, functionName: "execute", args: [{ target: K.bob, value: 0n, callData: "0x" }] });
+    expect(accountCalls(struct)).toEqual({ targets: [K.bob], redeems: false });
+    const redeem = encodeFunctionData({ abi: DeleGatorCore, functionName: "redeemDelegations", args: [[], [], []] });
+    expect(accountCalls(redeem)).toEqual({ targets: [], redeems: true });
+    expect(callsContract(accountCalls(redeem)!, K.dm, true)).toBe(true);
+    expect(callsContract(accountCalls(single)!, K.bob)).toBe(false);
+  });
+
+  test("unknown shapes and malformed data are undefined, never a throw", () => {
+    expect(accountCalls("0x")).toBeUndefined();
+    expect(accountCalls("0xdeadbeef")).toBeUndefined();
+    expect(accountCalls(exec(`0x${"02".padEnd(64, "0")}`, "0x"))).toBeUndefined();
+  });
 });

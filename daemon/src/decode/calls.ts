@@ -5,7 +5,7 @@
  * which operations a failed bundle carried (and which of them were account
  * creations), or how much value a redemption tried to move.
  */
-import { decodeAbiParameters, decodeFunctionData, hexToBigInt, size, slice, toFunctionSelector } from "viem";
+import { decodeAbiParameters, decodeFunctionData, hexToBigInt, parseAbi, size, slice, toFunctionSelector } from "viem";
 import type { Address, Hex } from "../types.js";
 import { delegationManagerCallsAbi, entryPointCallsAbi } from "./kit-abis.js";
 
@@ -21,6 +21,16 @@ export interface BundledOp {
   paymaster?: Address;
   verificationGasLimit: string;
   callGasLimit: string;
+  /** What the op's callData asks the account to call; absent when the account's call shape is not known. */
+  calls?: AccountCalls;
+}
+
+/** The calls a smart account's `callData` makes. */
+export interface AccountCalls {
+  /** Targets of the executions, lowercase, in order. */
+  targets: Address[];
+  /** The account's own `redeemDelegations` (DeleGatorCore): it calls the DelegationManager. */
+  redeems: boolean;
 }
 
 /** The operations of a `handleOps` / `handleAggregatedOps` input, in bundle order (the EntryPoint's op indexes); undefined for other inputs. */
@@ -45,8 +55,70 @@ export function decodeBundle(input: Hex): BundledOp[] | undefined {
     };
     if (size(op.initCode) >= 20) out.factory = slice(op.initCode, 0, 20).toLowerCase() as Address;
     if (size(op.paymasterAndData) >= 20) out.paymaster = slice(op.paymasterAndData, 0, 20).toLowerCase() as Address;
+    const calls = accountCalls(op.callData);
+    if (calls) out.calls = calls;
     return out;
   });
+}
+
+/**
+ * The account call shapes the daemon reads: the kit's DeleGators
+ * (`execute(ModeCode,bytes)` ERC-7579 single/batch, `execute(Execution)`,
+ * `redeemDelegations`) and the common `execute(address,uint256,bytes)` /
+ * `executeBatch(...)` of other ERC-4337 accounts.
+ */
+const accountCallsAbi = parseAbi([
+  "struct Execution { address target; uint256 value; bytes callData; }",
+  "function execute(bytes32 mode, bytes executionCalldata)",
+  "function execute(Execution execution)",
+  "function execute(address dest, uint256 value, bytes func)",
+  "function executeBatch(Execution[] executions)",
+  "function executeBatch(address[] dest, uint256[] value, bytes[] func)",
+  "function executeBatch(address[] dest, bytes[] func)",
+  "function redeemDelegations(bytes[] permissionContexts, bytes32[] modes, bytes[] executionCallDatas)",
+]);
+
+/** The targets a smart account's `callData` calls; undefined for shapes the daemon does not know (or malformed data). */
+export function accountCalls(callData: Hex): AccountCalls | undefined {
+  let decoded;
+  try {
+    decoded = decodeFunctionData({ abi: accountCallsAbi, data: callData });
+  } catch {
+    return undefined;
+  }
+  const lower = (a: string) => a.toLowerCase() as Address;
+  try {
+    switch (decoded.functionName) {
+      case "redeemDelegations":
+        return { targets: [], redeems: true };
+      case "execute": {
+        const args = decoded.args as readonly unknown[];
+        if (args.length === 3) return { targets: [lower(args[0] as string)], redeems: false };
+        if (args.length === 1) return { targets: [lower((args[0] as { target: string }).target)], redeems: false };
+        const [mode, data] = args as [Hex, Hex];
+        const callType = slice(mode, 0, 1);
+        if (callType === CALLTYPE_SINGLE && size(data) >= 20) return { targets: [lower(slice(data, 0, 20))], redeems: false };
+        if (callType === CALLTYPE_BATCH) {
+          const [batch] = decodeAbiParameters([executionTuple], data);
+          return { targets: batch.map((e) => lower(e.target)), redeems: false };
+        }
+        return undefined;
+      }
+      case "executeBatch": {
+        const first = (decoded.args as readonly unknown[])[0] as ReadonlyArray<string | { target: string }>;
+        return { targets: first.map((e) => lower(typeof e === "string" ? e : e.target)), redeems: false };
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** True when the calls reach `contract` (lowercase or checksummed): a target, or the account's own `redeemDelegations` for the DelegationManager. */
+export function callsContract(calls: AccountCalls, contract: Address, isDelegationManager = false): boolean {
+  const c = contract.toLowerCase();
+  return (isDelegationManager && calls.redeems) || calls.targets.some((t) => t === c);
 }
 
 /** One delegation chain redeemed by a `redeemDelegations` call. */

@@ -152,5 +152,104 @@ export const guardianErrorsAbi = parseAbi([
   "error AccessControlBadConfirmation()",
 ]);
 
+/**
+ * OpenZeppelin v5 errors an operator meets in the kit's and Guardian's
+ * contracts and the accounts' calls (Create2, Address, Pausable, Ownable,
+ * AccessControl, ERC-1967/UUPS, Initializable, SafeERC20, SafeCast, ERC-20,
+ * ECDSA, EIP-712, ReentrancyGuard), so a refusal reads `Create2EmptyBytecode()`
+ * instead of "unknown error 0x4ca249dc".
+ */
+export const openZeppelinErrorsAbi = parseAbi([
+  "error Create2EmptyBytecode()",
+  "error Create2FailedDeployment()",
+  "error Create2InsufficientBalance(uint256 balance, uint256 needed)",
+  "error FailedDeployment()",
+  "error FailedCall()",
+  "error InsufficientBalance(uint256 balance, uint256 needed)",
+  "error AddressEmptyCode(address target)",
+  "error AddressInsufficientBalance(address account)",
+  "error FailedInnerCall()",
+  "error EnforcedPause()",
+  "error ExpectedPause()",
+  "error OwnableUnauthorizedAccount(address account)",
+  "error OwnableInvalidOwner(address owner)",
+  "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
+  "error AccessControlBadConfirmation()",
+  "error ERC1967InvalidImplementation(address implementation)",
+  "error ERC1967InvalidAdmin(address admin)",
+  "error ERC1967InvalidBeacon(address beacon)",
+  "error ERC1967NonPayable()",
+  "error UUPSUnauthorizedCallContext()",
+  "error UUPSUnsupportedProxiableUUID(bytes32 slot)",
+  "error InvalidInitialization()",
+  "error NotInitializing()",
+  "error SafeERC20FailedOperation(address token)",
+  "error SafeERC20FailedDecreaseAllowance(address spender, uint256 currentAllowance, uint256 requestedDecrease)",
+  "error SafeCastOverflowedUintDowncast(uint8 bits, uint256 value)",
+  "error SafeCastOverflowedIntToUint(int256 value)",
+  "error SafeCastOverflowedIntDowncast(uint8 bits, int256 value)",
+  "error SafeCastOverflowedUintToInt(uint256 value)",
+  "error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)",
+  "error ERC20InvalidSender(address sender)",
+  "error ERC20InvalidReceiver(address receiver)",
+  "error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)",
+  "error ERC20InvalidApprover(address approver)",
+  "error ERC20InvalidSpender(address spender)",
+  "error ECDSAInvalidSignature()",
+  "error ECDSAInvalidSignatureLength(uint256 length)",
+  "error ECDSAInvalidSignatureS(bytes32 s)",
+  "error InvalidShortString()",
+  "error StringTooLong(string str)",
+  "error StringsInsufficientHexLength(uint256 value, uint256 length)",
+  "error ReentrancyGuardReentrantCall()",
+]);
+
+/**
+ * The rest of the kit's Delegation Framework errors (`@metamask/delegation-abis`):
+ * its factory, the DeleGator accounts (Hybrid, MultiSig, EIP-7702), the
+ * execution library and the caveat enforcers' custom errors (most enforcers
+ * refuse with `Error("<Enforcer>:<reason>")`, decoded as a string).
+ */
+export const kitErrorsAbi = parseAbi([
+  "error SimpleFactoryEmptyContract(address deployed)",
+  "error DeployedEmptyContract(address contractAddress)",
+  "error ERC7579DecodingError()",
+  "error InvalidEIP712NameLength()",
+  "error InvalidEIP712VersionLength()",
+  "error UnauthorizedCallContext()",
+  "error CannotRemoveLastSigner()",
+  "error InputLengthsMismatch(uint256 keyIdsLength, uint256 xValuesLength, uint256 yValuesLength)",
+  "error InvalidEmptyKey()",
+  "error KeyAlreadyExists(bytes32 keyIdHash)",
+  "error KeyDoesNotExist(bytes32 keyIdHash)",
+  "error KeyNotOnCurve(uint256 x, uint256 y)",
+  "error SignersCannotBeEmpty()",
+  "error AlreadyASigner()",
+  "error InsufficientSigners()",
+  "error InvalidSignerAddress()",
+  "error InvalidThreshold()",
+  "error NotASigner()",
+  "error TooManySigners()",
+  "error AggregatorIdIsNotAllowed(string aggregatorId)",
+  "error AmountFromMismatch()",
+  "error FailedNativeTokenTransfer(address recipient)",
+  "error InputLengthsMismatch()",
+  "error InsufficientTokens()",
+  "error InvalidApiSignature()",
+  "error InvalidEmptyDelegations()",
+  "error InvalidIdenticalTokens()",
+  "error InvalidSwapFunctionSelector()",
+  "error InvalidZeroAddress()",
+  "error MissingArgsEqualityCheckEnforcer()",
+  "error NotLeafDelegator()",
+  "error SignatureExpired()",
+  "error TokenFromIsNotAllowed(address token)",
+  "error TokenFromMismatch()",
+  "error TokenToIsNotAllowed(address token)",
+  // The EntryPoint's simulation-only results, for completeness.
+  "error DelegateAndRevert(bool success, bytes ret)",
+  "error SenderAddressResult(address sender)",
+]);
+
 /** Solidity's built-in revert shapes. */
 export const builtinErrorsAbi = parseAbi(["error Error(string message)", "error Panic(uint256 code)"]);

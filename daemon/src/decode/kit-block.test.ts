@@ -2,6 +2,7 @@ process.env.DO_NOT_TRACK ??= "1";
 import { encodeFunctionData, type Hex } from "viem";
 import { entryPoint07Abi, toPackedUserOperation, type UserOperation } from "viem/account-abstraction";
 import { contracts, ExecutionMode, type Delegation } from "@metamask/smart-accounts-kit";
+import { DeleGatorCore } from "@metamask/delegation-abis";
 import { describe, expect, test } from "vitest";
 import { K, KIT_CONTRACTS, blockFacts, errorData, eventLog, hash, receipt, transaction } from "../../../test/daemon/helpers/kit-facts.js";
 import { builtinErrorsAbi, delegationManagerErrorsAbi, entryPointErrorsAbi, entryPointEventsAbi, guardedFactoryEventsAbi } from "./kit-abis.js";
@@ -62,6 +63,20 @@ describe("decodeKitBlock", () => {
     const unexplained = decodeKitBlock(facts, KIT_CONTRACTS);
     expect(unexplained.bundles[0]).toMatchObject({ revertKnown: false });
     expect(unexplained.bundles[0]?.ops.map((o) => [o.status, o.creates])).toEqual([["unknown", true], ["unknown", false]]);
+  });
+
+  test("each op carries its initCode's factory and what its callData calls (for attribution)", () => {
+    const other = "0x00000000000000000000000000000000005f5f5f" as const;
+    const redeem = encodeFunctionData({ abi: DeleGatorCore, functionName: "redeemDelegations", args: [[], [], []] });
+    const viaExecute = encodeFunctionData({ abi: DeleGatorCore, functionName: "execute", args: [{ target: K.dm, value: 0n, callData: "0x" }] });
+    const input = handleOps([{ ...op(K.alice, 0n, true), factory: other, callData: redeem }, { ...op(K.bob, 1n), callData: viaExecute }, op(K.dm, 2n)]);
+    const facts = blockFacts(12, { txs: [{ tx: transaction({ hash: TX, to: K.entryPoint, input, block: 12 }), receipt: receipt({ hash: TX, to: K.entryPoint, status: "reverted", block: 12 }) }] });
+    const ops = decodeKitBlock(facts, KIT_CONTRACTS).bundles[0]!.ops;
+    expect(ops.map((o) => [o.factory, o.calls])).toEqual([
+      [other, { targets: [], redeems: true }],
+      [undefined, { targets: [K.dm], redeems: false }],
+      [undefined, undefined],
+    ]);
   });
 
   test("redemptions: the value they move, and why one reverted", () => {

@@ -16,7 +16,7 @@
  * - factory calls: direct `deploy` transactions to the guarded factory.
  */
 import type { Address, BlockFacts, BlockHeaderFacts, ChainReceipt, ChainTransaction, Hex } from "../types.js";
-import { decodeBundle, decodeRedemptions, isFactoryDeploy, type RedemptionRequest } from "./calls.js";
+import { decodeBundle, decodeRedemptions, isFactoryDeploy, type AccountCalls, type RedemptionRequest } from "./calls.js";
 import { decodeKitLogs, type KitContracts, type KitEvent } from "./kit-events.js";
 import { decodeRevert, type AaCode, type DecodedRevert } from "./revert.js";
 
@@ -43,7 +43,11 @@ export interface OpOutcome {
   creates: boolean;
   /** `AccountDeployed` was emitted for it. */
   deployed: boolean;
+  /** The factory its initCode names (from the bundle's input; lowercase). */
+  factory?: Address;
   paymaster?: Address;
+  /** What its callData calls (from the bundle's input); absent when unknown (rebuilt from events, or an unknown account call shape). */
+  calls?: AccountCalls;
   status: OpStatus;
   userOpHash?: Hex;
   actualGasUsed?: string;
@@ -188,6 +192,8 @@ function bundleFacts(
       deployed: deployed.has(op.sender),
       status: "unknown",
       ...(op.paymaster && !/^0x0{40}$/.test(op.paymaster) ? { paymaster: op.paymaster } : {}),
+      ...("factory" in op && op.factory ? { factory: op.factory } : {}),
+      ...("calls" in op && op.calls ? { calls: op.calls } : {}),
     };
     if (status === "reverted") {
       if (refusedIndex === undefined) {

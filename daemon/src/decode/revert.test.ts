@@ -1,7 +1,11 @@
+import * as kitAbis from "@metamask/delegation-abis";
+import { encodeErrorResult } from "viem";
 import { describe, expect, test } from "vitest";
 import { errorData } from "../../../test/daemon/helpers/kit-facts.js";
-import { builtinErrorsAbi, delegationManagerErrorsAbi, entryPointErrorsAbi, guardianErrorsAbi } from "./kit-abis.js";
+import { builtinErrorsAbi, delegationManagerErrorsAbi, entryPointErrorsAbi, guardianErrorsAbi, openZeppelinErrorsAbi } from "./kit-abis.js";
 import { aaCode, decodeRevert, delegationCause, describeRevert, isDelegationRefusal, isPausedRevert } from "./revert.js";
+
+type AbiError = { type: "error"; name: string; inputs: ReadonlyArray<{ type: string }> };
 
 /** Revert data of a real `handleOps` on the kit's EntryPoint (an op whose initCode deploys another account). */
 const REAL_AA14 =
@@ -34,6 +38,34 @@ describe("decodeRevert", () => {
     });
     const post = decodeRevert(errorData(entryPointErrorsAbi, "PostOpReverted", [errorData(builtinErrorsAbi, "Error", ["no"])]));
     expect(post).toMatchObject({ kind: "custom", name: "PostOpReverted", inner: { kind: "error", message: "no" } });
+  });
+
+  test("OpenZeppelin's errors decode by name: Create2EmptyBytecode (0x4ca249dc), FailedDeployment, SafeERC20, ERC-1967", () => {
+    expect(decodeRevert("0x4ca249dc")).toEqual({ kind: "custom", name: "Create2EmptyBytecode", args: {} });
+    expect(describeRevert(decodeRevert("0x4ca249dc"))).toBe("Create2EmptyBytecode()");
+    expect(decodeRevert("0xb06ebf3d")).toMatchObject({ kind: "custom", name: "FailedDeployment" });
+    const token = "0x00000000000000000000000000000000000000bb";
+    expect(decodeRevert(encodeErrorResult({ abi: openZeppelinErrorsAbi, errorName: "SafeERC20FailedOperation", args: [token] }))).toEqual({
+      kind: "custom",
+      name: "SafeERC20FailedOperation",
+      args: { token },
+    });
+    expect(decodeRevert(encodeErrorResult({ abi: openZeppelinErrorsAbi, errorName: "ERC1967InvalidImplementation", args: [token] }))).toMatchObject({ name: "ERC1967InvalidImplementation" });
+  });
+
+  test("every error of the kit's contracts (@metamask/delegation-abis) decodes by its name", () => {
+    const zero = (type: string): unknown =>
+      type === "address" ? `0x${"00".repeat(20)}` : /^u?int/.test(type) ? 0n : type === "bool" ? false : type === "string" ? "x" : type === "bytes" ? "0x" : `0x${"00".repeat(Number(type.slice(5)))}`;
+    const errors = (Object.values(kitAbis) as unknown[])
+      .filter((abi): abi is ReadonlyArray<{ type: string }> => Array.isArray(abi))
+      .flatMap((abi) => abi.filter((item): item is AbiError => item.type === "error"));
+    expect(errors.length).toBeGreaterThan(80);
+    for (const error of errors) {
+      const data = encodeErrorResult({ abi: [error], errorName: error.name, args: error.inputs.map((i) => zero(i.type)) } as never);
+      const r = decodeRevert(data);
+      const name = r.kind === "custom" ? r.name : r.kind === "failed-op" ? (r.inner ? "FailedOpWithRevert" : "FailedOp") : r.kind;
+      expect(name, `${error.name} (${data.slice(0, 10)})`).toBe(error.name);
+    }
   });
 
   test("no data, short data and unknown selectors never throw", () => {

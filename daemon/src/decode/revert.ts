@@ -18,6 +18,8 @@ import {
   delegationManagerErrorsAbi,
   entryPointErrorsAbi,
   guardianErrorsAbi,
+  kitErrorsAbi,
+  openZeppelinErrorsAbi,
 } from "./kit-abis.js";
 import { untrustedText } from "./untrusted-text.js";
 
@@ -47,7 +49,7 @@ export type AaCode = `AA${number}`;
 const knownErrors: Abi = (() => {
   const seen = new Set<string>();
   const out: AbiItem[] = [];
-  for (const abi of [builtinErrorsAbi, entryPointErrorsAbi, delegationManagerErrorsAbi, guardianErrorsAbi, deleGatorErrorsAbi] as const) {
+  for (const abi of [builtinErrorsAbi, entryPointErrorsAbi, delegationManagerErrorsAbi, guardianErrorsAbi, deleGatorErrorsAbi, openZeppelinErrorsAbi, kitErrorsAbi] as const) {
     for (const item of abi) {
       const selector = toFunctionSelector(item as never);
       if (seen.has(selector)) continue;

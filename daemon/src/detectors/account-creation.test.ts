@@ -80,6 +80,19 @@ describe("account-creation", () => {
     expect(run(blocks.map((k) => facts(k))).findings.at(-1)?.evidence?.values.causes).toBe("AA13 ×12");
   });
 
+  test("while Guardian pauses its factory, AA13 through another factory (the kit's SimpleFactory) still counts", () => {
+    const through = (n: number, factory: `0x${string}`) => {
+      const b = refusedCreation("AA13 initCode failed or OOG");
+      b.ops[0]!.factory = factory;
+      return facts(kitBlock(n, { bundles: [b] }), { accountFactory: "guardian" });
+    };
+    const other = "0x00000000000000000000000000000000005f5f5f" as const;
+    expect(run(Array.from({ length: 4 }, (_, i) => through(i + 1, K.factory))).findings).toEqual([]);
+    const { findings } = run(Array.from({ length: 4 }, (_, i) => through(i + 1, other)));
+    expect(findings[0]).toMatchObject({ key: "account-creation:failing", severity: "high" });
+    expect(findings.at(-1)?.evidence?.values.causes).toBe("AA13 ×4");
+  });
+
   test("failures without revert data, creations executed without AccountDeployed, reverted factory calls", () => {
     const unknown = kitBlock(1, { bundles: [bundle([op({ creates: true, status: "unknown" })], { status: "reverted" })] });
     const notDeployed = kitBlock(2, { bundles: [bundle([op({ creates: true, deployed: false, status: "succeeded" })])] });

@@ -14,9 +14,11 @@
  *   unknown (not fetched), or executed without its `AccountDeployed`;
  * - a reverted direct `deploy` on the guarded factory.
  *
- * Refusals because the factory is paused by Guardian (AA13 while the layer is
- * paused, `GuardedAccountFactoryPaused`) are the circuit breaker at work and
- * are not counted.
+ * Refusals because the factory is paused by Guardian (AA13 of an operation
+ * whose initCode names the guarded factory while the layer is paused,
+ * `GuardedAccountFactoryPaused`) are the circuit breaker at work and are not
+ * counted. An AA13 through any other factory (the kit's own SimpleFactory)
+ * counts whatever Guardian paused.
  *
  * Over the last `windowBlocks` blocks: at least `minFailures` failures and a
  * failure rate of at least `maxFailureRate` is "account creation degraded"
@@ -101,11 +103,17 @@ export function isCreationCode(code: string | undefined): boolean {
   return code !== undefined && CREATION_CODES.test(code);
 }
 
-/** Whether a refused or failed operation is an account-creation failure, and its cause; undefined if it is not one. */
-export function creationFailureCause(op: OpOutcome, pauses: LayerPauses): string | undefined {
+/**
+ * Whether a refused or failed operation is an account-creation failure, and
+ * its cause; undefined if it is not one. `factory` is the guarded factory:
+ * an AA13 while Guardian pauses it is the breaker working only when the
+ * operation's initCode names that factory (a creation through another
+ * factory, e.g. the kit's own SimpleFactory, is not paused by Guardian).
+ */
+export function creationFailureCause(op: OpOutcome, pauses: LayerPauses, factory?: Address): string | undefined {
   if (op.status === "refused") {
     if (!isCreationCode(op.code)) return undefined;
-    if (op.code === "AA13" && pauses.accountFactory === "guardian") return undefined; // the factory is paused by Guardian
+    if (op.code === "AA13" && pauses.accountFactory === "guardian" && namesFactory(op, factory)) return undefined; // the factory is paused by Guardian
     if (isPausedRevert(op.revert) && !pausedRefusalCounts(pauses, "accountFactory")) return undefined;
     return op.code;
   }
@@ -113,6 +121,11 @@ export function creationFailureCause(op: OpOutcome, pauses: LayerPauses): string
   if (op.status === "unknown") return op.revert ? `bundle ${shortRevert(op.revert)}` : "bundle reverted (no revert data)";
   if ((op.status === "succeeded" || op.status === "reverted") && !op.deployed) return "not deployed";
   return undefined;
+}
+
+/** The op's initCode names the guarded factory (or either is unknown: then the pause is the likelier explanation). */
+function namesFactory(op: OpOutcome, factory: Address | undefined): boolean {
+  return op.factory === undefined || factory === undefined || op.factory.toLowerCase() === factory.toLowerCase();
 }
 
 function shortRevert(r: DecodedRevert): string {
@@ -133,7 +146,7 @@ export const accountCreation: Detector<AccountCreationFacts, AccountCreationStat
   let first: { txHash: `0x${string}`; logIndex?: number } | undefined;
   for (const bundle of kit.bundles) {
     for (const op of bundle.ops) {
-      const cause = creationFailureCause(op, pauses);
+      const cause = creationFailureCause(op, pauses, facts.factory);
       if (!cause) continue;
       sample.failed++;
       countCause(sample.causes, cause);

@@ -62,6 +62,21 @@ describe("delegation", () => {
     expect(run([facts(otherRevert(1)), facts(otherRevert(2))]).findings).toEqual([]);
   });
 
+  test("only operations that called the DelegationManager count: a direct enforcer call reverting with its message is no redemption", () => {
+    const enforcer = "0x00000000000000000000000000000000000e4f0c" as const;
+    const call = (n: number, calls: { targets: `0x${string}`[]; redeems: boolean } | undefined, revert: DecodedRevert) =>
+      facts(kitBlock(n, { bundles: [bundle([op({ status: "reverted", revert, ...(calls ? { calls } : {}) })])] }));
+    const direct = (n: number) => call(n, { targets: [enforcer], redeems: false }, expired);
+    expect(run([direct(1), direct(2), direct(3)]).findings).toEqual([]);
+    // Through the DelegationManager (a target of the account's execute, or the account's own redeemDelegations): counted.
+    const viaManager = (n: number) => call(n, { targets: [K.dm], redeems: false }, expired);
+    const viaAccount = (n: number) => call(n, { targets: [], redeems: true }, expired);
+    expect(run([viaManager(1), viaAccount(2)]).findings[0]?.evidence?.values.causes).toBe("expired ×2");
+    // Calls unknown: the manager's own errors count, a bare enforcer message does not.
+    expect(run([call(1, undefined, expired), call(2, undefined, expired)]).findings).toEqual([]);
+    expect(run([call(1, undefined, disabled), call(2, undefined, disabled)]).findings[0]?.evidence?.values.causes).toBe("disabled ×2");
+  });
+
   test("RedeemedDelegation of one chain counts once per transaction", () => {
     const r = redemption();
     const chain = kitBlock(1, { redemptions: [r], events: [redeemedEvent(1, r.txHash), redeemedEvent(1, r.txHash)] });

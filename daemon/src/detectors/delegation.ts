@@ -4,8 +4,10 @@
  * Successes are the DelegationManager's `RedeemedDelegation` events (one per
  * redeemed chain: deduplicated by transaction, redeemer and root delegator).
  * Failures are reverted `redeemDelegations` transactions, and user operations
- * whose execution reverted with one of the DelegationManager's refusals (a
- * smart account redeeming), each decoded to its cause:
+ * that called the DelegationManager (a smart account redeeming) and whose
+ * execution reverted with one of its refusals, each decoded to its cause (an
+ * operation calling an enforcer directly redeems nothing and is the
+ * operations' failure only):
  *
  * - expired / not-yet-valid: a time or block-number caveat
  *   (`"TimestampEnforcer:expired-delegation"`);
@@ -25,7 +27,8 @@
  * for `clearBlocks` blocks.
  */
 import type { Address, Finding, Hex, Layer, Severity } from "../types.js";
-import type { KitBlock } from "../decode/kit-block.js";
+import type { KitBlock, OpOutcome } from "../decode/kit-block.js";
+import { callsContract } from "../decode/calls.js";
 import { delegationCause, isDelegationRefusal } from "../decode/revert.js";
 import type { Detector } from "./detector.js";
 import {
@@ -78,6 +81,19 @@ export const initialDelegationState = (): DelegationState => ({ samples: [] });
 
 const LAYERS: Layer[] = ["delegation"];
 
+/**
+ * Whether an operation's refusal is a delegation's: its call reached the
+ * DelegationManager (a target, or the account's own `redeemDelegations`).
+ * An operation calling an enforcer (or anything else) directly and reverting
+ * with an enforcer's message redeemed nothing. When the op's calls are not
+ * known (rebuilt from events, an unknown account), only the
+ * DelegationManager's own custom errors count, never a bare message.
+ */
+export function redeemedThroughManager(op: OpOutcome, delegationManager: Address | undefined): boolean {
+  if (op.calls) return delegationManager !== undefined && callsContract(op.calls, delegationManager, true);
+  return op.revert?.kind === "custom";
+}
+
 export const delegation: Detector<DelegationFacts, DelegationState, DelegationThresholds> = (facts, state, t) => {
   const { kit, pauses } = facts;
   const n = kit.block.number;
@@ -95,7 +111,9 @@ export const delegation: Detector<DelegationFacts, DelegationState, DelegationTh
   for (const r of kit.redemptions) if (r.status === "reverted") fail(delegationCause(r.revert), r.txHash);
   for (const bundle of kit.bundles) {
     for (const op of bundle.ops) {
-      if (op.status === "reverted" && !op.postOpReverted && isDelegationRefusal(op.revert)) fail(delegationCause(op.revert), op.txHash, op.logIndex);
+      if (op.status === "reverted" && !op.postOpReverted && isDelegationRefusal(op.revert) && redeemedThroughManager(op, facts.delegationManager)) {
+        fail(delegationCause(op.revert), op.txHash, op.logIndex);
+      }
     }
   }
 

@@ -2,6 +2,13 @@ import { describe, expect, test } from "vitest";
 import { K, bundle, header, kitBlock, observedAt, op, runDetector } from "../../../test/daemon/helpers/kit-facts.js";
 import { GAS_SPIKE_DEFAULTS as T, gasSpike, initialGasSpikeState, type GasSpikeFacts } from "./gas-spike.js";
 
+const GWEI = 1_000_000_000n;
+/** A block `fullness` (0..1) full of a 60M gas limit. */
+const full = (n: number, wei: bigint, fullness: number): GasSpikeFacts => ({
+  block: { ...header(n, wei), gasUsed: String(Math.round(60_000_000 * fullness)) },
+  observedAt: observedAt(n),
+});
+
 const fee = (n: number, wei: bigint): GasSpikeFacts => ({ block: header(n, wei), observedAt: observedAt(n) });
 const run = (blocks: GasSpikeFacts[], thresholds = T) => runDetector(gasSpike, blocks, initialGasSpikeState(), thresholds);
 const steady = (from: number, count: number, wei = 1_000_000_000n) => Array.from({ length: count }, (_, i) => fee(from + i, wei));
@@ -82,4 +89,83 @@ test("the state stays bounded and JSON", () => {
   expect(state.baseFees.length).toBeLessThanOrEqual(T.baselineBlocks);
   expect(state.opGas.call.length).toBeLessThanOrEqual(T.opBaselineSize);
   expect(state.opGas.create.length).toBeLessThanOrEqual(T.opBaselineSize);
+});
+
+describe("gas-spike: congestion, floors and recovery when the chain calms down", () => {
+  /** An idle chain: the fee decays 12.5 % per empty block from 1 gwei to its 7-wei floor. */
+  function idle(count: number) {
+    const blocks: GasSpikeFacts[] = [];
+    let fee = GWEI;
+    for (let i = 1; i <= count; i++) {
+      blocks.push(full(i, fee, 0.001));
+      fee = fee - fee / 8n > 7n ? fee - fee / 8n : 7n;
+    }
+    return { blocks, fee };
+  }
+
+  test("ten 99%-full blocks from a 7-wei base fee: congestion (the fee only goes ×2.4), resolved within clearBlocks after", () => {
+    const { blocks, fee: floor } = idle(500);
+    expect(floor).toBe(7n);
+    let fee = floor;
+    const congested: GasSpikeFacts[] = [];
+    for (let i = 0; i < 10; i++) {
+      congested.push(full(501 + i, fee, 0.99));
+      fee += (fee * 99n) / 800n + 1n; // EIP-1559 at 99 % full: up to +12.4 % a block
+    }
+    const calm = Array.from({ length: 30 }, (_, i) => full(511 + i, fee, 0.01));
+    const { findings, state } = run([...blocks, ...congested, ...calm]);
+    expect(findings.filter((f) => f.key === "gas-spike:base-fee")).toEqual([]);
+    const raised = findings.filter((f) => f.key === "gas-spike:congestion" && !f.recovered);
+    // As soon as the 5-block window is 99 % full (blocks 501-505): High.
+    expect(raised[0]).toMatchObject({ block: 505, severity: "high", title: "Chain congested: blocks are full", layers: ["entryPoint", "accountFactory", "delegation"] });
+    const recovered = findings.filter((f) => f.key === "gas-spike:congestion" && f.recovered);
+    expect(recovered).toHaveLength(1);
+    expect(recovered[0]!.block).toBeGreaterThan(510);
+    expect(recovered[0]!.block).toBeLessThanOrEqual(510 + T.clearBlocks);
+    expect(state.congestion).toBeUndefined();
+  });
+
+  test("below the floor base-fee ratios do not count: 7 wei → 2.9 gwei is no spike, 7 wei → 50 gwei is, and it recovers as the fee decays, not 100+ blocks later", () => {
+    const { blocks } = idle(200);
+    expect(run([...blocks, full(201, 2_900_000_000n, 0.01)]).findings).toEqual([]);
+    const spike: GasSpikeFacts[] = [];
+    let fee = 50n * GWEI;
+    for (let i = 0; i < 60; i++) {
+      spike.push(full(201 + i, fee, 0));
+      fee -= fee / 8n;
+    }
+    const { findings } = run([...blocks, ...spike]);
+    expect(findings[0]).toMatchObject({ key: "gas-spike:base-fee", severity: "high", evidence: { values: { baseline: GWEI.toString(), ratio: 50 } } });
+    // 50 gwei × 0.875^n falls under 3 gwei (3 × the floor) after 22 blocks.
+    const recovered = findings.filter((f) => f.recovered);
+    expect(recovered.map((f) => f.block)).toEqual([201 + 21 + T.clearBlocks]);
+  });
+
+  test("the fee user operations pay (actualGasCost / actualGasUsed) against its own baseline: 15× is High", () => {
+    const priced = (n: number, gwei: bigint) => ({
+      block: header(n, GWEI),
+      observedAt: observedAt(n),
+      entryPoint: K.entryPoint,
+      kit: kitBlock(n, { bundles: [bundle([op({ actualGasUsed: "100000", actualGasCost: String(100_000n * gwei * GWEI) })])] }),
+    });
+    const calm = Array.from({ length: 10 }, (_, i) => priced(i + 1, 2n));
+    expect(run(calm).findings).toEqual([]);
+    const { findings } = run([...calm, priced(11, 30n), ...Array.from({ length: 12 }, (_, i) => priced(12 + i, 2n))]);
+    expect(findings.map((f) => [f.block, f.key, f.severity, f.recovered ?? false])).toEqual([
+      [11, "gas-spike:op-gas-price", "high", false],
+      [11 + T.clearBlocks, "gas-spike:op-gas-price", "high", true],
+    ]);
+    expect(findings[0]?.evidence?.values).toMatchObject({ gasPrice: String(30n * GWEI), baseline: String(2n * GWEI), ratio: 15 });
+  });
+
+  test("gas per operation below the floor is no spike: 20k → 80k gas (×4) is noise, 20k → 400k is", () => {
+    const ops = (n: number, gas: number) => ({
+      block: header(n, GWEI),
+      observedAt: observedAt(n),
+      kit: kitBlock(n, { bundles: [bundle([op({ actualGasUsed: String(gas) })])] }),
+    });
+    const base = Array.from({ length: 10 }, (_, i) => ops(i + 1, 20_000));
+    expect(run([...base, ops(11, 80_000)]).findings).toEqual([]);
+    expect(run([...base, ops(11, 400_000)]).findings).toMatchObject([{ key: "gas-spike:gas-per-op", severity: "medium", evidence: { values: { baseline: 100_000, ratio: 4 } } }]);
+  });
 });

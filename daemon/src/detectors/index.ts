@@ -50,7 +50,9 @@ export {
 export {
   GAS_SPIKE,
   GAS_SPIKE_BASE_FEE_KEY,
+  GAS_SPIKE_CONGESTION_KEY,
   GAS_SPIKE_DEFAULTS,
+  GAS_SPIKE_OP_PRICE_KEY,
   GAS_SPIKE_PER_OP_KEY,
   gasSpike,
   initialGasSpikeState,

@@ -57,6 +57,19 @@ describe("pause-ability", () => {
     expect(pauseAbility(guardianPause, initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
   });
 
+  it("scales the warning with the hub's pause duration: a fresh 600 s pause is not ending soon", () => {
+    const at = (left: number, sentinelPauseDuration: number) =>
+      facts({ sentinelPauseDuration, layers: { delegation: { paused: true, bySentinel: true, pausedUntil: 10_000 + left } } });
+    const run = (f: PauseAbilityFacts) => pauseAbility(f, initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings.map((x) => x.key);
+    expect(run(at(600, 600))).toEqual([]);
+    expect(run(at(151, 600))).toEqual([]);
+    expect(run(at(150, 600))).toEqual(["pause-ability:expiry:delegation"]);
+    // An hour: the last 15 minutes, as before; a week: still at most expiryWarnSeconds.
+    expect(run(at(901, 3600))).toEqual([]);
+    expect(run(at(900, 3600))).toEqual(["pause-ability:expiry:delegation"]);
+    expect(run(at(901, 7 * 86_400))).toEqual([]);
+  });
+
   it("remembers the Safe's first configuration and reports a change", () => {
     const first = pauseAbility(facts(), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
     const changed = pauseAbility(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A, B], threshold: 1 } }), first.nextState, PAUSE_ABILITY_DEFAULTS);

@@ -12,8 +12,12 @@
  * - delegation-owner: the hub no longer owns the DelegationManager, so the
  *   delegation layer cannot be paused (Critical);
  * - safe-config: the Safe's owners or threshold changed since first seen (High);
- * - expiry:<layer>: a sentinel pause ends within `expiryWarnSeconds` and the
- *   guardian has not confirmed it: the layer unpauses by itself (High).
+ * - expiry:<layer>: a sentinel pause ends soon and the guardian has not
+ *   confirmed it: the layer unpauses by itself (High). "Soon" scales with the
+ *   hub's configured pause duration: the last `expiryWarnFraction` of it,
+ *   at most `expiryWarnSeconds` (a 600 s pause warns in its last 150 s, a
+ *   1 h pause in its last 15 min), so a short pause does not raise "ends
+ *   soon" the moment it starts.
  *
  * None of these findings names layers, so none can trigger another pause.
  */
@@ -32,6 +36,8 @@ export interface PauseAbilityFacts {
   guardian: { safe: Address; hasRole: boolean; owners: Address[]; threshold: number };
   delegationOwner?: { owner: Address; expected: Address };
   layers: Partial<Record<Layer, { paused: boolean; bySentinel: boolean; pausedUntil: number }>>;
+  /** The hub's `sentinelPauseDuration()` (seconds); without it the warning uses `expiryWarnSeconds` alone. */
+  sentinelPauseDuration?: number;
 }
 
 export interface PauseAbilityThresholds {
@@ -39,15 +45,24 @@ export interface PauseAbilityThresholds {
   minSentinelBalanceWei: string;
   /** A heartbeat older than this is stale (0 = heartbeats not expected). */
   heartbeatMaxAgeSeconds: number;
-  /** Warn when a sentinel pause ends within this many seconds. */
+  /** Warn when a sentinel pause ends within this many seconds at most... */
   expiryWarnSeconds: number;
+  /** ...and within this share (0..1) of the configured pause duration. */
+  expiryWarnFraction: number;
 }
 
 export const PAUSE_ABILITY_DEFAULTS: PauseAbilityThresholds = {
   minSentinelBalanceWei: (5n * 10n ** 16n).toString(), // 0.05 ETH
   heartbeatMaxAgeSeconds: 1800, // three default heartbeat intervals
   expiryWarnSeconds: 900, // 15 min: the Critical response SLA
+  expiryWarnFraction: 0.25, // the last quarter: 150 s of the shortest pause the hub allows (600 s), 15 min of the default hour
 };
+
+/** Seconds before a sentinel pause's end from which it is reported as ending soon. */
+export function expiryWarnWindow(t: PauseAbilityThresholds, pauseDuration: number | undefined): number {
+  if (pauseDuration === undefined || !(pauseDuration > 0)) return t.expiryWarnSeconds;
+  return Math.min(t.expiryWarnSeconds, Math.floor(pauseDuration * t.expiryWarnFraction));
+}
 
 export interface PauseAbilityState {
   /** Conditions currently reported, by key. */
@@ -151,16 +166,17 @@ export const pauseAbility: Detector<PauseAbilityFacts, PauseAbilityState, PauseA
     contracts: [facts.guardian.safe],
     values: { threshold: facts.guardian.threshold, owners: owners.length },
   });
+  const warnWithin = expiryWarnWindow(t, facts.sentinelPauseDuration);
   for (const [layer, l] of Object.entries(facts.layers) as Array<[Layer, NonNullable<PauseAbilityFacts["layers"][Layer]>]>) {
     const left = l.pausedUntil - facts.chainTime;
     conditions.push({
       key: `${PAUSE_ABILITY}:expiry:${layer}`,
-      on: l.paused && l.bySentinel && left <= t.expiryWarnSeconds,
+      on: l.paused && l.bySentinel && left <= warnWithin,
       severity: "high",
       title: `The sentinel's pause of the ${layer} layer ends soon`,
       summary: `The ${layer} layer was paused by the sentinel and unpauses by itself in ${Math.max(0, left)} s unless the guardian Safe confirms or extends the pause (guardian safe propose confirm ${layer}).`,
       contracts: [facts.hub],
-      values: { pausedUntil: l.pausedUntil, secondsLeft: left },
+      values: { pausedUntil: l.pausedUntil, secondsLeft: left, warnWithinSeconds: warnWithin },
     });
   }
 

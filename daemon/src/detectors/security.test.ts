@@ -42,6 +42,25 @@ describe("security: ownership", () => {
     const findings = run([ownership("ownership.transferStarted", K.dm, K.hub, K.safe)]);
     expect(findings).toMatchObject([{ key: `security:ownership:${K.dm}`, severity: "critical", layers: ["delegation"] }]);
     expect(findings[0]?.summary).toContain("Until accepted it can still be cancelled");
+    // Said as it is: a trusted account, not "an unknown account".
+    expect(findings[0]?.title).toBe("Ownership transfer of the DelegationManager started to a trusted account other than its expected owner");
+    expect(findings[0]?.title + findings[0]!.summary).not.toMatch(/unknown account/);
+  });
+
+  test("the DelegationManager handed to the deployer names the deployer; to a stranger it is an unknown account", () => {
+    const names = { [K.deployer]: "the deployer", [K.hub]: "the GuardianHub" };
+    const toDeployer = run([ownership("ownership.transferred", K.dm, K.hub, K.deployer)], { trustedNames: names });
+    expect(toDeployer).toMatchObject([{ severity: "critical", title: "Ownership of the DelegationManager moved to a trusted account other than its expected owner", evidence: { values: { trusted: true } } }]);
+    expect(toDeployer[0]?.summary).toContain(`to ${K.deployer} (the deployer), a trusted account but not its expected owner (${K.hub} (the GuardianHub))`);
+    const toStranger = run([ownership("ownership.transferred", K.dm, K.hub, K.stranger)]);
+    expect(toStranger[0]?.title).toBe("Ownership of the DelegationManager moved to an unknown account");
+    // The severity is the operator's to choose.
+    const high = security(
+      { kit: kitBlock(10, { events: [ownership("ownership.transferred", K.dm, K.hub, K.deployer)] }), contracts: KIT_CONTRACTS, trusted: TRUSTED },
+      {},
+      { severity: { ...SECURITY_DEFAULTS.severity, ownerNotExpected: "high" } },
+    ).findings;
+    expect(high[0]?.severity).toBe("high");
   });
 
   test("renouncing ownership is Critical", () => {

@@ -7,9 +7,13 @@
  * and the owners some contracts must have (`expectedOwners`: by default the
  * DelegationManager must be owned by the hub, or Guardian cannot pause it):
  *
- * - ownership transfer started (Ownable2Step) or done, to an account that may
- *   not own the contract, or renounced (to the zero address): Critical
- *   (security breach), key `security:ownership:<contract>`. A constructor's
+ * - ownership transfer started (Ownable2Step) or done, to an account that is
+ *   not trusted, or renounced (to the zero address): Critical (security
+ *   breach), key `security:ownership:<contract>`; to a trusted account that
+ *   is not the contract's expected owner (the DelegationManager handed from
+ *   the hub to the deployer): `ownerNotExpected` (Critical by default: the
+ *   delegation layer can no longer be paused), said as it is, naming the
+ *   trusted account, not as a transfer to an unknown account. A constructor's
  *   `OwnershipTransferred(0x0 → trusted deployer)` is not a change;
  * - a role granted on the hub to an untrusted account (Critical; High for
  *   SENTINEL_ROLE: a sentinel can only cause a bounded pause), or by an
@@ -51,11 +55,16 @@ export interface SecurityThresholds {
     unwired: Severity;
     /** The paymaster's or factory's stake unlocked or withdrawn. */
     stake: Severity;
+    /**
+     * A contract with an expected owner (the DelegationManager → the hub) handed to another trusted account: no breach,
+     * but Guardian can no longer pause it (Critical by default, like pause-ability's delegation-owner).
+     */
+    ownerNotExpected: Severity;
   };
 }
 
 export const SECURITY_DEFAULTS: SecurityThresholds = {
-  severity: { unauthorized: "critical", sentinelGranted: "high", trustedRoleRevoked: "medium", unwired: "high", stake: "high" },
+  severity: { unauthorized: "critical", sentinelGranted: "high", trustedRoleRevoked: "medium", unwired: "high", stake: "high", ownerNotExpected: "critical" },
 };
 
 export interface SecurityFacts {
@@ -67,6 +76,8 @@ export interface SecurityFacts {
   expectedOwners?: Readonly<Record<string, readonly Address[]>>;
   /** Implementations a watched proxy may be upgraded to. */
   trustedImplementations?: readonly Address[];
+  /** What each trusted account is, for the texts (e.g. "the deployer"); any case. */
+  trustedNames?: Readonly<Record<string, string>>;
 }
 
 export type SecurityState = Record<string, never>;
@@ -93,6 +104,8 @@ export const security: Detector<SecurityFacts, SecurityState, SecurityThresholds
     Object.entries(facts.expectedOwners ?? (dm && hub ? { [dm]: [hub] } : {})).map(([c, owners]) => [c.toLowerCase(), new Set(owners.map((o) => o.toLowerCase()))]),
   );
   const implementations = new Set((facts.trustedImplementations ?? []).map((a) => a.toLowerCase()));
+  const trustedNames = new Map(Object.entries(facts.trustedNames ?? {}).map(([a, n]) => [a.toLowerCase(), n]));
+  const who = (account: Address) => (trustedNames.has(account) ? `${account} (${trustedNames.get(account)})` : account);
   const findings: Finding[] = [];
   const layersOf = (contract: Address): Layer[] => {
     const role = roles.get(contract);
@@ -124,15 +137,33 @@ export const security: Detector<SecurityFacts, SecurityState, SecurityThresholds
         const fine = e.newOwner !== ZERO && (allowed ? allowed.has(e.newOwner) : trusted.has(e.newOwner));
         if (construction || fine) break;
         const renounced = e.newOwner === ZERO;
+        if (!renounced && allowed && trusted.has(e.newOwner)) {
+          // A trusted account, but not the owner this contract must have (the hub handing the DelegationManager back).
+          report(
+            e,
+            `${SECURITY}:ownership:${e.contract}`,
+            t.severity.ownerNotExpected,
+            started
+              ? `Ownership transfer of ${name(e.contract)} started to a trusted account other than its expected owner`
+              : `Ownership of ${name(e.contract)} moved to a trusted account other than its expected owner`,
+            `${name(e.contract)} ${e.contract} ${started ? "offered its ownership" : "transferred its ownership"} from ${who(e.previousOwner)} to ${who(e.newOwner)}, ` +
+              `a trusted account but not its expected owner (${[...allowed].map((a) => who(a as Address)).join(", ")}). ` +
+              (started ? "Until accepted it can still be cancelled by the current owner; once accepted, " : "") +
+              `Guardian can no longer pause ${name(e.contract)}: check the hand-over was planned (transferTargetOwnership after unwiring its layer), and give it back to the hub when done.`,
+            e.contract,
+            { contract: e.contract, previousOwner: e.previousOwner, newOwner: e.newOwner, pending: started, trusted: true },
+          );
+          break;
+        }
         report(
           e,
           `${SECURITY}:ownership:${e.contract}`,
           t.severity.unauthorized,
           renounced ? `Ownership of ${name(e.contract)} renounced` : started ? `Ownership transfer of ${name(e.contract)} started to an unknown account` : `Ownership of ${name(e.contract)} moved to an unknown account`,
           renounced
-            ? `${name(e.contract)} ${e.contract} renounced its ownership (previous owner ${e.previousOwner}): nobody can manage or pause it any more.`
-            : `${name(e.contract)} ${e.contract} ${started ? "offered its ownership" : "transferred its ownership"} from ${e.previousOwner} to ${e.newOwner}, ` +
-                `which is not ${allowed ? `its expected owner (${[...allowed].join(", ")})` : "a trusted account"}. ` +
+            ? `${name(e.contract)} ${e.contract} renounced its ownership (previous owner ${who(e.previousOwner)}): nobody can manage or pause it any more.`
+            : `${name(e.contract)} ${e.contract} ${started ? "offered its ownership" : "transferred its ownership"} from ${who(e.previousOwner)} to ${e.newOwner}, ` +
+                `which is not ${allowed ? `its expected owner (${[...allowed].map((a) => who(a as Address)).join(", ")})` : "a trusted account"}. ` +
                 (started ? "Until accepted it can still be cancelled by the current owner. " : "") +
                 "A compromised owner key can withdraw funds or change the contract's behaviour: treat as a breach.",
           e.contract,

@@ -19,6 +19,8 @@ export interface KitWatchConfig {
   expectedOwners?: Readonly<Record<string, readonly Address[]>>;
   /** Implementations a watched proxy may be upgraded to (none of the stack's contracts is a proxy today). */
   trustedImplementations?: readonly Address[];
+  /** What each trusted account is ("the deployer", "the guardian Safe"...), lowercase keys, for findings' texts. */
+  trustedNames?: Readonly<Record<string, string>>;
 }
 
 /** The fields of `deployments/<chainId>.json` (daemon/src/deploy/deployments.ts) this needs. */
@@ -47,6 +49,18 @@ export function kitWatchConfig(d: DeploymentRoles, extraTrusted: readonly Addres
       hub: lower(d.guardian.hub),
     },
     trusted: [...new Set(trusted)],
+    trustedNames: Object.fromEntries(
+      (
+        [
+          ...d.roles.sentinels.map((a) => [a, "a sentinel"] as const),
+          [d.roles.guardian, "the guardian"],
+          [d.roles.admin, "the hub's admin"],
+          [d.guardian.safe, "the guardian Safe"],
+          [d.guardian.hub, "the GuardianHub"],
+          [d.deployer, "the deployer"],
+        ] as const
+      ).map(([a, n]) => [lower(a), n]),
+    ),
     expectedOwners: { [lower(d.kit.DelegationManager)]: [lower(d.guardian.hub)] },
   };
 }

@@ -101,7 +101,7 @@ describe("processBlock with the kit detectors", () => {
 
   test("without kit configuration only the base fee is judged", () => {
     const noKit: PipelineConfig = { chainId: 1, blockTimeMs: 2_000, decode: { targets: {} } };
-    const blocks = [...Array.from({ length: 20 }, (_, i) => blockFacts(i + 1, { baseFee: 100n })), blockFacts(21, { baseFee: 1_000n })];
+    const blocks = [...Array.from({ length: 20 }, (_, i) => blockFacts(i + 1, { baseFee: 2_000_000_000n })), blockFacts(21, { baseFee: 20_000_000_000n })];
     const { findings, state } = runBlocks(blocks, noKit);
     expect(findings.map((f) => [f.key, f.severity])).toEqual([["gas-spike:base-fee", "high"]]);
     expect(state.accountCreation).toEqual(initialPipelineState().accountCreation);
@@ -145,6 +145,8 @@ describe("wiring helpers", () => {
       contracts: KIT_CONTRACTS,
       trusted: [K.deployer, K.safe, K.sentinel, K.hub],
       expectedOwners: { [K.dm]: [K.hub] },
+      // Later roles win: the admin is the deployer here, the guardian the Safe.
+      trustedNames: { [K.deployer]: "the deployer", [K.safe]: "the guardian Safe", [K.sentinel]: "a sentinel", [K.hub]: "the GuardianHub" },
     });
   });
 

@@ -32,7 +32,9 @@ describe("pipeline", () => {
     const state = initialPipelineState();
     const result = processBlock(blockFacts([]), state, config);
     expect(result.findings).toEqual([]);
-    expect(result.nextState).toEqual(state);
+    // Only gas-spike's fullness window takes the block's sample (it is empty: 0 per mille).
+    expect(result.nextState.gasSpike?.fullness).toEqual([0]);
+    expect({ ...result.nextState, gasSpike: { ...result.nextState.gasSpike, fullness: [] } }).toEqual(state);
   });
 
   test("processHealth keeps the rpc-health state between calls", () => {

@@ -165,6 +165,7 @@ export function processBlock(
         trusted: kitConfig.trusted,
         ...(kitConfig.expectedOwners ? { expectedOwners: kitConfig.expectedOwners } : {}),
         ...(kitConfig.trustedImplementations ? { trustedImplementations: kitConfig.trustedImplementations } : {}),
+        ...(kitConfig.trustedNames ? { trustedNames: kitConfig.trustedNames } : {}),
       },
       {},
       thresholds(SECURITY_DEFAULTS, config.security),

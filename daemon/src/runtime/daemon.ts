@@ -196,7 +196,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
             })
             .catch((e) => logger.error({ incident: a.incidentId, err: (e as Error).message }, "circuit breaker failed"));
         } else {
-          logger.warn({ incident: a.incidentId, level: a.level, contact: config.escalation[a.level].name, severity: a.severity, reason: a.reason }, "notify");
+          // Never `level`: pino writes its own numeric level under that key, and a parser keeps the last one.
+          logger.warn({ incident: a.incidentId, escalationLevel: a.level, contact: config.escalation[a.level].name, severity: a.severity, reason: a.reason }, "notify");
         }
       }
       if (notify.length) {

@@ -28,6 +28,7 @@ const abi = parseAbi([
   "function getOwners() view returns (address[])",
   "function getThreshold() view returns (uint256)",
   "function owner() view returns (address)",
+  "function sentinelPauseDuration() view returns (uint64)",
 ]);
 const SENTINEL_ROLE = keccak256(toHex("SENTINEL_ROLE"));
 const GUARDIAN_ROLE = keccak256(toHex("GUARDIAN_ROLE"));
@@ -54,12 +55,13 @@ export async function readPauseAbilityFacts(client: PublicClient, d: Deployment,
   const safe = getAddress(d.guardian.safe);
   const read = <T>(address: Address, functionName: string, args: unknown[] = []) =>
     client.readContract({ address, abi, functionName, args, blockNumber } as never) as Promise<T>;
-  const [header, guardianHasRole, owners, threshold, dmOwner, layerStates] = await Promise.all([
+  const [header, guardianHasRole, owners, threshold, dmOwner, pauseDuration, layerStates] = await Promise.all([
     client.getBlock({ blockNumber }),
     read<boolean>(hub, "hasRole", [GUARDIAN_ROLE, safe]),
     read<Address[]>(safe, "getOwners"),
     read<bigint>(safe, "getThreshold"),
     read<Address>(getAddress(d.kit.DelegationManager), "owner"),
+    read<bigint>(hub, "sentinelPauseDuration"),
     Promise.all(LAYERS.map((l) => read<{ paused: boolean; bySentinel: boolean; pausedUntil: bigint }>(hub, "layerState", [LAYER_ID[l]]))),
   ]);
   const facts: PauseAbilityFacts = {
@@ -69,6 +71,7 @@ export async function readPauseAbilityFacts(client: PublicClient, d: Deployment,
     hub,
     guardian: { safe, hasRole: guardianHasRole, owners: owners.map((o) => getAddress(o)), threshold: Number(threshold) },
     delegationOwner: { owner: getAddress(dmOwner), expected: hub },
+    sentinelPauseDuration: Number(pauseDuration),
     layers: Object.fromEntries(
       LAYERS.map((l, i) => {
         const s = layerStates[i]!;
