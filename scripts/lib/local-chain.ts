@@ -49,8 +49,11 @@ export interface LocalChain {
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node` and waits until it answers `eth_chainId`. */
-export async function startLocalChain(opts: { port?: number; chainId?: number } = {}): Promise<LocalChain> {
+/**
+ * Starts `hardhat node` and waits until it answers `eth_chainId` (fails at
+ * once if it exits; `startTimeoutMs`, default 60 s, is the safety net).
+ */
+export async function startLocalChain(opts: { port?: number; chainId?: number; startTimeoutMs?: number } = {}): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());
   const chainId = opts.chainId ?? 31337;
   const hardhat = path.join(ROOT, "node_modules", ".bin", "hardhat");
@@ -61,7 +64,8 @@ export async function startLocalChain(opts: { port?: number; chainId?: number } 
   child.stdout!.on("data", (b) => (output = (output + b).slice(-4000)));
   child.stderr!.on("data", (b) => (output = (output + b).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${output}`);
     try {
@@ -70,7 +74,7 @@ export async function startLocalChain(opts: { port?: number; chainId?: number } 
     } catch {}
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`hardhat node did not answer on ${url} within 60 s:\n${output}`);
+      throw new Error(`hardhat node did not answer on ${url} within ${Math.round(startTimeoutMs / 1000)} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
