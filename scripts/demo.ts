@@ -100,7 +100,8 @@ const incidentOf = async (id: string): Promise<Incident | undefined> => (await r
 
 try {
   step(`local chain ${chain.chain.id} at ${chain.url} (hardhat node, pid ${chain.child.pid})`);
-  const { client, wallets } = devClients(chain.chain, chain.url);
+  // The node answers every request, only slower when the machine is loaded: a request's timeout is a safety net, not a deadline.
+  const { client, wallets } = devClients(chain.chain, chain.url, 10, { timeoutMs: 5 * 60_000 });
   const w = roleWallets(wallets as any);
   const hubAbi = guardianArtifact("GuardianHub").abi;
   const pmAbi = guardianArtifact("GuardedPaymaster").abi;

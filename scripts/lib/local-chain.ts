@@ -100,9 +100,13 @@ export async function startLocalChain(opts: { port?: number; chainId?: number; s
   };
 }
 
-/** Clients for a chain: a public client and wallets for dev accounts 0..n-1. */
-export function devClients(chain: Chain, url: string, n = 10) {
-  const transport = http(url, { retryCount: 0 });
+/**
+ * Clients for a chain: a public client and wallets for dev accounts 0..n-1.
+ * `timeoutMs` is the per-request HTTP timeout (viem's default: 10 s; an
+ * `eth_estimateGas` of a gas-heavy operation takes longer on a loaded machine).
+ */
+export function devClients(chain: Chain, url: string, n = 10, options: { timeoutMs?: number } = {}) {
+  const transport = http(url, { retryCount: 0, ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}) });
   const client = createPublicClient({ chain, transport, pollingInterval: 100 });
   const wallets = Array.from({ length: n }, (_, i) =>
     createWalletClient({ chain, transport, account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }) }),
