@@ -33,11 +33,12 @@ import { DelegationManager as delegationManagerAbi } from "@metamask/delegation-
 import { startLocalChain, devClients, DEV_MNEMONIC } from "./lib/local-chain.js";
 import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleName } from "../daemon/src/deploy/local.js";
 import { runScenario, type ScenarioName } from "./lib/scenarios.js";
+import { incidentSettled, waitForState } from "./lib/wait.js";
 import { smartAccount, buildUserOp, handleOps, delegateNative, redeemCalldata, simulateHandleOps, simulateCall, type Refusal } from "./lib/traffic.js";
 import { guardianArtifact, PROJECT_ROOT } from "../daemon/src/deploy/artifacts.js";
 import { writeDeployment } from "../daemon/src/deploy/deployments.js";
 import { main as guardian } from "../daemon/src/cli.js";
-import { readStoreSnapshot } from "../daemon/src/store/index.js";
+import { readStoreSnapshot, type StoreData } from "../daemon/src/store/index.js";
 import type { Incident } from "../daemon/src/types.js";
 
 const started = Date.now();
@@ -47,7 +48,13 @@ const info = (s: string) => console.log(`   ${s}`);
 const summary = (s: string) => lines.push(s);
 const refusalText = (r: Refusal | undefined) => (r ? [r.error, r.reason && `"${r.reason}"`, r.inner && `→ ${r.inner}`].filter(Boolean).join(" ") : "accepted");
 const keyOf = (role: RoleName) => toHex(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: ROLE_INDEX[role] }).getHdKey().privateKey!);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Blocks the daemon may process, past the chain's head at the moment it had
+ * processed a symptom's last block, before the demo calls the symptom missed.
+ * Counted in blocks, so a loaded machine (a slower daemon) moves the deadline
+ * with it; wall time is only the safety net of waitForState.
+ */
+const SETTLE_BLOCKS = 30;
 
 const workDir = path.join(PROJECT_ROOT, ".guardian", "demo");
 const dataDir = path.join(workDir, "data");
@@ -55,7 +62,7 @@ const siteDir = path.join(PROJECT_ROOT, "site", "dist");
 rmSync(workDir, { recursive: true, force: true }); // a fresh chain needs a fresh store
 mkdirSync(workDir, { recursive: true });
 
-const chain = await startLocalChain();
+const chain = await startLocalChain({ startTimeoutMs: 5 * 60_000 });
 let daemon: ChildProcess | undefined;
 const daemonLog = path.join(workDir, "daemon.log");
 const stopAll = async () => {
@@ -85,20 +92,16 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   return out.trim();
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; daemon log: ${daemonLog}`);
-    await sleep(200);
-  }
-}
+/** The last block the daemon processed (committed to its store). */
+const processedHead = (store: Readonly<StoreData> | undefined) => store?.chain.ring.at(-1)?.number;
+/** Why waiting for the daemon is pointless: it exited. */
+const daemonGone = () => (daemon && (daemon.exitCode !== null || daemon.signalCode !== null) ? `the daemon exited (${daemon.exitCode ?? daemon.signalCode})` : undefined);
 const incidentOf = async (id: string): Promise<Incident | undefined> => (await readStoreSnapshot(dataDir))?.incidents[id];
 
 try {
   step(`local chain ${chain.chain.id} at ${chain.url} (hardhat node, pid ${chain.child.pid})`);
-  const { client, wallets } = devClients(chain.chain, chain.url);
+  // The node answers every request, only slower when the machine is loaded: a request's timeout is a safety net, not a deadline.
+  const { client, wallets } = devClients(chain.chain, chain.url, 10, { timeoutMs: 5 * 60_000 });
   const w = roleWallets(wallets as any);
   const hubAbi = guardianArtifact("GuardianHub").abi;
   const pmAbi = guardianArtifact("GuardedPaymaster").abi;
@@ -115,6 +118,7 @@ try {
     JSON.stringify({ preset: "local", blockTimeMs: 1000, rpc: { endpoints: [{ name: "local", http: chain.url }] }, deploymentsFile: `deployments/${d.chainId}.json`, metrics: { port: 0 } }, null, 2),
   );
   await client.request({ method: "evm_setIntervalMining" as never, params: [1000] as never });
+  const startHead = Number(await client.getBlockNumber({ cacheTime: 0 }));
 
   step("start the daemon: guardian run (sentinel key from env)");
   daemon = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "guardian.mjs"), "--config", path.join(workDir, "guardian.json"), "run", "--publish-interval", "2", "--heartbeat-interval", "0"], {
@@ -125,7 +129,19 @@ try {
   const logOut = (b: Buffer) => writeFileSync(daemonLog, b, { flag: "a" });
   daemon.stdout!.on("data", logOut);
   daemon.stderr!.on("data", logOut);
-  await waitFor("the daemon's admin endpoint", async () => (existsSync(path.join(dataDir, "admin.json")) ? true : undefined));
+  // Start-up has no block to count by: it ends when the daemon is up and has caught up, fails at once if it exits.
+  await waitForState({
+    what: `the daemon up (admin endpoint) and caught up with block #${startHead}`,
+    gone: daemonGone,
+    hint: `daemon log: ${daemonLog}`,
+    probe: async () => {
+      const store = await readStoreSnapshot(dataDir);
+      const head = processedHead(store);
+      const admin = existsSync(path.join(dataDir, "admin.json"));
+      const up = admin && head !== undefined && head >= startHead;
+      return { ...(up ? { value: true } : {}), ...(head !== undefined ? { atBlock: head } : {}), seen: `admin endpoint ${admin ? "up" : "not up"}, processed up to ${head ?? "nothing"}` };
+    },
+  });
   info(`daemon pid ${daemon.pid}; structured log in ${path.relative(process.cwd(), daemonLog)}`);
 
   step("healthy traffic");
@@ -197,7 +213,6 @@ try {
 
   step("symptoms: the daemon detects each one by itself and opens one incident each");
   const ctx = { client: client as any, wallets: w, deployment: d };
-  const incidentByKey = async (key: string) => Object.values((await readStoreSnapshot(dataDir))?.incidents ?? {}).find((i) => i.key === key);
   const detected: Array<{ scenario: string; incident: Incident; expected: string }> = [];
   let firstCritical: { incident: Incident; symptomFrom: number } | undefined;
   // Non-critical symptoms first; each Critical one pauses its layer, which later scenarios must not need.
@@ -205,13 +220,24 @@ try {
   for (const name of order) {
     const result = await runScenario(ctx, name);
     for (const exp of result.expected) {
-      const incident = await waitFor(`the ${exp.key} incident`, async () => {
-        const i = await incidentByKey(exp.key);
-        if (!i) return undefined;
-        // A Critical incident is shown once the circuit breaker has acted on it.
-        if (i.severity === "critical" && !i.timeline.some((e) => e.kind === "action")) return undefined;
-        return i;
-      }, 60_000);
+      // Wait for the state the response plan gives the symptom: an incident at the expected severity
+      // (it may open lower and rise), and, for a Critical one, the circuit breaker's action confirmed.
+      // The deadline: SETTLE_BLOCKS past the chain's head at the moment the daemon had processed the
+      // symptom's last block (a pause is sent while processing it and lands at the head of then).
+      let deadlineBlock: number | undefined;
+      const incident = await waitForState({
+        what: `the ${exp.key} incident at ${exp.severity.toUpperCase()}${exp.severity === "critical" ? " with its layers paused" : ""} (${name}, blocks #${result.fromBlock}–#${result.toBlock})`,
+        gone: daemonGone,
+        hint: `daemon log: ${daemonLog}`,
+        probe: async () => {
+          const store = await readStoreSnapshot(dataDir);
+          const head = processedHead(store);
+          if (deadlineBlock === undefined && head !== undefined && head >= result.toBlock) deadlineBlock = Number(await client.getBlockNumber({ cacheTime: 0 })) + SETTLE_BLOCKS;
+          const found = Object.values(store?.incidents ?? {}).find((i) => i.key === exp.key);
+          const { settled, seen } = incidentSettled(found, exp.severity);
+          return { ...(settled ? { value: found! } : {}), ...(head !== undefined ? { atBlock: head } : {}), ...(deadlineBlock !== undefined ? { deadlineBlock } : {}), seen };
+        },
+      });
       detected.push({ scenario: name, incident, expected: exp.severity });
       const action = incident.timeline.find((e) => e.kind === "action")?.message;
       info(`${name}: ${result.summary}`);
@@ -258,12 +284,22 @@ try {
 
   step("status site from what the daemon published");
   const statusFile = path.join(dataDir, "public", "status.json");
-  await waitFor("a status publication after the recovery", async () => {
-    if (!existsSync(statusFile)) return undefined;
-    const s = JSON.parse(readFileSync(statusFile, "utf8"));
-    const resolved = s.incidents.some((i: { id: string; status: string }) => i.id === critical && i.status === "resolved");
-    const unpaused = s.components.every((c: { evidence: { paused?: boolean | null } }) => !c.evidence.paused);
-    return resolved && unpaused ? s : undefined;
+  // A publication made at a block mined after the unpause and the update must show both.
+  const recoveredAt = Number(await client.getBlockNumber({ cacheTime: 0 }));
+  await waitForState({
+    what: `a status publication showing incident ${critical.slice(0, 8)} resolved and every layer unpaused (after block #${recoveredAt})`,
+    deadlineBlock: recoveredAt + SETTLE_BLOCKS,
+    gone: daemonGone,
+    hint: `daemon log: ${daemonLog}`,
+    probe: async () => {
+      if (!existsSync(statusFile)) return { seen: "no status.json yet" };
+      const s = JSON.parse(readFileSync(statusFile, "utf8"));
+      const block = Number(s.chain?.blockNumber);
+      const status = s.incidents.find((i: { id: string; status: string }) => i.id === critical)?.status ?? "absent";
+      const paused = s.components.filter((c: { id: string; evidence: { paused?: boolean | null } }) => c.evidence.paused).map((c: { id: string }) => c.id);
+      const done = status === "resolved" && paused.length === 0;
+      return { ...(done ? { value: s } : {}), ...(Number.isInteger(block) ? { atBlock: block } : {}), seen: `published at block #${block}: incident ${status}, paused: ${paused.join(", ") || "none"}` };
+    },
   });
   // site/dist is the project's own build output (a build from before the marker file has none).
   const built = await cli(["site", "build", "--status", statusFile, "--out", siteDir, "--force"]);

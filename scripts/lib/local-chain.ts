@@ -49,8 +49,11 @@ export interface LocalChain {
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node` and waits until it answers `eth_chainId`. */
-export async function startLocalChain(opts: { port?: number; chainId?: number } = {}): Promise<LocalChain> {
+/**
+ * Starts `hardhat node` and waits until it answers `eth_chainId` (fails at
+ * once if it exits; `startTimeoutMs`, default 60 s, is the safety net).
+ */
+export async function startLocalChain(opts: { port?: number; chainId?: number; startTimeoutMs?: number } = {}): Promise<LocalChain> {
   const port = opts.port ?? (await freePort());
   const chainId = opts.chainId ?? 31337;
   const hardhat = path.join(ROOT, "node_modules", ".bin", "hardhat");
@@ -61,7 +64,8 @@ export async function startLocalChain(opts: { port?: number; chainId?: number } 
   child.stdout!.on("data", (b) => (output = (output + b).slice(-4000)));
   child.stderr!.on("data", (b) => (output = (output + b).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${output}`);
     try {
@@ -70,7 +74,7 @@ export async function startLocalChain(opts: { port?: number; chainId?: number } 
     } catch {}
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`hardhat node did not answer on ${url} within 60 s:\n${output}`);
+      throw new Error(`hardhat node did not answer on ${url} within ${Math.round(startTimeoutMs / 1000)} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -96,9 +100,13 @@ export async function startLocalChain(opts: { port?: number; chainId?: number } 
   };
 }
 
-/** Clients for a chain: a public client and wallets for dev accounts 0..n-1. */
-export function devClients(chain: Chain, url: string, n = 10) {
-  const transport = http(url, { retryCount: 0 });
+/**
+ * Clients for a chain: a public client and wallets for dev accounts 0..n-1.
+ * `timeoutMs` is the per-request HTTP timeout (viem's default: 10 s; an
+ * `eth_estimateGas` of a gas-heavy operation takes longer on a loaded machine).
+ */
+export function devClients(chain: Chain, url: string, n = 10, options: { timeoutMs?: number } = {}) {
+  const transport = http(url, { retryCount: 0, ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}) });
   const client = createPublicClient({ chain, transport, pollingInterval: 100 });
   const wallets = Array.from({ length: n }, (_, i) =>
     createWalletClient({ chain, transport, account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }) }),
