@@ -123,6 +123,15 @@ describe("public text typed by operators", () => {
     expect(update.code).toBe(2);
     expect(update.stderr).toMatch(/--message: .*U\+0007, a control character/);
     expect(readFileSync(path.join(cwd, ".guardian", "store.json"), "utf8")).not.toContain("Fixed");
+
+    // A public update may run over several lines (but a title may not).
+    const lines = await cli(cwd, ["incident", "update", id, "--state", "responding", "--message", "Sponsorship is paused.\r\nNo funds have moved."]);
+    expect(lines).toMatchObject({ code: 0, stderr: "" });
+    const multiTitle = await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--title", "Paymaster\ndrained"]);
+    expect(multiTitle.stderr).toMatch(/--title: .*U\+000A, a line break/);
+    const shown = await cli(cwd, ["incident", "show", id, "--json"]);
+    const timeline = (JSON.parse(shown.stdout) as { timeline: { message: string }[] }).timeline;
+    expect(timeline.map((e) => e.message)).toContain("Sponsorship is paused.\r\nNo funds have moved.");
   });
 
   it("the admin endpoint refuses the same with 400, naming the field", async () => {

@@ -22,11 +22,12 @@ import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident } from
  * Text an operator types that others read (titles and messages reach the
  * status page, notifications and terminals; names reach notifications):
  * refused when it holds a control, bidi or zero-width character, naming the
- * character and where it is.
+ * character and where it is. With `lines` (public messages), line breaks
+ * are allowed: an update may be several lines.
  */
-export function operatorText(schema: z.ZodString): z.ZodString {
+export function operatorText(schema: z.ZodString, options: { lines?: boolean } = {}): z.ZodString {
   return schema.superRefine((value, ctx) => {
-    const bad = unsafeCharacter(value);
+    const bad = unsafeCharacter(value, options);
     if (bad)
       ctx.addIssue({
         code: "custom",
@@ -45,14 +46,14 @@ export const triggerRequestSchema = z.strictObject({
   layers: z.array(z.enum(LAYERS)).default([]),
   contracts: z.array(address).default([]),
   /** The public opening message; default the title. */
-  message: operatorText(z.string().trim().min(1).max(2000)).optional(),
+  message: operatorText(z.string().trim().min(1).max(2000), { lines: true }).optional(),
   by: person.optional(),
 });
 export type TriggerRequest = z.input<typeof triggerRequestSchema>;
 
 export const updateRequestSchema = z.strictObject({
   state: z.enum(INCIDENT_STATES),
-  message: operatorText(z.string().trim().min(1).max(2000)).optional(),
+  message: operatorText(z.string().trim().min(1).max(2000), { lines: true }).optional(),
   /** Keep the entry off the status page. */
   private: z.boolean().optional(),
   by: person.optional(),

@@ -38,7 +38,7 @@ const idArg = z
   .string()
   .regex(/^[0-9a-fA-F-]{4,36}$/, { error: "expected an incident id (a UUID, or a unique prefix of at least 4 characters)" });
 const person = operatorText(z.string().trim().min(1).max(100));
-const message = operatorText(z.string().trim().min(1).max(2000));
+const message = operatorText(z.string().trim().min(1).max(2000), { lines: true });
 
 export const triggerArgsSchema = z.object({
   contract: z.string().trim().min(1, { error: "expected an address or a deployment name" }),

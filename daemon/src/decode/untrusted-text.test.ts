@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { errorData } from "../../../test/daemon/helpers/kit-facts.js";
 import { builtinErrorsAbi, entryPointErrorsAbi } from "./kit-abis.js";
 import { decodeRevert, describeRevert } from "./revert.js";
-import { capText, defangUrls, hasUnsafeCharacters, markdownText, terminalSafe, unsafeCharacter, untrustedText, UNTRUSTED_TEXT_MAX } from "./untrusted-text.js";
+import { capText, defangUrls, ELLIPSIS, hasUnsafeCharacters, markdownText, terminalSafe, unsafeCharacter, untrustedLines, untrustedText, UNTRUSTED_TEXT_MAX } from "./untrusted-text.js";
 
 const ESC = "\u001b";
 const BEL = "\u0007";
@@ -85,6 +85,29 @@ describe("unsafeCharacter", () => {
     expect(unsafeCharacter("🚀\u202Eevil")).toEqual({ codePoint: "U+202E", index: 1, name: "a bidirectional control" });
     expect(unsafeCharacter("a\u200Bb")?.name).toBe("an invisible (zero-width) character");
     expect(unsafeCharacter("a\nb")?.name).toBe("a line break");
+  });
+
+  test("with lines, allows line feeds and carriage returns, nothing else", () => {
+    expect(unsafeCharacter("Paused.\r\nNo funds moved.\n", { lines: true })).toBeUndefined();
+    expect(unsafeCharacter("Paused.\nok\u2028", { lines: true })?.codePoint).toBe("U+2028");
+    expect(unsafeCharacter(`a\n${ESC}[2J`, { lines: true })).toEqual({ codePoint: "U+001B", index: 2, name: "an escape (terminal control)" });
+    expect(unsafeCharacter("a\tb", { lines: true })?.name).toBe("a tab or form feed");
+  });
+});
+
+describe("untrustedLines", () => {
+  test("keeps prose on its lines: every kind of break becomes \\n, at most one blank line, no control anywhere", () => {
+    expect(untrustedLines("Paused.\r\n\r\n\r\n\r\nNo funds\u2029moved\u202e.\t ")).toBe("Paused.\n\nNo funds\nmoved.");
+    expect(untrustedLines(`line ${ESC}]0;pwned\u0007\n  next\u200b `)).toBe("line ]0;pwned\nnext");
+    const once = untrustedLines("a\r\rb\u0085c");
+    expect(untrustedLines(once)).toBe(once);
+    expect(hasUnsafeCharacters(untrustedLines(`x${ESC}\ny`).replace(/\n/g, ""))).toBe(false);
+  });
+
+  test("caps like untrustedText", () => {
+    const out = untrustedLines(`${"a\n".repeat(400)}`);
+    expect(out).toHaveLength(UNTRUSTED_TEXT_MAX);
+    expect(out.endsWith(ELLIPSIS)).toBe(true);
   });
 });
 

@@ -19,6 +19,9 @@
  * - `markdownText` (post-mortem, public notice): markdown and HTML
  *   metacharacters escaped, URLs and host names defanged
  *   (`hxxps://example[.]com`), so no live link or markup comes out.
+ * - `untrustedLines`: `untrustedText` for multi-line prose (a public
+ *   update an operator wrote over several lines): line breaks of every kind
+ *   become `\n`, at most one blank line in a row; everything else as above.
  * - `unsafeCharacter` (operator input): the first character a public text
  *   must not hold, for a clear refusal.
  */
@@ -49,11 +52,15 @@ export function hasUnsafeCharacters(text: string): boolean {
   return UNSAFE.test(text);
 }
 
-/** The first character a public text must not hold, with its position (in code points) and a name; undefined when there is none. */
-export function unsafeCharacter(text: string): { codePoint: string; index: number; name: string } | undefined {
+/**
+ * The first character a public text must not hold, with its position (in
+ * code points) and a name; undefined when there is none. With `lines`, line
+ * feeds and carriage returns are allowed (multi-line prose).
+ */
+export function unsafeCharacter(text: string, options: { lines?: boolean } = {}): { codePoint: string; index: number; name: string } | undefined {
   let index = 0;
   for (const char of text) {
-    if (UNSAFE.test(char)) {
+    if (UNSAFE.test(char) && !(options.lines === true && (char === "\n" || char === "\r"))) {
       const cp = char.codePointAt(0) as number;
       return { codePoint: `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`, index, name: characterKind(cp) };
     }
@@ -95,6 +102,26 @@ export function capText(text: string, max: number = UNTRUSTED_TEXT_MAX): string 
  */
 export function untrustedText(raw: string, max: number = UNTRUSTED_TEXT_MAX): string {
   return capText(raw.replace(BREAK_ALL, " ").replace(UNSAFE_ALL, ""), max);
+}
+
+/** Every kind of line break, a CR LF pair counting as one. */
+const LINE_BREAK_ALL = /\r\n|[\n\v\f\r\u0085\u2028\u2029]/gu;
+
+/**
+ * `untrustedText` for multi-line prose: line breaks of every kind become
+ * `\n` (spaces around them and more than one blank line in a row dropped),
+ * tabs a space, every other control, bidi and invisible character removed;
+ * trimmed and capped at `max`. Idempotent.
+ *
+ * @example
+ * untrustedLines("Paused.\r\n\r\n\r\nNo funds moved\u202e") // "Paused.\n\nNo funds moved"
+ */
+export function untrustedLines(raw: string, max: number = UNTRUSTED_TEXT_MAX): string {
+  const lines = raw
+    .replace(LINE_BREAK_ALL, "\n")
+    .split("\n")
+    .map((line) => untrustedText(line, Number.POSITIVE_INFINITY).trim());
+  return capText(lines.join("\n").replace(/\n{3,}/g, "\n\n").trim(), max);
 }
 
 /**

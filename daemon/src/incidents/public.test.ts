@@ -31,11 +31,11 @@ describe("toPublic", () => {
       expect(text).not.toContain(secret);
   });
 
-  it("shows title and messages without control, bidi or zero-width characters (an older store may hold them)", () => {
-    let incident = anIncident({ title: "Paymaster\u001b[2J drained\u202E" });
-    incident = transition(incident, "contained", { now: at(3), message: "Paused.\r\nAll clear\u200B" });
+  it("shows title and messages without control, bidi or zero-width characters (an older store may hold them); messages keep their lines", () => {
+    let incident = anIncident({ title: "Paymaster\u001b[2J\ndrained\u202E" });
+    incident = transition(incident, "contained", { now: at(3), message: "Paused.\r\n\r\n\r\nAll clear\u200B\u2028\u001b]0;x\u0007done" });
     const pub = toPublic(incident);
     expect(pub.title).toBe("Paymaster[2J drained");
-    expect(pub.updates.map((u) => u.message)).toEqual(["Paymaster[2J drained", "Paused.  All clear"]);
+    expect(pub.updates.map((u) => u.message)).toEqual(["Paymaster[2J\ndrained", "Paused.\n\nAll clear\n]0;xdone"]);
   });
 });
