@@ -85,7 +85,7 @@ describe("pause-ability watch", () => {
     await commitTip();
     const warn = await watch.check();
     expect(warn.map((f) => f.key)).toEqual(["pause-ability:expiry:delegation"]);
-    expect(warn[0]!.summary).toMatch(/unpauses by itself in \d+ s/);
+    expect(warn[0]!.summary).toMatch(/that pause ends in \d+ s and the layer goes live again/);
     const paused = await s.client.readContract({ address: s.deployment.guardian.hub, abi: parseAbi(["function isPaused(uint8) view returns (bool)"]), functionName: "isPaused", args: [2] });
     expect(paused).toBe(true);
   });

@@ -13,7 +13,8 @@
  *   delegation layer cannot be paused (Critical);
  * - safe-config: the Safe's owners or threshold changed since first seen (High);
  * - expiry:<layer>: a sentinel pause ends soon and the guardian has not
- *   confirmed it: the layer unpauses by itself (High). "Soon" scales with the
+ *   confirmed it: when it ends, anyone may release the layer — the daemon's
+ *   sentinel duties do so at once — and the layer goes live again (High). "Soon" scales with the
  *   hub's configured pause duration: the last `expiryWarnFraction` of it,
  *   at most `expiryWarnSeconds` (a 600 s pause warns in its last 150 s, a
  *   1 h pause in its last 15 min), so a short pause does not raise "ends
@@ -174,7 +175,7 @@ export const pauseAbility: Detector<PauseAbilityFacts, PauseAbilityState, PauseA
       on: l.paused && l.bySentinel && left <= warnWithin,
       severity: "high",
       title: `The sentinel's pause of the ${layer} layer ends soon`,
-      summary: `The ${layer} layer was paused by the sentinel and unpauses by itself in ${Math.max(0, left)} s unless the guardian Safe confirms or extends the pause (guardian safe propose confirm ${layer}).`,
+      summary: `The ${layer} layer was paused by the sentinel; that pause ends in ${Math.max(0, left)} s and the layer goes live again (anyone may release it then) unless the guardian Safe confirms the pause (guardian safe propose confirm ${layer}).`,
       contracts: [facts.hub],
       values: { pausedUntil: l.pausedUntil, secondsLeft: left, warnWithinSeconds: warnWithin },
     });
