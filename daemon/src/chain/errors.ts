@@ -133,8 +133,12 @@ export class MethodUnavailableError extends ChainError {
   constructor(
     readonly method: string,
     readonly endpoints: readonly string[],
+    /** Each endpoint's refusal, cleaned ("code -32604: Method not enabled"). */
+    readonly causes: readonly string[] = [],
   ) {
-    super(`No RPC endpoint serves ${method} (${endpoints.length === 0 ? "none usable" : `missing or disabled on ${endpoints.join(", ")}`})`);
+    super(
+      `No RPC endpoint serves ${method} (${endpoints.length === 0 ? "none usable" : endpoints.map((e, i) => (causes[i] ? `${e}: ${causes[i]}` : e)).join("; ")})`,
+    );
   }
 }
 

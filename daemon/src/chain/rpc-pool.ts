@@ -157,8 +157,8 @@ interface EndpointState {
   /** Client-side pacing: ms between requests, and the next free slot. */
   paceMs?: number;
   nextSlotMs: number;
-  /** Methods this endpoint lacks or disabled. */
-  missing: Set<string>;
+  /** Methods this endpoint lacks or disabled, with its refusal (cleaned). */
+  missing: Map<string, string>;
 }
 
 /** Methods whose `null` ("not found") may only mean the answering endpoint is behind. */
@@ -237,7 +237,7 @@ export class RpcPool {
         rateStrikes: 0,
         ...(config.maxRequestsPerSecond !== undefined ? { paceMs: 1000 / config.maxRequestsPerSecond } : {}),
         nextSlotMs: 0,
-        missing: new Set<string>(),
+        missing: new Map<string, string>(),
       } satisfies EndpointState;
     });
   }
@@ -380,7 +380,7 @@ export class RpcPool {
         if (ep.headLag !== undefined) h.headLag = ep.headLag;
         if (ep.limitedUntilMs !== undefined && ep.limitedUntilMs > this.now()) h.limitedUntilMs = ep.limitedUntilMs;
         if (ep.maxBatch !== undefined) h.maxBatch = ep.maxBatch;
-        if (ep.missing.size > 0) h.missingMethods = [...ep.missing].sort();
+        if (ep.missing.size > 0) h.missingMethods = [...ep.missing.keys()].sort();
         return h;
       }),
     };
@@ -470,7 +470,7 @@ export class RpcPool {
       const candidates = this.ordered().filter((ep) => !ep.missing.has(method));
       if (candidates.length === 0) {
         const lacking = this.usable().filter((ep) => ep.missing.has(method));
-        if (lacking.length > 0) throw new MethodUnavailableError(method, lacking.map((ep) => ep.name));
+        if (lacking.length > 0) throw new MethodUnavailableError(method, lacking.map((ep) => ep.name), lacking.map((ep) => ep.missing.get(method) ?? ""));
         break;
       }
       // 2-3. Each one not held back by a rate limit.
@@ -560,8 +560,9 @@ export class RpcPool {
 
   private noteMissing(ep: EndpointState, method: string, error: unknown): void {
     if (ep.missing.has(method)) return;
-    ep.missing.add(method);
-    this.emitLimit({ kind: "method-unavailable", endpoint: ep.name, method, cause: describeRpcError(error) });
+    const cause = describeRpcError(error);
+    ep.missing.set(method, cause);
+    this.emitLimit({ kind: "method-unavailable", endpoint: ep.name, method, cause });
   }
 
   /** A rate limit: no request to `ep` before its Retry-After, or an exponential backoff with jitter. */
