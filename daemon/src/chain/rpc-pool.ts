@@ -292,8 +292,9 @@ export class RpcPool {
 
   /**
    * Sends the same request to every usable endpoint at once (for a head
-   * survey, or to broadcast a signed transaction). Never throws: each
-   * endpoint's outcome is in the result.
+   * survey, or to broadcast a signed transaction), skipping rate-limited ones
+   * until their backoff ends (except for `eth_sendRawTransaction`). Never
+   * throws: each endpoint's outcome is in the result.
    */
   async requestEach<T = unknown>(
     method: string,
@@ -301,8 +302,11 @@ export class RpcPool {
     parse?: (result: unknown) => T,
     options: RequestOptions = {},
   ): Promise<Array<{ endpoint: string; ok: true; result: T } | { endpoint: string; ok: false; error: unknown }>> {
+    // A rate-limited endpoint is left alone until its backoff ends (a signed transaction still goes everywhere).
+    const now = this.now();
+    const targets = this.usable().filter((ep) => method === "eth_sendRawTransaction" || !((ep.limitedUntilMs ?? 0) > now));
     const outcomes = await Promise.all(
-      this.usable().map(async (ep) => {
+      targets.map(async (ep) => {
         try {
           await this.ensureVerified(ep);
           const [result] = await this.call(ep, [{ method, params }], parse ? (r) => parse(r) : (r) => r as T, options);
@@ -313,7 +317,7 @@ export class RpcPool {
       }),
     );
     if (outcomes.some((o) => o.ok)) this.markAvailable();
-    else this.markUnavailable();
+    else if (outcomes.length > 0) this.markUnavailable(); // none asked (all rate-limited) is no outage
     return outcomes;
   }
 
