@@ -240,10 +240,12 @@ export interface EndpointHealth {
   /** The configured name, or a name derived from the URL's host (never the full URL: it may hold a key). */
   name: string;
   /**
-   * unverified: its chain id is not known yet; up: answering; down: its last
-   * requests failed; excluded: it serves another chain and is never used.
+   * unverified: its chain id is not known yet; up: answering; limited: it
+   * answers but rate-limited us lately (backing off; neither healthy nor
+   * down); down: its last requests failed; excluded: it serves another chain
+   * and is never used.
    */
-  status: "unverified" | "up" | "down" | "excluded";
+  status: "unverified" | "up" | "limited" | "down" | "excluded";
   /** The chain id it reported, when known. */
   chainId?: number;
   consecutiveErrors: number;
@@ -258,6 +260,12 @@ export interface EndpointHealth {
   headLag?: number;
   requests: number;
   errors: number;
+  /** While rate-limited: no request before this (ms since the epoch). */
+  limitedUntilMs?: number;
+  /** Calls per JSON-RPC batch it accepts (configured, or learned from its refusals). */
+  maxBatch?: number;
+  /** Methods it lacks or disabled (asked once, then never again). */
+  missingMethods?: string[];
 }
 
 /** Input of the rpc-health detector: the pool's and the follower's state at one moment. */
@@ -273,6 +281,10 @@ export interface RpcHealthFacts {
   head?: { number: number; advancedAtMs: number };
   /** The follower's last committed block and when it advanced (ms). */
   processed?: { number: number; advancedAtMs: number };
+  /** When the follower started (ms): one that never processes its first block is stuck too. */
+  startedAtMs?: number;
+  /** While the follower's steps fail: since when (ms), the endpoints involved and the cause (cleaned, bounded). */
+  stepFailure?: { sinceMs: number; endpoints: string[]; cause: string };
 }
 
 // ---------------------------------------------------------------------------

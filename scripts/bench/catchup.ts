@@ -9,6 +9,10 @@
  * real; see hardhat-node.ts on why not `hardhat_mine`); one block in
  * `trafficEvery` holds a sponsored user operation (`handleOps` through the
  * EntryPoint and the guarded paymaster) and a hub heartbeat.
+ *
+ * With `limits`, the daemon follows through the fault proxy imposing a
+ * provider's limits (e.g. a 1,000-block `eth_getLogs` range and a 10-call
+ * batch cap): the pool learns the cap, the follower the range.
  */
 import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +24,7 @@ import { baselineCatchUp, WATCH_TOPICS } from "./baseline.js";
 import { sleep, writeDaemonConfig, type BenchStack } from "./stack.js";
 import { kitTraffic } from "./traffic.js";
 import { mineBlocks } from "../lib/local-chain.js";
+import { startRpcProxy, type ProviderLimits } from "../lib/fault-proxy.js";
 
 export interface KitChain {
   from: number;
@@ -83,12 +88,19 @@ export interface CatchUpRun {
   eventsPerS: number;
 }
 
-export async function runCatchUp(stack: BenchStack, chain: KitChain, o: { runs: number; log: (line: string) => void }): Promise<CatchUpRun[]> {
+export async function runCatchUp(
+  stack: BenchStack,
+  chain: KitChain,
+  o: { runs: number; log: (line: string) => void; limits?: ProviderLimits },
+): Promise<CatchUpRun[]> {
   const runs: CatchUpRun[] = [];
+  const tag = o.limits ? "catchup-limited" : "catchup";
   for (let i = 0; i < o.runs; i++) {
-    const dataDir = path.join(stack.dir, `data-catchup-${i}`);
+    const dataDir = path.join(stack.dir, `data-${tag}-${i}`);
     mkdirSync(dataDir, { recursive: true });
-    const file = writeDaemonConfig(stack, `catchup-${i}`, { rpcUrls: [stack.chain.url], blockTimeMs: 2000, dataDir, requestTimeoutMs: 3000 });
+    // A fresh proxy per run: each daemon learns the limits anew.
+    const proxy = o.limits ? await startRpcProxy({ target: stack.chain.url, limits: o.limits }) : undefined;
+    const file = writeDaemonConfig(stack, `${tag}-${i}`, { rpcUrls: [proxy?.url ?? stack.chain.url], blockTimeMs: 2000, dataDir, requestTimeoutMs: 3000 });
     const config = loadConfig({ file, env: {}, cwd: stack.dir });
     const t0 = performance.now();
     const daemon = await startDaemon({ config, startBlock: chain.from, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }), dryRun: true });
@@ -101,9 +113,11 @@ export async function runCatchUp(stack: BenchStack, chain: KitChain, o: { runs: 
       const ms = performance.now() - t1;
       const run = { ms, startMs: t1 - t0, blocksPerS: (chain.blocks / ms) * 1000, eventsPerS: (chain.events / ms) * 1000 };
       runs.push(run);
-      o.log(`  run ${i + 1}/${o.runs}: ${chain.blocks} blocks in ${Math.round(ms)} ms: ${Math.round(run.blocksPerS)} blocks/s, ${Math.round(run.eventsPerS)} events/s`);
+      const refused = proxy ? ` (refused by the limits: ${proxy.limited.batch} batches, ${proxy.limited.range} eth_getLogs ranges; ${proxy.requests.total} HTTP requests)` : "";
+      o.log(`  run ${i + 1}/${o.runs}: ${chain.blocks} blocks in ${Math.round(ms)} ms: ${Math.round(run.blocksPerS)} blocks/s, ${Math.round(run.eventsPerS)} events/s${refused}`);
     } finally {
       await daemon.stop();
+      await proxy?.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   }

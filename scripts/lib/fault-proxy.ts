@@ -15,7 +15,12 @@
  *   receipts and logs stop there), a **lying** one reports a head `offset`
  *   blocks ahead of the node's (which it cannot serve);
  * - imposes an `eth_getLogs` block-range limit the way hosted providers do
- *   (error -32005), and rewrites results (`rewrite`).
+ *   (error -32005), and rewrites results (`rewrite`);
+ * - imposes a provider's limits (`limits`, `setLimits`): batches refused or
+ *   capped, an `eth_getLogs` range limit worded as a given provider words it,
+ *   a request rate limit answered with HTTP 429 (with or without
+ *   `Retry-After`) or Infura's HTTP 200 + -32005, and methods that are not
+ *   there (-32601) or not enabled (Besu's -32604).
  *
  * It counts HTTP requests and calls by method, and tells `onCall` about each
  * call as it arrives (the benchmarks time `eth_sendRawTransaction` there).
@@ -25,6 +30,7 @@
  * proxy.setFault({ kind: "rate-limit", retryAfterSeconds: 1 }, undefined, { probability: 0.2 });
  * proxy.setHead({ mode: "lag", blocks: 20 });
  * proxy.setFault({ kind: "pass" });
+ * proxy.setLimits({ batch: { max: 10, style: "error-object" }, requestsPerSecond: 10, rateStyle: "infura" });
  * await proxy.close();
  */
 import http from "node:http";
@@ -62,6 +68,69 @@ export type HeadMode =
   /** Reports `eth_blockNumber` as the node's head plus `offset` (a far-future head it cannot serve). */
   | { mode: "lie"; offset: number };
 
+/**
+ * How an endpoint treats a JSON-RPC batch (an array body):
+ * - `"refuse"`: HTTP 400 for any batch (a gateway without batch support);
+ * - `{ max, style }`: a batch of more than `max` calls is answered with
+ *   - `"error-object"` (Besu, many gateways): one error object, not an array,
+ *     -32005 "Number of requests exceeds max batch size";
+ *   - `"geth"`: an array holding one -32600 "batch too large" error;
+ *   - `"per-call"`: an array with that -32005 error for every call;
+ *   - `"413"`: HTTP 413 Payload Too Large.
+ */
+export type BatchLimit = "refuse" | { max: number; style?: "error-object" | "geth" | "per-call" | "413" };
+
+/**
+ * How a provider words a refused `eth_getLogs` range (the texts are the
+ * providers' own):
+ * - `"generic"`: -32005 "query exceeds max block range N";
+ * - `"besu"`: -32005 "Requested range exceeds maximum RPC range limit";
+ * - `"infura"`: -32005 "query returned more than 10000 results" with a
+ *   suggested `{ from, to }` in `data`;
+ * - `"alchemy"`: -32602 "Log response size exceeded. … this block range should work: [0x…, 0x…]";
+ * - `"quicknode"`: -32614 "eth_getLogs is limited to a 10,000 range".
+ */
+export type LogRangeStyle = "generic" | "besu" | "infura" | "alchemy" | "quicknode";
+
+/**
+ * How a rate-limited endpoint answers a request over its rate:
+ * - `"429"`: HTTP 429 without `Retry-After`;
+ * - `"429-retry-after"`: HTTP 429 with `Retry-After: retryAfterSeconds`;
+ * - `"infura"`: HTTP 200 with -32005 "project ID request rate exceeded" for each call.
+ */
+export type RateStyle = "429" | "429-retry-after" | "infura";
+
+/** A provider's limits, all optional (none: a node without limits). */
+export interface ProviderLimits {
+  batch?: BatchLimit;
+  /** eth_getLogs spanning more blocks than this is refused, worded as `getLogsStyle` (default "generic"). */
+  getLogsMaxRange?: number;
+  getLogsStyle?: LogRangeStyle;
+  /** Requests accepted in any one-second window; more are refused as `rateStyle` (default "429-retry-after"). */
+  requestsPerSecond?: number;
+  rateStyle?: RateStyle;
+  /** What counts against the rate: HTTP requests (default; a batch is one) or calls (a batch of n counts n, as Infura's credits). */
+  rateCounts?: "requests" | "calls";
+  /** The `Retry-After` value for "429-retry-after" (default 1 s). */
+  retryAfterSeconds?: number;
+  /** Methods the endpoint does not serve, answered as `disabledStyle` (default "not-found"). */
+  disabledMethods?: string[];
+  /** `"not-found"`: -32601 "the method … does not exist/is not available" (Geth); `"not-enabled"`: -32604 "Method not enabled" (Besu). */
+  disabledStyle?: "not-found" | "not-enabled";
+}
+
+/** Requests and calls refused by each limit. */
+export interface LimitCounts {
+  /** HTTP requests refused for the rate. */
+  rate: number;
+  /** Batches refused or capped. */
+  batch: number;
+  /** eth_getLogs calls refused for their range (any style). */
+  range: number;
+  /** Calls to disabled methods. */
+  disabled: number;
+}
+
 interface RpcCallBody {
   jsonrpc?: string;
   id?: unknown;
@@ -88,6 +157,8 @@ export interface RpcProxyOptions {
   onCall?: (call: ProxyCall) => void;
   /** Called for every HTTP request as it arrives, with its calls' methods (one for a single call). */
   onRequest?: (methods: string[], batch: boolean) => void;
+  /** A provider's limits (see `ProviderLimits`); `setLimits` changes them. */
+  limits?: ProviderLimits;
   /** A name for logs. */
   name?: string;
 }
@@ -97,6 +168,10 @@ export interface RpcProxy {
   /** Applies `fault` to requests that contain any of `methods` (all requests when omitted). */
   setFault(fault: ProxyFault, methods?: string[], options?: FaultOptions): void;
   setMaxLogRange(range: number | undefined): void;
+  /** Replaces the provider limits (an empty object: none). */
+  setLimits(limits: ProviderLimits): void;
+  /** Requests and calls refused by the provider limits. */
+  readonly limited: LimitCounts;
   /** Serves the node's head (default), a lagging one or a lying one. */
   setHead(head: HeadMode): void;
   /** Calls seen, by method (batch items counted one by one). */
@@ -121,6 +196,10 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
   let faultLeft = Infinity;
   let head: HeadMode = { mode: "true" };
   let maxLogRange = options.maxLogRange;
+  let limits: ProviderLimits = options.limits ?? {};
+  const limited: LimitCounts = { rate: 0, batch: 0, range: 0, disabled: 0 };
+  /** performance.now() of each unit (request or call) accepted within the last second. */
+  let accepted: number[] = [];
   const counts = new Map<string, number>();
   const requests = { total: 0 };
   const rangeErrors = { total: 0 };
@@ -179,7 +258,39 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     }
     const reply = (answers: unknown[]) => send(res, Array.isArray(body) ? answers : answers[0]);
 
-    // 1. An injected fault.
+    // 1. The provider's rate limit, then its batch limit.
+    if (overRate(Array.isArray(body) && limits.rateCounts === "calls" ? calls.length : 1, at)) {
+      limited.rate++;
+      const style = limits.rateStyle ?? "429-retry-after";
+      if (style === "infura") {
+        reply(calls.map((c) => ({ jsonrpc: "2.0", id: c.id ?? null, error: infuraRateError(limits.requestsPerSecond ?? 0) })));
+      } else {
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (style === "429-retry-after") headers["retry-after"] = String(limits.retryAfterSeconds ?? 1);
+        res.writeHead(429, headers).end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: 429, message: "Too Many Requests" } }));
+      }
+      return;
+    }
+    if (Array.isArray(body) && limits.batch !== undefined) {
+      const batch = limits.batch;
+      if (batch === "refuse") {
+        limited.batch++;
+        res.writeHead(400, { "content-type": "text/plain" }).end("batch requests are not supported");
+        return;
+      }
+      if (calls.length > batch.max) {
+        limited.batch++;
+        const style = batch.style ?? "error-object";
+        const tooMany = { code: -32005, message: "Number of requests exceeds max batch size" };
+        if (style === "413") res.writeHead(413, { "content-type": "text/plain" }).end("Payload Too Large");
+        else if (style === "error-object") send(res, { jsonrpc: "2.0", id: null, error: tooMany });
+        else if (style === "geth") send(res, [{ jsonrpc: "2.0", id: calls[0]?.id ?? null, error: { code: -32600, message: "batch too large" } }]);
+        else send(res, calls.map((c) => ({ jsonrpc: "2.0", id: c.id ?? null, error: tooMany })));
+        return;
+      }
+    }
+
+    // 2. An injected fault.
     const f = fault;
     const matches = f.kind !== "pass" && faultLeft > 0 && (!faultMethods || calls.some((c) => faultMethods?.has(c.method)));
     if (matches && (faultProbability >= 1 || Math.random() < faultProbability)) {
@@ -212,7 +323,7 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
       }
     }
 
-    // 2. Forward (the range limit and the head mode applied).
+    // 3. Forward (the range limit, disabled methods and the head mode applied).
     try {
       reply(await forward(calls));
     } catch {
@@ -220,19 +331,51 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     }
   });
 
+  /**
+   * Whether `units` more requests (or calls) would go over the rate limit in
+   * the one-second window ending at `at`; if not, they are counted in it.
+   */
+  function overRate(units: number, at: number): boolean {
+    const rps = limits.requestsPerSecond;
+    if (rps === undefined) return false;
+    accepted = accepted.filter((t) => at - t < 1000);
+    if (accepted.length + units > rps) return true;
+    for (let i = 0; i < units; i++) accepted.push(at);
+    return false;
+  }
+
   /** Answers `calls` from upstream as one request, with the range limit and the head mode applied. */
   async function forward(calls: RpcCallBody[]): Promise<RpcAnswer[]> {
     const mode = head;
     const lagHead = mode.mode === "lag" ? Math.max(0, (await realHead()) - mode.blocks) : undefined;
     const local = new Map<number, RpcAnswer>();
     const sent = calls.map((c) => ({ ...c, params: [...(c.params ?? [])] }));
+    const disabled = new Set(limits.disabledMethods ?? []);
     sent.forEach((c, i) => {
-      // The range limit.
-      if (c.method === "eth_getLogs" && maxLogRange !== undefined) {
+      // Methods the endpoint does not serve.
+      if (disabled.has(c.method)) {
+        limited.disabled++;
+        const error =
+          limits.disabledStyle === "not-enabled"
+            ? { code: -32604, message: "Method not enabled" }
+            : { code: -32601, message: `the method ${c.method} does not exist/is not available` };
+        local.set(i, { jsonrpc: "2.0", id: c.id, error });
+        return;
+      }
+      // The range limit (the provider's, else the plain one).
+      if (c.method === "eth_getLogs") {
         const filter = (c.params[0] ?? {}) as { fromBlock?: string; toBlock?: string; blockHash?: string };
         if (!filter.blockHash && isQuantity(filter.fromBlock) && isQuantity(filter.toBlock)) {
-          const span = hexNumber(filter.toBlock) - hexNumber(filter.fromBlock) + 1;
-          if (span > maxLogRange) {
+          const from = hexNumber(filter.fromBlock);
+          const span = hexNumber(filter.toBlock) - from + 1;
+          const providerMax = limits.getLogsMaxRange;
+          if (providerMax !== undefined && span > providerMax) {
+            rangeErrors.total++;
+            limited.range++;
+            local.set(i, { jsonrpc: "2.0", id: c.id, error: rangeError(limits.getLogsStyle ?? "generic", providerMax, from) });
+            return;
+          }
+          if (maxLogRange !== undefined && span > maxLogRange) {
             rangeErrors.total++;
             local.set(i, { jsonrpc: "2.0", id: c.id, error: { code: -32005, message: `query exceeds max block range ${maxLogRange}` } });
             return;
@@ -300,6 +443,11 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     setHead(h) {
       head = h;
     },
+    setLimits(l) {
+      limits = l;
+      accepted = [];
+    },
+    limited,
     counts,
     requests,
     rangeErrors,
@@ -309,6 +457,7 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
       requests.total = 0;
       rangeErrors.total = 0;
       faulted.total = 0;
+      limited.rate = limited.batch = limited.range = limited.disabled = 0;
     },
     async close() {
       if (closing) return;
@@ -339,6 +488,37 @@ function lagResult(call: RpcCallBody, result: unknown, lagHead: number): { resul
   if ((call.method === "eth_getTransactionReceipt" || call.method === "eth_getTransactionByHash") && above(r.blockNumber)) return { result: null };
   if (call.method === "eth_getBlockByHash" && above(r.number)) return { result: null };
   return { result };
+}
+
+/** A refused `eth_getLogs` range, worded as `style`'s provider words it; `from` starts the refused range. */
+function rangeError(style: LogRangeStyle, max: number, from: number): { code: number; message: string; data?: unknown } {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  switch (style) {
+    case "besu":
+      return { code: -32005, message: "Requested range exceeds maximum RPC range limit" };
+    case "infura":
+      return { code: -32005, message: "query returned more than 10000 results", data: { from: hex(from), to: hex(from + max - 1), limit: 10000 } };
+    case "alchemy":
+      return {
+        code: -32602,
+        message:
+          "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, " +
+          `or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [${hex(from)}, ${hex(from + max - 1)}]`,
+      };
+    case "quicknode":
+      return { code: -32614, message: `eth_getLogs is limited to a ${max.toLocaleString("en-US")} range` };
+    case "generic":
+      return { code: -32005, message: `query exceeds max block range ${max}` };
+  }
+}
+
+/** Infura's answer to a call over the project's rate. */
+function infuraRateError(allowed: number): { code: number; message: string; data: unknown } {
+  return {
+    code: -32005,
+    message: "project ID request rate exceeded",
+    data: { see: "https://infura.io/dashboard", current_rps: allowed + 1, allowed_rps: allowed, backoff_seconds: 1 },
+  };
 }
 
 function isQuantity(value: unknown): value is string {

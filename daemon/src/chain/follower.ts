@@ -62,9 +62,13 @@ import type {
 import { bloomBits, bloomMayContainAny, type BloomBits } from "./bloom.js";
 import {
   InconsistentChainError,
+  MethodUnavailableError,
   ReorgTooDeepError,
+  RpcRateLimitedError,
   RpcResponseError,
   RpcUnavailableError,
+  describeRpcError,
+  errorMessage,
   isRangeLimitError,
   isTimeoutError,
 } from "./errors.js";
@@ -108,9 +112,12 @@ export type FollowerEvent =
   | { type: "logs-recovered"; block: BlockId; count: number }
   | { type: "log-range"; range: number }
   | { type: "rpc-unavailable"; error: RpcUnavailableError }
+  /** Every endpoint is rate-limited: the step waits for them (not an outage). */
+  | { type: "rate-limited"; cause: string }
   | { type: "rpc-available" }
   | { type: "inconsistent-chain"; error: InconsistentChainError }
-  | { type: "error"; error: unknown };
+  /** A step failed; `cause` is cleaned and bounded (status, code, message), fit for a log. */
+  | { type: "error"; error: unknown; cause: string };
 
 export interface BlockFollowerOptions {
   pool: RpcPool;
@@ -191,6 +198,8 @@ export class BlockFollower {
   private surveying: Promise<unknown> | undefined;
   private unavailable = false;
   private halted: ReorgTooDeepFacts | undefined;
+  private startedAtMs: number | undefined;
+  private stepFailure: { sinceMs: number; endpoints: string[]; cause: string } | undefined;
 
   private stopping = false;
   private runPromise: Promise<void> | undefined;
@@ -271,6 +280,8 @@ export class BlockFollower {
     if (stats.head) facts.head = stats.head;
     const tip = this.ring.at(-1);
     if (tip && this.processedAtMs !== undefined) facts.processed = { number: tip.number, advancedAtMs: this.processedAtMs };
+    if (this.startedAtMs !== undefined) facts.startedAtMs = this.startedAtMs;
+    if (this.stepFailure) facts.stepFailure = { ...this.stepFailure, endpoints: [...this.stepFailure.endpoints] };
     return facts;
   }
 
@@ -281,10 +292,12 @@ export class BlockFollower {
     const checkpoint = await this.sink.loadCheckpoint();
     this.ring = checkpoint?.ring.slice(-this.ringSize).map((b) => ({ number: b.number, hash: b.hash.toLowerCase() as Hex })) ?? [];
     this.processedAtMs = this.now();
+    this.startedAtMs = this.now();
     while (!this.stopping) {
       let busy = false;
       try {
         busy = await this.step();
+        this.stepFailure = undefined;
         if (this.unavailable) {
           this.unavailable = false;
           this.onEvent({ type: "rpc-available" });
@@ -296,13 +309,17 @@ export class BlockFollower {
           this.emitHealth();
           throw error;
         }
-        if (error instanceof RpcUnavailableError) {
+        const failure = stepFailureOf(error);
+        this.stepFailure = { sinceMs: this.stepFailure?.sinceMs ?? this.now(), ...failure };
+        if (error instanceof RpcRateLimitedError) {
+          this.onEvent({ type: "rate-limited", cause: failure.cause });
+        } else if (error instanceof RpcUnavailableError) {
           if (!this.unavailable) this.onEvent({ type: "rpc-unavailable", error });
           this.unavailable = true;
         } else if (error instanceof InconsistentChainError) {
           this.onEvent({ type: "inconsistent-chain", error });
         } else {
-          this.onEvent({ type: "error", error });
+          this.onEvent({ type: "error", error, cause: failure.cause });
         }
       }
       this.maybeSurvey();
@@ -316,7 +333,7 @@ export class BlockFollower {
     try {
       this.onHealth(this.health());
     } catch (error) {
-      this.onEvent({ type: "error", error });
+      this.onEvent({ type: "error", error, cause: errorMessage(error) });
     }
   }
 
@@ -679,6 +696,19 @@ export class BlockFollower {
     });
     return { transactions, receipts, end };
   }
+}
+
+/** The endpoints and the cause of a failed step, cleaned for logs and findings. */
+function stepFailureOf(error: unknown): { endpoints: string[]; cause: string } {
+  if (error instanceof RpcUnavailableError && error.errors.length > 0) {
+    const endpoints = [...new Set(error.errors.map((e) => e.endpoint))];
+    const causes = error.errors.map((e) => `${e.endpoint}: ${describeRpcError(e.error)}`);
+    return { endpoints, cause: `${error.method}: ${[...new Set(causes)].join("; ")}`.slice(0, 600) };
+  }
+  if (error instanceof MethodUnavailableError) return { endpoints: [...error.endpoints], cause: describeRpcError(error) };
+  if (error instanceof RpcResponseError) return { endpoints: [error.endpoint], cause: `${error.method}: ${describeRpcError(error)}` };
+  const endpoint = (error as { endpoint?: unknown } | undefined)?.endpoint;
+  return { endpoints: typeof endpoint === "string" ? [endpoint] : [], cause: describeRpcError(error) };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order; the first error wins. */

@@ -1,5 +1,5 @@
 export * from "./errors.js";
-export { RpcPool, parseQuantity, type RpcCall, type RpcEndpointConfig, type RpcPoolOptions, type RpcPoolStats, type RpcRequestEvent, type RequestOptions } from "./rpc-pool.js";
+export { RpcPool, parseQuantity, type RpcCall, type RpcEndpointConfig, type RpcPoolOptions, type RpcPoolStats, type RpcRequestEvent, type RpcLimitEvent, type RequestOptions } from "./rpc-pool.js";
 export {
   BlockFollower,
   type BlockFollowerOptions,

@@ -20,7 +20,16 @@
  * - chain id: checked before an endpoint's first use and again when it comes
  *   back from being down; a mismatch excludes it for good;
  * - head survey: `survey()` asks every endpoint for its head; one that lags
- *   the best head by more than `maxHeadLagBlocks` is used only as a fallback.
+ *   the best head by more than `maxHeadLagBlocks` is used only as a fallback;
+ * - provider limits, by what an error means (`classifyRpcError`): a refused
+ *   or too-big batch is split, down to single calls, and the endpoint's cap
+ *   is learned (searched upwards again now and then; `maxBatch` fixes it); a
+ *   rate limit (HTTP 429, Infura's -32005) marks the endpoint `limited` for
+ *   its `Retry-After` or an exponential backoff with jitter, the request
+ *   fails over, and no request goes to it before then (when every endpoint
+ *   is limited, a request waits up to `rateLimitWaitMs`); a method an
+ *   endpoint lacks or disabled (-32601, -32604) is remembered and never
+ *   asked of it again; `maxRequestsPerSecond` paces requests to an endpoint.
  *
  * The pool reports, it does not judge: `stats()` feeds the rpc-health
  * detector, which turns errors, latency, exclusions and lag into findings.
@@ -34,10 +43,15 @@ import { custom, type CustomTransport } from "viem";
 import { getHttpRpcClient, type HttpRpcClient } from "viem/utils";
 import type { EndpointHealth } from "../types.js";
 import {
+  BatchRefusedError,
   ChainIdMismatchError,
   MalformedResponseError,
+  MethodUnavailableError,
+  RpcRateLimitedError,
   RpcResponseError,
   RpcUnavailableError,
+  classifyRpcError,
+  describeRpcError,
   errorMessage,
   isAnswerError,
 } from "./errors.js";
@@ -46,6 +60,10 @@ export interface RpcEndpointConfig {
   url: string;
   /** Used in stats, findings and logs instead of the URL (which may hold a key). Defaults to the URL's host. */
   name?: string;
+  /** Most calls in one JSON-RPC batch (1: no batches). Default: learned from the endpoint's refusals. */
+  maxBatch?: number;
+  /** Client-side pacing: at most this many HTTP requests a second to this endpoint. Default: unpaced. */
+  maxRequestsPerSecond?: number;
 }
 
 export interface RpcRequestEvent {
@@ -57,6 +75,12 @@ export interface RpcRequestEvent {
   /** Number of calls when the request was a JSON-RPC batch. */
   batch?: number;
 }
+
+/** An endpoint's limit met (for logs: `cause` is cleaned and bounded). */
+export type RpcLimitEvent =
+  | { kind: "rate-limit"; endpoint: string; backoffMs: number; cause: string }
+  | { kind: "batch-limit"; endpoint: string; refused: number; maxBatch: number; cause: string }
+  | { kind: "method-unavailable"; endpoint: string; method: string; cause: string };
 
 export interface RpcPoolOptions {
   endpoints: ReadonlyArray<string | RpcEndpointConfig>;
@@ -70,6 +94,10 @@ export interface RpcPoolOptions {
   downAfterErrors?: number;
   /** Largest response accepted, in bytes. Default 64 MiB. */
   maxResponseBodySize?: number;
+  /** Longest one request waits for a rate-limited endpoint to free up when every endpoint is limited. Default 5 s. */
+  rateLimitWaitMs?: number;
+  /** Called when an endpoint limits us or refuses something (rate limit, batch cap learned, method missing): the hook for logs. */
+  onLimit?: (event: RpcLimitEvent) => void;
   /** Called after every HTTP request: the hook for metrics. */
   onRequest?: (event: RpcRequestEvent) => void;
   /** Clock, for tests. */
@@ -115,6 +143,22 @@ interface EndpointState {
   requests: number;
   errors: number;
   byMethod: Map<string, { requests: number; errors: number }>;
+  /** Calls per batch: configured, or learned from refusals. */
+  maxBatch?: number;
+  batchConfigured: boolean;
+  /** Largest batch answered, smallest refused (the learned cap lies between), and batches answered at the cap since. */
+  batchFloor: number;
+  batchCeiling?: number;
+  batchOkAtCap: number;
+  /** No request before this (rate-limited), rate limits in a row, and the last one. */
+  limitedUntilMs?: number;
+  rateStrikes: number;
+  lastLimitedAtMs?: number;
+  /** Client-side pacing: ms between requests, and the next free slot. */
+  paceMs?: number;
+  nextSlotMs: number;
+  /** Methods this endpoint lacks or disabled, with its refusal (cleaned). */
+  missing: Map<string, string>;
 }
 
 /** Methods whose `null` ("not found") may only mean the answering endpoint is behind. */
@@ -125,6 +169,16 @@ const DEFAULT_DOWN_AFTER = 3;
 const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 /** Weight of the newest sample in the latency moving average. */
 const LATENCY_ALPHA = 0.2;
+/** First backoff after a rate limit without Retry-After; doubled per limit in a row, up to the maximum; ±50% jitter. */
+const RATE_BACKOFF_BASE_MS = 500;
+const RATE_BACKOFF_MAX_MS = 30_000;
+const DEFAULT_RATE_LIMIT_WAIT_MS = 5_000;
+/** An endpoint stays reported `limited` this long after its last rate limit. */
+const LIMITED_MEMORY_MS = 30_000;
+/** Batches answered at the learned cap before a larger one is tried (halfway to the smallest refused). */
+const BATCH_PROBE_AFTER = 20;
+/** Sub-batches of a split batch in flight at once. */
+const SPLIT_CONCURRENCY = 4;
 
 export class RpcPool {
   readonly chainId: number;
@@ -133,6 +187,8 @@ export class RpcPool {
   private readonly endpoints: EndpointState[];
   private readonly downAfter: number;
   private readonly onRequest: ((event: RpcRequestEvent) => void) | undefined;
+  private readonly onLimit: ((event: RpcLimitEvent) => void) | undefined;
+  private readonly rateLimitWaitMs: number;
   private readonly now: () => number;
   private nextId = 1;
   private unavailableSinceMs: number | undefined;
@@ -146,6 +202,8 @@ export class RpcPool {
     this.maxHeadLagBlocks = options.maxHeadLagBlocks ?? DEFAULT_MAX_HEAD_LAG;
     this.downAfter = options.downAfterErrors ?? DEFAULT_DOWN_AFTER;
     this.onRequest = options.onRequest;
+    this.onLimit = options.onLimit;
+    this.rateLimitWaitMs = options.rateLimitWaitMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
     this.now = options.now ?? Date.now;
     const names = new Set<string>();
     this.endpoints = options.endpoints.map((e, index) => {
@@ -153,6 +211,12 @@ export class RpcPool {
       let name = config.name ?? endpointName(config.url, index);
       if (names.has(name)) name = `${name}#${index}`;
       names.add(name);
+      if (config.maxBatch !== undefined && !(Number.isInteger(config.maxBatch) && config.maxBatch >= 1)) {
+        throw new Error(`RpcPool: endpoints[${index}].maxBatch: expected a whole number of calls, at least 1`);
+      }
+      if (config.maxRequestsPerSecond !== undefined && !(config.maxRequestsPerSecond > 0)) {
+        throw new Error(`RpcPool: endpoints[${index}].maxRequestsPerSecond: expected a positive number`);
+      }
       return {
         index,
         name,
@@ -166,7 +230,15 @@ export class RpcPool {
         requests: 0,
         errors: 0,
         byMethod: new Map(),
-      };
+        ...(config.maxBatch !== undefined ? { maxBatch: config.maxBatch } : {}),
+        batchConfigured: config.maxBatch !== undefined,
+        batchFloor: 0,
+        batchOkAtCap: 0,
+        rateStrikes: 0,
+        ...(config.maxRequestsPerSecond !== undefined ? { paceMs: 1000 / config.maxRequestsPerSecond } : {}),
+        nextSlotMs: 0,
+        missing: new Map<string, string>(),
+      } satisfies EndpointState;
     });
   }
 
@@ -215,13 +287,14 @@ export class RpcPool {
   async batch<T = unknown>(calls: readonly RpcCall[], parse?: Parse<T>, options: RequestOptions = {}): Promise<T[]> {
     if (calls.length === 0) return [];
     const label = batchLabel(calls);
-    return this.withFailover(label, (ep) => this.call(ep, calls, parse ?? ((r) => r as T), options));
+    return this.withFailover(label, (ep) => this.send(ep, calls, parse ?? ((r) => r as T), options));
   }
 
   /**
    * Sends the same request to every usable endpoint at once (for a head
-   * survey, or to broadcast a signed transaction). Never throws: each
-   * endpoint's outcome is in the result.
+   * survey, or to broadcast a signed transaction), skipping rate-limited ones
+   * until their backoff ends (except for `eth_sendRawTransaction`). Never
+   * throws: each endpoint's outcome is in the result.
    */
   async requestEach<T = unknown>(
     method: string,
@@ -229,8 +302,11 @@ export class RpcPool {
     parse?: (result: unknown) => T,
     options: RequestOptions = {},
   ): Promise<Array<{ endpoint: string; ok: true; result: T } | { endpoint: string; ok: false; error: unknown }>> {
+    // A rate-limited endpoint is left alone until its backoff ends (a signed transaction still goes everywhere).
+    const now = this.now();
+    const targets = this.usable().filter((ep) => method === "eth_sendRawTransaction" || !((ep.limitedUntilMs ?? 0) > now));
     const outcomes = await Promise.all(
-      this.usable().map(async (ep) => {
+      targets.map(async (ep) => {
         try {
           await this.ensureVerified(ep);
           const [result] = await this.call(ep, [{ method, params }], parse ? (r) => parse(r) : (r) => r as T, options);
@@ -241,7 +317,7 @@ export class RpcPool {
       }),
     );
     if (outcomes.some((o) => o.ok)) this.markAvailable();
-    else this.markUnavailable();
+    else if (outcomes.length > 0) this.markUnavailable(); // none asked (all rate-limited) is no outage
     return outcomes;
   }
 
@@ -294,7 +370,7 @@ export class RpcPool {
       endpoints: this.endpoints.map((ep) => {
         const h: EndpointHealth = {
           name: ep.name,
-          status: ep.status,
+          status: this.isLimited(ep) ? "limited" : ep.status,
           consecutiveErrors: ep.consecutiveErrors,
           requests: ep.requests,
           errors: ep.errors,
@@ -306,6 +382,9 @@ export class RpcPool {
         if (ep.head !== undefined) h.head = ep.head;
         if (ep.headAtMs !== undefined) h.headAtMs = ep.headAtMs;
         if (ep.headLag !== undefined) h.headLag = ep.headLag;
+        if (ep.limitedUntilMs !== undefined && ep.limitedUntilMs > this.now()) h.limitedUntilMs = ep.limitedUntilMs;
+        if (ep.maxBatch !== undefined) h.maxBatch = ep.maxBatch;
+        if (ep.missing.size > 0) h.missingMethods = [...ep.missing.keys()].sort();
         return h;
       }),
     };
@@ -352,7 +431,9 @@ export class RpcPool {
 
   /** Healthy first, then lagging, then failing (least recently failed first); config order within. */
   private ordered(): EndpointState[] {
-    const rank = (ep: EndpointState) => (ep.consecutiveErrors > 0 ? 2 : 0) + (this.isLagging(ep) ? 1 : 0);
+    const now = this.now();
+    const rank = (ep: EndpointState) =>
+      (ep.consecutiveErrors > 0 ? 4 : 0) + ((ep.limitedUntilMs ?? 0) > now ? 2 : 0) + (this.isLagging(ep) ? 1 : 0);
     return this.usable().sort(
       (a, b) =>
         rank(a) - rank(b) ||
@@ -361,28 +442,153 @@ export class RpcPool {
     );
   }
 
+  /** Rate-limited now, or recently: neither healthy nor down. */
+  private isLimited(ep: EndpointState): boolean {
+    if (ep.status !== "up" || ep.lastLimitedAtMs === undefined) return false;
+    const now = this.now();
+    return (ep.limitedUntilMs ?? 0) > now || now - ep.lastLimitedAtMs < LIMITED_MEMORY_MS;
+  }
+
   private isLagging(ep: EndpointState): boolean {
     return ep.headLag !== undefined && ep.headLag > this.maxHeadLagBlocks;
   }
 
+  /**
+   * Tries `fn` on each endpoint in order until one succeeds.
+   *
+   * 1. Endpoints known to lack `method` are skipped; when every endpoint
+   *    lacks it: MethodUnavailableError.
+   * 2. Rate-limited endpoints are skipped until their backoff ends.
+   * 3. An answer error (range limit, revert) is thrown at once.
+   * 4. When every endpoint failed or is limited and some will free up within
+   *    `rateLimitWaitMs`, wait for the first and go again; otherwise throw
+   *    RpcRateLimitedError when only rate limits stood in the way (not an
+   *    outage), else RpcUnavailableError.
+   */
   private async withFailover<T>(method: string, fn: (ep: EndpointState) => Promise<T>): Promise<T> {
     const errors: Array<{ endpoint: string; error: unknown }> = [];
-    for (const ep of this.ordered()) {
-      try {
-        await this.ensureVerified(ep);
-        const result = await fn(ep);
-        this.markAvailable();
-        return result;
-      } catch (error) {
-        if (isAnswerError(error)) {
-          this.markAvailable();
-          throw error;
-        }
-        errors.push({ endpoint: ep.name, error });
+    const giveUpAt = this.now() + this.rateLimitWaitMs;
+    let onlyRateLimits = true;
+    for (;;) {
+      // 1. Endpoints that serve the method.
+      const candidates = this.ordered().filter((ep) => !ep.missing.has(method));
+      if (candidates.length === 0) {
+        const lacking = this.usable().filter((ep) => ep.missing.has(method));
+        if (lacking.length > 0) throw new MethodUnavailableError(method, lacking.map((ep) => ep.name), lacking.map((ep) => ep.missing.get(method) ?? ""));
+        break;
       }
+      // 2-3. Each one not held back by a rate limit.
+      for (const ep of candidates) {
+        if ((ep.limitedUntilMs ?? 0) > this.now()) continue;
+        try {
+          await this.ensureVerified(ep);
+          const result = await fn(ep);
+          this.markAvailable();
+          return result;
+        } catch (error) {
+          if (isAnswerError(error)) {
+            this.markAvailable();
+            throw error;
+          }
+          const kind = classifyRpcError(error).kind;
+          if (kind === "method-unavailable" && method !== "batch") this.noteMissing(ep, method, error);
+          else if (kind !== "rate-limit") onlyRateLimits = false;
+          errors.push({ endpoint: ep.name, error });
+        }
+      }
+      // 4. Wait for the first limited endpoint to free up, within this request's patience.
+      const now = this.now();
+      const freeAt = Math.min(...this.ordered().filter((ep) => !ep.missing.has(method)).map((ep) => ep.limitedUntilMs ?? 0).filter((t) => t > now));
+      if (!Number.isFinite(freeAt) || freeAt > giveUpAt) break;
+      await delay(freeAt - now);
+    }
+    if (errors.length > 0 && onlyRateLimits && errors.every((e) => classifyRpcError(e.error).kind === "rate-limit")) {
+      throw new RpcRateLimitedError(method, errors);
+    }
+    if (errors.length === 0 && this.usable().some((ep) => (ep.limitedUntilMs ?? 0) > this.now())) {
+      throw new RpcRateLimitedError(method, this.usable().map((ep) => ({ endpoint: ep.name, error: new Error(`rate-limited until ${new Date(ep.limitedUntilMs ?? 0).toISOString()}`) })));
     }
     this.markUnavailable();
     throw new RpcUnavailableError(method, errors);
+  }
+
+  /**
+   * Sends `calls` to `ep` in batches no larger than its cap (learned or
+   * configured), splitting again when a batch is refused, down to single
+   * calls. Results in the order of `calls`.
+   */
+  private async send<T>(ep: EndpointState, calls: readonly RpcCall[], parse: Parse<T>, options: RequestOptions): Promise<T[]> {
+    for (;;) {
+      const cap = ep.maxBatch ?? calls.length;
+      if (calls.length <= cap) {
+        try {
+          const results = await this.call(ep, calls, parse, options);
+          if (calls.length > 1) this.noteBatchAnswered(ep, calls.length);
+          return results;
+        } catch (error) {
+          if (calls.length > 1 && classifyRpcError(error, { batch: true }).kind === "batch-limit") {
+            this.noteBatchRefused(ep, calls.length, error);
+            continue;
+          }
+          throw error;
+        }
+      }
+      const chunks: Array<{ offset: number; calls: readonly RpcCall[] }> = [];
+      for (let i = 0; i < calls.length; i += cap) chunks.push({ offset: i, calls: calls.slice(i, i + cap) });
+      const results = await mapLimit(chunks, SPLIT_CONCURRENCY, (chunk) =>
+        this.send(ep, chunk.calls, (r, i) => parse(r, chunk.offset + i), options),
+      );
+      return results.flat();
+    }
+  }
+
+  private noteBatchAnswered(ep: EndpointState, size: number): void {
+    ep.batchFloor = Math.max(ep.batchFloor, size);
+    if (ep.batchConfigured || ep.maxBatch === undefined || size < ep.maxBatch) return;
+    // Now and then try halfway to the smallest refused size: the cap is searched, not guessed.
+    if (++ep.batchOkAtCap < BATCH_PROBE_AFTER) return;
+    ep.batchOkAtCap = 0;
+    const ceiling = ep.batchCeiling ?? ep.maxBatch * 2;
+    const next = Math.floor((ep.maxBatch + ceiling) / 2);
+    if (next > ep.maxBatch) ep.maxBatch = next;
+  }
+
+  private noteBatchRefused(ep: EndpointState, size: number, error: unknown): void {
+    ep.batchCeiling = Math.min(ep.batchCeiling ?? Infinity, size);
+    ep.batchOkAtCap = 0;
+    const floor = ep.batchFloor < size ? ep.batchFloor : 0;
+    const cap = Math.max(1, Math.min(size - 1, Math.max(floor, Math.floor(size / 2))));
+    ep.maxBatch = Math.min(ep.maxBatch ?? Infinity, cap);
+    this.emitLimit({ kind: "batch-limit", endpoint: ep.name, refused: size, maxBatch: ep.maxBatch, cause: describeRpcError(error, { batch: true }) });
+  }
+
+  private noteMissing(ep: EndpointState, method: string, error: unknown): void {
+    if (ep.missing.has(method)) return;
+    const cause = describeRpcError(error);
+    ep.missing.set(method, cause);
+    this.emitLimit({ kind: "method-unavailable", endpoint: ep.name, method, cause });
+  }
+
+  /** A rate limit: no request to `ep` before its Retry-After, or an exponential backoff with jitter. */
+  private noteRateLimited(ep: EndpointState, error: unknown): void {
+    const c = classifyRpcError(error);
+    const now = this.now();
+    ep.rateStrikes++;
+    const backoff =
+      c.retryAfterMs ?? Math.min(RATE_BACKOFF_MAX_MS, RATE_BACKOFF_BASE_MS * 2 ** Math.min(16, ep.rateStrikes - 1)) * (0.5 + Math.random());
+    ep.limitedUntilMs = Math.max(ep.limitedUntilMs ?? 0, now + Math.round(backoff));
+    ep.lastLimitedAtMs = now;
+    ep.lastError = describeRpcError(error);
+    ep.lastErrorAtMs = now;
+    this.emitLimit({ kind: "rate-limit", endpoint: ep.name, backoffMs: Math.round(backoff), cause: ep.lastError });
+  }
+
+  private emitLimit(event: RpcLimitEvent): void {
+    try {
+      this.onLimit?.(event);
+    } catch {
+      // listeners log, they do not steer
+    }
   }
 
   private markAvailable(): void {
@@ -417,6 +623,7 @@ export class RpcPool {
    */
   private async call<T>(ep: EndpointState, calls: readonly RpcCall[], parse: Parse<T>, options: RequestOptions): Promise<T[]> {
     const label = batchLabel(calls);
+    await this.pace(ep);
     const started = this.now();
     const ids = calls.map(() => this.nextId++);
     let ok = false;
@@ -438,6 +645,14 @@ export class RpcPool {
         if (!Array.isArray(data)) throw new MalformedResponseError(ep.name, label, "a batch was not answered with an array");
         const byId = new Map<unknown, unknown>();
         for (const item of data) if (isObject(item)) byId.set(item.id, item);
+        // One error for the whole batch (viem hands a single error object back once per call).
+        if (!byId.has(ids[0]) && !byId.has(ids[1])) {
+          const refusal = data.find((item) => isObject(item) && isObject(item.error));
+          if (refusal) {
+            const e = (refusal as { error: Record<string, unknown> }).error;
+            throw new BatchRefusedError(ep.name, calls.length, typeof e.code === "number" ? e.code : undefined, typeof e.message === "string" ? e.message : "");
+          }
+        }
         calls.forEach((c, i) => {
           const item = byId.get(ids[i]);
           if (item === undefined) throw new MalformedResponseError(ep.name, c.method, `batch answer lacks id ${ids[i]}`);
@@ -460,9 +675,13 @@ export class RpcPool {
       this.recordSuccess(ep, this.now() - started);
       return parsed;
     } catch (error) {
-      if (isAnswerError(error)) {
-        // The endpoint answered; the request was at fault.
+      const kind = classifyRpcError(error, { batch: calls.length > 1 }).kind;
+      if (isAnswerError(error) || kind === "batch-limit" || kind === "method-unavailable") {
+        // The endpoint answered; the request was at fault (or asked for what it does not serve).
         this.recordSuccess(ep, this.now() - started);
+      } else if (kind === "rate-limit") {
+        // Not a fault of the endpoint: it is limited, neither healthy nor down.
+        this.noteRateLimited(ep, error);
       } else {
         this.recordFailure(ep, error);
       }
@@ -506,8 +725,18 @@ export class RpcPool {
     if (!this.bestHead || head > this.bestHead.number) this.bestHead = { number: head, advancedAtMs: now };
   }
 
+  /** Client-side pacing (`maxRequestsPerSecond`): waits for the endpoint's next free slot. */
+  private async pace(ep: EndpointState): Promise<void> {
+    if (ep.paceMs === undefined) return;
+    const now = this.now();
+    const slot = Math.max(now, ep.nextSlotMs);
+    ep.nextSlotMs = slot + ep.paceMs;
+    if (slot > now) await delay(slot - now);
+  }
+
   private recordSuccess(ep: EndpointState, ms: number): void {
     ep.consecutiveErrors = 0;
+    ep.rateStrikes = 0;
     if (ep.status === "down") ep.status = "up";
     ep.lastLatencyMs = ms;
     ep.avgLatencyMs = ep.avgLatencyMs === undefined ? ms : ep.avgLatencyMs + LATENCY_ALPHA * (ms - ep.avgLatencyMs);
@@ -515,7 +744,7 @@ export class RpcPool {
 
   private recordFailure(ep: EndpointState, error: unknown): void {
     ep.consecutiveErrors++;
-    ep.lastError = errorMessage(error).slice(0, 300);
+    ep.lastError = describeRpcError(error);
     ep.lastErrorAtMs = this.now();
     if (ep.consecutiveErrors >= this.downAfter && ep.status === "up") ep.status = "down";
   }
@@ -543,6 +772,32 @@ function endpointName(url: string, index: number): string {
 function batchLabel(calls: readonly RpcCall[]): string {
   const first = calls[0]?.method ?? "batch";
   return calls.every((c) => c.method === first) ? first : "batch";
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order; the first error wins. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let nextIndex = 0;
+  let failed = false;
+  async function worker(): Promise<void> {
+    while (!failed && nextIndex < items.length) {
+      const i = nextIndex++;
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  }
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (rejected) throw rejected.reason;
+  return results;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -141,6 +141,16 @@ describe("loadConfig", () => {
     `);
   });
 
+  it("rpc endpoints: maxBatch and maxRequestsPerSecond read, and refused by name when wrong", () => {
+    const cwd = tempDir();
+    const ok = writeJson(cwd, "ok.json", { preset: "local", rpc: { endpoints: [{ name: "gw", http: "https://rpc.example", maxBatch: 1, maxRequestsPerSecond: 8 }] } });
+    expect(loadConfig({ file: ok, env: {}, cwd }).rpc.endpoints[0]).toMatchObject({ maxBatch: 1, maxRequestsPerSecond: 8 });
+    const bad = writeJson(cwd, "bad.json", { preset: "local", rpc: { endpoints: [{ name: "gw", http: "https://rpc.example", maxBatch: 0, maxRequestsPerSecond: -1 }] } });
+    const problems = problemsOf(() => loadConfig({ file: bad, env: {}, cwd }));
+    expect(problems.some((p) => p.includes("rpc.endpoints[0].maxBatch") && p.includes("calls per batch"))).toBe(true);
+    expect(problems.some((p) => p.includes("rpc.endpoints[0].maxRequestsPerSecond") && p.includes("positive number"))).toBe(true);
+  });
+
   it("names missing required fields", () => {
     const cwd = tempDir();
     const file = writeJson(cwd, "g.json", {});

@@ -31,6 +31,10 @@ export interface RpcEndpointConfig {
   readonly name: string;
   readonly http: string;
   readonly ws?: string;
+  /** Most calls per JSON-RPC batch (1: none); default learned. */
+  readonly maxBatch?: number;
+  /** Client-side pacing, HTTP requests a second. */
+  readonly maxRequestsPerSecond?: number;
 }
 
 export interface Contact {

@@ -45,6 +45,10 @@ export const rpcEndpointSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]{1,64}$/, { error: "expected a name of letters, digits, '.', '_' or '-' (1-64)" }),
   http: z.url({ protocol: /^https?$/, error: "expected an http(s) URL" }),
   ws: z.url({ protocol: /^wss?$/, error: "expected a ws(s) URL" }).optional(),
+  /** Most calls in one JSON-RPC batch; 1 for a provider without batches. Default: learned from the provider's refusals. */
+  maxBatch: positiveInt("a whole number of calls per batch, at least 1 (1: no batches)").optional(),
+  /** Client-side pacing below a provider's rate limit: at most this many HTTP requests a second. */
+  maxRequestsPerSecond: z.number({ error: "expected a positive number of requests per second" }).positive({ error: "expected a positive number of requests per second" }).optional(),
 });
 
 export const followerSchema = z.strictObject({

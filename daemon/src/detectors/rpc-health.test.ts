@@ -70,6 +70,26 @@ describe("rpc-health", () => {
     expect(findings).toMatchObject([{ key: "rpc-health:follower-stuck:138", severity: "high" }]);
   });
 
+  test("a stuck follower's finding names the failing step's endpoint and cause, cleaned", () => {
+    const stepFailure = { sinceMs: T0 + 1_000, endpoints: ["gw\u001b[31m"], cause: "eth_getLogs: gw: batch-limit, code -32005: Number of requests exceeds max batch size\u202e" };
+    const { findings } = series([facts(T0 + 7_000, { head: { number: 120, advancedAtMs: T0 + 7_000 }, processed: { number: 100, advancedAtMs: T0 }, stepFailure })]);
+    expect(findings[0]?.summary).toContain("The failing step (gw[31m) since 2026-01-01T00:00:01.000Z: eth_getLogs: gw: batch-limit, code -32005: Number of requests exceeds max batch size.");
+  });
+
+  test("start-up stall: no first block within 3 block times is the stuck finding; recovered once one is processed", () => {
+    const starting = (at: number) => {
+      const f = facts(at, { startedAtMs: T0, head: { number: 120, advancedAtMs: at }, stepFailure: { sinceMs: T0, endpoints: ["gw"], cause: "No RPC endpoint serves eth_getLogs (gw: method-unavailable, code -32604: Method not enabled)" } });
+      delete f.processed;
+      return f;
+    };
+    const { findings } = series([starting(T0 + 5_900), starting(T0 + 6_100), starting(T0 + 9_000), facts(T0 + 10_000, { startedAtMs: T0 })]);
+    expect(findings.map((f) => [f.key, f.title, f.recovered ?? false])).toEqual([
+      ["rpc-health:follower-stuck:138", "Monitoring stuck: no block processed since start", false],
+      ["rpc-health:follower-stuck:138", "Monitoring processes blocks again", true],
+    ]);
+    expect(findings[0]?.summary).toMatch(/started 6 s ago and has processed no block of chain 138 \(the chain is at #120\).*code -32604: Method not enabled/);
+  });
+
   test("per endpoint: wrong chain, failing, slow, lagging", () => {
     const { findings } = series([
       facts(T0, {

@@ -122,6 +122,9 @@ export const rpcHealth: Detector<RpcHealthFacts, RpcHealthState, RpcHealthThresh
         layers: [...LAYERS],
       });
     }
+    const cause = facts.stepFailure
+      ? ` The failing step${facts.stepFailure.endpoints.length > 0 ? ` (${facts.stepFailure.endpoints.map((e) => untrustedText(e, 80)).join(", ")})` : ""} since ${new Date(facts.stepFailure.sinceMs).toISOString()}: ${untrustedText(facts.stepFailure.cause, 600)}.`
+      : " Check the daemon's log for the failing step.";
     if (
       facts.head &&
       facts.processed &&
@@ -133,7 +136,17 @@ export const rpcHealth: Detector<RpcHealthFacts, RpcHealthState, RpcHealthThresh
         severity: t.severity.followerStuck,
         title: "Monitoring stuck: blocks are not processed",
         recoveredTitle: "Monitoring processes blocks again",
-        summary: `The chain is at #${facts.head.number} but the daemon's last processed block is #${facts.processed.number}, unchanged for ${seconds(now - facts.processed.advancedAtMs)}. Detection is behind; check the daemon's log for the failing step.`,
+        summary: `The chain is at #${facts.head.number} but the daemon's last processed block is #${facts.processed.number}, unchanged for ${seconds(now - facts.processed.advancedAtMs)}. Detection is behind.${cause}`,
+        layers: [],
+      });
+    } else if (!facts.processed && facts.startedAtMs !== undefined && now - facts.startedAtMs > stallMs) {
+      // A start-up stall: not one block processed since the daemon started.
+      add({
+        key: stuckKey,
+        severity: t.severity.followerStuck,
+        title: "Monitoring stuck: no block processed since start",
+        recoveredTitle: "Monitoring processes blocks again",
+        summary: `The daemon started ${seconds(now - facts.startedAtMs)} ago and has processed no block of chain ${chain}${facts.head ? ` (the chain is at #${facts.head.number})` : ""}. Nothing is detected until it does.${cause}`,
         layers: [],
       });
     }

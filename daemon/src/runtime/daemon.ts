@@ -16,7 +16,7 @@ import path from "node:path";
 import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { BlockFollower, RpcPool, type FollowerEvent } from "../chain/index.js";
+import { BlockFollower, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
 import { redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
@@ -121,10 +121,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     // 2. RPC: the pool (failover, health) for the follower; viem clients for reads and the breaker.
     const pool = new RpcPool({
-      endpoints: config.rpc.endpoints.map((e) => ({ url: e.http, name: e.name })),
+      endpoints: config.rpc.endpoints.map((e) => ({
+        url: e.http,
+        name: e.name,
+        ...(e.maxBatch !== undefined ? { maxBatch: e.maxBatch } : {}),
+        ...(e.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: e.maxRequestsPerSecond } : {}),
+      })),
       chainId: config.chainId,
       timeoutMs: config.follower.requestTimeoutMs,
       onRequest: metrics.onRequest,
+      // A provider's limits, each logged at the level it deserves: a learned batch cap or a missing
+      // method once (info), a rate limit as a warning (the daemon slows down and fails over).
+      onLimit: (e: RpcLimitEvent) => {
+        if (e.kind === "rate-limit") logger.warn({ endpoint: e.endpoint, backoffMs: e.backoffMs, cause: e.cause }, "RPC endpoint rate-limited us: backing off");
+        else if (e.kind === "batch-limit") logger.info({ endpoint: e.endpoint, refused: e.refused, maxBatch: e.maxBatch, cause: e.cause }, "RPC endpoint refused a batch: smaller batches");
+        else logger.info({ endpoint: e.endpoint, method: e.method, cause: e.cause }, "RPC endpoint lacks a method: not asked again");
+      },
     });
     await pool.init();
     const chain = chainOf(config);
@@ -244,9 +256,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           metrics.reorgs.inc();
           logger.warn({ ancestor: e.facts.ancestor, dropped: e.facts.dropped.length }, "reorg rewound");
         } else if (e.type === "error") {
-          logger.error({ err: String((e.error as Error)?.message ?? e.error) }, "follower step failed");
+          logger.error({ err: e.cause }, "follower step failed");
+        } else if (e.type === "rate-limited") {
+          logger.warn({ err: e.cause }, "every RPC endpoint is rate-limited: waiting");
         } else if (e.type === "rpc-unavailable") {
-          logger.error({ err: e.error.message }, "every RPC endpoint failed");
+          logger.error({ err: errorMessage(e.error), details: e.error.details }, "every RPC endpoint failed");
         } else if (e.type === "reorg-too-deep") {
           logger.fatal({ facts: e.facts }, "reorg deeper than the checkpoint ring: follower halted");
         } else {

@@ -75,9 +75,11 @@ export function rpcStateOf(pool: RpcPool): RpcState {
   const stats = pool.stats();
   const total = stats.endpoints.length;
   const up = stats.endpoints.filter((e) => e.status === "up").length;
+  // A rate-limited endpoint answers, slower than asked: the RPC is degraded, not down.
+  const answering = up + stats.endpoints.filter((e) => e.status === "limited").length;
   return {
-    health: stats.unavailableSinceMs !== undefined || up === 0 ? "down" : up < total ? "degraded" : "healthy",
-    endpointsUp: up,
+    health: stats.unavailableSinceMs !== undefined || answering === 0 ? "down" : up < total ? "degraded" : "healthy",
+    endpointsUp: answering,
     endpointsTotal: total,
     head: stats.head?.number ?? null,
   };

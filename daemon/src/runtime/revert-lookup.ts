@@ -5,6 +5,11 @@
  * the transaction is replayed with `eth_call` on its parent block's state
  * and the error's data is taken (exact for the block's first transaction,
  * close enough for a refusal otherwise).
+ *
+ * An endpoint that lacks the debug API (-32601) or has it disabled (Besu's
+ * -32604 "Method not enabled") is asked once: the pool remembers it per
+ * endpoint, and once no endpoint serves the method it answers
+ * MethodUnavailableError without a request.
  */
 import { numberToHex, type Hex } from "viem";
 import type { RpcPool } from "../chain/index.js";
@@ -22,17 +27,13 @@ function errorData(error: unknown): Hex | undefined {
 }
 
 export function poolRevertLookup(pool: RpcPool): RevertLookup {
-  let traceRefused = false;
   return async (tx: ChainTransaction) => {
-    if (!traceRefused) {
-      try {
-        const trace = await pool.request<{ output?: string; error?: string }>("debug_traceTransaction", [tx.hash, { tracer: "callTracer" }]);
-        if (trace?.error && typeof trace.output === "string" && trace.output.startsWith("0x")) return trace.output as Hex;
-        if (trace && !trace.error) return undefined;
-      } catch (err) {
-        // An endpoint without the debug API answers "method not found": stop asking it.
-        if (/not found|not supported|not available|unsupported|-32601/i.test(String((err as Error).message))) traceRefused = true;
-      }
+    try {
+      const trace = await pool.request<{ output?: string; error?: string }>("debug_traceTransaction", [tx.hash, { tracer: "callTracer" }]);
+      if (trace?.error && typeof trace.output === "string" && trace.output.startsWith("0x")) return trace.output as Hex;
+      if (trace && !trace.error) return undefined;
+    } catch {
+      // No endpoint serves the debug API (the pool remembers which refused it), or this trace failed: replay instead.
     }
     if (tx.blockNumber === null || tx.blockNumber === undefined) return undefined;
     try {

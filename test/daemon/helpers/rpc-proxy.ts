@@ -4,7 +4,12 @@
  */
 export {
   startRpcProxy,
+  type BatchLimit,
   type FaultOptions,
+  type LimitCounts,
+  type LogRangeStyle,
+  type ProviderLimits,
+  type RateStyle,
   type HeadMode,
   type ProxyCall,
   type ProxyFault,

@@ -1,12 +1,16 @@
 /**
  * A real node with the whole stack deployed, and a config directory for a
  * daemon that follows it: what the daemon's integration tests start from.
+ * The node is Hardhat's EDR (`hardhat node`) by default, or Foundry's anvil
+ * (`node: "anvil"`): a second implementation the core tests run on too.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { defineChain } from "viem";
+import { startAnvil } from "../../../scripts/lib/anvil.js";
 import { DEV_MNEMONIC, devClients, startLocalChain, type LocalChain } from "../../../scripts/lib/local-chain.js";
 import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleWallets } from "../../../daemon/src/deploy/local.js";
 import { writeDeployment } from "../../../daemon/src/deploy/deployments.js";
@@ -15,8 +19,12 @@ import { loadConfig, type GuardianConfig } from "../../../daemon/src/config/inde
 
 export const devKey = (role: keyof typeof ROLE_INDEX) => toHex(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: ROLE_INDEX[role] }).getHdKey().privateKey!);
 
+/** Which node implementation a test runs on. */
+export type NodeKind = "edr" | "anvil";
+
 export interface StackEnv {
-  chain: LocalChain;
+  node: NodeKind;
+  chain: Pick<LocalChain, "url" | "port" | "chain" | "stop">;
   client: ReturnType<typeof devClients>["client"];
   wallets: RoleWallets;
   deployment: Deployment;
@@ -25,10 +33,20 @@ export interface StackEnv {
   env: Record<string, string>;
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
   config(overrides?: { rpcUrls?: string[]; dataDir?: string }): GuardianConfig;
+  /** Automine off, a block every `ms` (EDR takes milliseconds, anvil whole seconds). */
+  intervalMining(ms: number): Promise<void>;
 }
 
-export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: number } = {}): Promise<StackEnv> {
-  const chain = await startLocalChain();
+async function startNode(kind: NodeKind): Promise<StackEnv["chain"]> {
+  if (kind === "edr") return startLocalChain();
+  const node = await startAnvil();
+  const chain = defineChain({ id: 31337, name: "anvil-31337", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
+  return { url: node.url, port: node.port, chain, stop: () => node.stop() };
+}
+
+export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: number; node?: NodeKind } = {}): Promise<StackEnv> {
+  const kind = opts.node ?? "edr";
+  const chain = await startNode(kind);
   const { client, wallets } = devClients(chain.chain, chain.url);
   const w = roleWallets(wallets as any);
   const deployment = await deployLocalStack(client as any, w, { sentinelPauseDuration: 3600, sentinelCooldown: 3600 });
@@ -51,7 +69,9 @@ export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: numbe
   const configFile = path.join(dir, "guardian.json");
   writeConfig(configFile, opts.rpcUrls ?? [chain.url], opts.blockTimeMs ?? 500);
   const env = { GUARDIAN_CONFIG: configFile, GUARDIAN_SENTINEL_KEY: devKey("sentinel") };
+  const rpc = <T>(method: string, params: unknown[] = []) => client.request({ method: method as never, params: params as never }) as Promise<T>;
   return {
+    node: kind,
     chain,
     client,
     wallets: w,
@@ -59,7 +79,12 @@ export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: numbe
     dir,
     configFile,
     env,
-    rpc: (method, params = []) => client.request({ method: method as never, params: params as never }) as never,
+    rpc: rpc as StackEnv["rpc"],
+    async intervalMining(ms) {
+      await rpc("evm_setAutomine", [false]);
+      if (kind === "anvil") await rpc("evm_setIntervalMining", [Math.max(1, Math.round(ms / 1000))]);
+      else await rpc("evm_setIntervalMining", [ms]);
+    },
     config(overrides = {}) {
       let file = configFile;
       if (overrides.rpcUrls) {
