@@ -316,3 +316,61 @@ describe("a pause decided through a lagging endpoint", () => {
     }
   });
 });
+
+describe("a pause while every endpoint is down", () => {
+  let s: StackEnv;
+  beforeAll(async () => {
+    s = await startStack();
+  });
+  afterAll(async () => {
+    await s?.chain.stop();
+  });
+
+  it("is retried after RpcUnavailableError until it lands, and pages the guardian once it is late", async () => {
+    const proxy = await startRpcProxy({ target: s.chain.url });
+    const store = await openLowdbStore({ dataDir: path.join(s.dir, "down"), chainId: s.deployment.chainId, purpose: "test" });
+    // The follower's tip: the node's head, a block mined every 100 ms.
+    let tip = Number(await s.client.getBlockNumber({ cacheTime: 0 }));
+    const mining = setInterval(() => void s.rpc("evm_mine").then(async () => (tip = Number(await s.client.getBlockNumber({ cacheTime: 0 })))).catch(() => undefined), 100);
+    try {
+      const pool = new RpcPool({ endpoints: [{ url: proxy.url, name: "only" }], chainId: s.deployment.chainId, timeoutMs: 1000 });
+      await pool.init();
+      const client = createPublicClient({ chain: s.chain.chain, transport: pool.transport() }) as PublicClient;
+      const incident = openIncident({ key: "down", title: "down", severity: "critical", affected: { layers: ["delegation"], contracts: [] }, source: "test", now: new Date() });
+      await store.update((draft) => void (draft.incidents[incident.id] = incident));
+      const raised: string[] = [];
+      const logged: Array<{ msg: string; level?: string }> = [];
+      const breaker = new CircuitBreaker({
+        store,
+        clients: [client],
+        chain: s.chain.chain,
+        hub: s.deployment.guardian.hub,
+        sentinel: privateKeyToAccount(devKey("sentinel")),
+        clock: () => new Date(),
+        raise: async (f) => void raised.push(...f.map((x) => x.key)),
+        log: (msg, _f, level) => void logged.push({ msg, ...(level ? { level } : {}) }),
+        knownBlock: () => tip,
+        blockTimeMs: 100,
+        lateAfterBlocks: 3,
+        retryDelayMs: 50,
+        maxRetryDelayMs: 200,
+      });
+      // Every request fails (HTTP 503) until the tip is 5 blocks on: more than one RpcUnavailableError, then late.
+      const downUntil = tip + 5;
+      proxy.setFault({ kind: "http-error", status: 503 });
+      const outcome = breaker.handle({ type: "pause", incidentId: incident.id, layers: ["delegation"] });
+      await waitFor(() => tip >= downUntil && raised.length > 0, 30_000, "the late page");
+      proxy.setFault({ kind: "pass" });
+      expect((await outcome)?.kind).toBe("paused");
+      expect(raised).toEqual([`circuit-breaker:late:${incident.id}`]);
+      expect(logged.filter((l) => l.msg.includes("pause attempt failed") && l.level === "error").length).toBeGreaterThan(1);
+      expect(store.read().incidents[incident.id]!.state).toBe("contained");
+      const hubAbi = parseAbi(["function isPaused(uint8 layer) view returns (bool)"]);
+      expect(await s.client.readContract({ address: s.deployment.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [2] })).toBe(true);
+    } finally {
+      clearInterval(mining);
+      await store.close();
+      await proxy.close();
+    }
+  });
+});

@@ -21,7 +21,8 @@ import { addressArg as checkedAddress } from "./args.js";
 const addressArg = checkedAddress.transform((v) => getAddress(v.toLowerCase()));
 
 const deployOptions = z.object({
-  network: z.string().min(1, "expected a network name from hardhat.config.ts (e.g. local, chain138)"),
+  network: z.string().min(1, "expected a network name from hardhat.config.ts (e.g. local, chain138)").optional(),
+  rpc: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of a node" }).optional(),
   safe: addressArg.optional(),
   sentinel: addressArg.optional(),
   sponsorSigner: addressArg.optional(),
@@ -36,7 +37,13 @@ export class DeployUsageError extends Error {
   exitCode = 2;
 }
 
-export async function runDeploy(raw: Record<string, unknown>, out: (line: string) => void = console.log, cwd = process.cwd()) {
+/** A loopback URL: a dev node whose well-known accounts may play every role. */
+function isLoopbackUrl(url: string) {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127\./.test(host);
+}
+
+export async function runDeploy(raw: Record<string, unknown>, out: (line: string) => void = console.log, cwd = process.cwd(), env: Record<string, string | undefined> = {}) {
   const parsed = deployOptions.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${String(i.path[0] ?? "?").replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}: ${i.message}`);
@@ -48,16 +55,44 @@ export async function runDeploy(raw: Record<string, unknown>, out: (line: string
   const { deployLocalStack, roleWallets } = await import("../deploy/local.js");
   const { readDeployment, writeDeployment, deploymentPath } = await import("../deploy/deployments.js");
 
-  const conn = await network.getOrCreate(opts.network);
-  const client = await conn.viem.getPublicClient();
-  const wallets = await conn.viem.getWalletClients();
+  if (!opts.network === !opts.rpc) throw new DeployUsageError("guardian deploy: --network / --rpc: expected exactly one of them");
+  let client: any;
+  let wallets: any[];
+  let devRoles = false;
+  if (opts.rpc) {
+    // A node given by URL: the chain id is read from it; the URL is never printed whole (it may hold a key).
+    const { createPublicClient, createWalletClient, defineChain, http } = await import("viem");
+    const { mnemonicToAccount, privateKeyToAccount } = await import("viem/accounts");
+    const DEV_MNEMONIC = "test test test test test test test test test test test junk"; // the well-known dev accounts of hardhat node and anvil
+    const { redactUrl } = await import("../config/redact.js");
+    const transport = http(opts.rpc, { retryCount: 0 });
+    const id = await createPublicClient({ transport }).getChainId();
+    const chain = defineChain({ id, name: `chain-${id}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [opts.rpc] } } });
+    client = createPublicClient({ chain, transport });
+    out(`node ${redactUrl(opts.rpc)} serves chain ${id}`);
+    devRoles = !opts.safe && isLoopbackUrl(opts.rpc);
+    if (devRoles) {
+      wallets = Array.from({ length: 10 }, (_, i) => createWalletClient({ chain, transport, account: mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i }) }));
+      if ((await client.getBalance({ address: wallets[0].account.address })) === 0n)
+        throw new DeployUsageError("guardian deploy: --safe: expected the guardian Safe's address (this loopback node has no funded dev accounts)");
+    } else {
+      const key = env.GUARDIAN_DEPLOYER_KEY;
+      if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new DeployUsageError("guardian deploy: env GUARDIAN_DEPLOYER_KEY: expected the deployer's private key (0x + 64 hex digits) with --rpc");
+      wallets = [createWalletClient({ chain, transport, account: privateKeyToAccount(key as `0x${string}`) })];
+    }
+  } else {
+    const conn = await network.getOrCreate(opts.network!);
+    client = await conn.viem.getPublicClient();
+    wallets = await conn.viem.getWalletClients();
+    devRoles = opts.network === "local" && !opts.safe;
+  }
   const chainId = client.chain.id;
   const outDir = path.resolve(cwd, opts.out);
   const previous = existsSync(deploymentPath(outDir, chainId)) ? readDeployment(deploymentPath(outDir, chainId)) : undefined;
-  out(`deploying Guardian on network ${opts.network} (chain ${chainId})`);
+  out(`deploying Guardian on ${opts.network ? `network ${opts.network}` : "the node"} (chain ${chainId})`);
 
   let deployment;
-  if (opts.network === "local" && !opts.safe) {
+  if (devRoles) {
     deployment = await deployLocalStack(client as any, roleWallets(wallets as any), {
       sentinelPauseDuration: opts.pauseDuration,
       sentinelCooldown: opts.cooldown,
@@ -97,7 +132,8 @@ export function registerDeploy(program: Command, ctx: CliContext) {
   program
     .command("deploy")
     .description("deploy the kit (when absent), the GuardianHub and the guarded layers; write deployments/<chainId>.json")
-    .requiredOption("--network <name>", "a network of hardhat.config.ts: local, chain138, ...")
+    .option("--network <name>", "a network of hardhat.config.ts: local, chain138, ...")
+    .option("--rpc <url>", "a node's HTTP URL instead of --network (chain id read from the node; deployer key from env GUARDIAN_DEPLOYER_KEY; dev accounts on a loopback node without --safe)")
     .option("--safe <address>", "the existing guardian Safe (created 2-of-3 from dev accounts on local)")
     .option("--sentinel <address>", "the sentinel key's address (the daemon's)")
     .option("--sponsor-signer <address>", "the key that signs paymaster sponsorships (default: the sentinel)")
@@ -106,6 +142,6 @@ export function registerDeploy(program: Command, ctx: CliContext) {
     .option("--pause-duration <seconds>", "how long a sentinel pause lasts unless the guardian confirms it", "3600")
     .option("--cooldown <seconds>", "after a sentinel pause ends, how long before the sentinel may pause that layer again", "21600")
     .action(async (opts) => {
-      await runDeploy(opts, (line) => ctx.stdout(line + "\n"), ctx.cwd);
+      await runDeploy(opts, (line) => ctx.stdout(line + "\n"), ctx.cwd, ctx.env);
     });
 }

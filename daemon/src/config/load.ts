@@ -77,6 +77,8 @@ export interface GuardianConfig {
   readonly metrics: { readonly host: string; readonly port: number };
   /** Whether a Critical incident may sentinel-pause each layer. */
   readonly autoPause: Readonly<Record<Layer, boolean>>;
+  /** The sentinel pause: when a late pause pages the guardian, and the most it pays per gas. */
+  readonly pause: { readonly lateAfterBlocks: number; readonly maxFeeGwei: number };
   readonly secrets: Secrets;
 }
 
@@ -188,6 +190,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     admin: data.admin,
     metrics: data.metrics,
     autoPause: data.autoPause,
+    pause: data.pause,
     secrets,
   };
   return deepFreeze(config);

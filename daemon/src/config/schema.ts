@@ -224,6 +224,14 @@ export const autoPauseSchema = z.strictObject({
   delegation: z.boolean().default(true),
 });
 
+/** The sentinel pause (respond/pause-sender.ts, runtime/circuit-breaker.ts). */
+export const pauseSchema = z.strictObject({
+  /** Page the guardian when an owed pause is still not made this many blocks after the symptom. */
+  lateAfterBlocks: positiveInt("a number of blocks (a positive integer)").default(5),
+  /** Highest fee per gas the sentinel pays (max fee, or gas price on a legacy chain), in gwei. */
+  maxFeeGwei: z.number({ error: "expected gwei (a number > 0)" }).positive({ error: "expected gwei (a number > 0)" }).max(1_000_000, { error: "expected gwei up to 1,000,000" }).default(500),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -249,6 +257,7 @@ export const configFileSchema = z.strictObject({
   admin: adminSchema.default(adminSchema.parse({})),
   metrics: metricsSchema.default(metricsSchema.parse({})),
   autoPause: autoPauseSchema.default(autoPauseSchema.parse({})),
+  pause: pauseSchema.default(pauseSchema.parse({})),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

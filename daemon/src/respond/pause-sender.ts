@@ -1,17 +1,22 @@
 /**
  * The sentinel's pause: the one action that must not fail.
  *
- *   1. Resume: if the journal already holds this incident's pause, look for
- *      any of its signed attempts on chain, and otherwise keep sending the same
- *      nonce (a crash between signing and sending never spends a second one).
+ *   1. Resume: if the journal already holds this incident's pause, ask
+ *      whether its nonce was spent (one `eth_getTransactionCount`); if so find
+ *      which of its signed attempts was mined, and otherwise keep sending the
+ *      same nonce (a crash between signing and sending never spends a second one).
  *   2. Skip the layers that are already paused (idempotent; several daemons
  *      may race, the hub makes the loser's pause a no-op anyway).
  *   3. Simulate `sentinelPause` as the sentinel. A refusal by the contract
  *      (cooldown, missing role) is reported, not retried: the guardian must act.
- *   4. Sign, persist the signed transaction in the journal, then broadcast it
- *      to every endpoint.
+ *   4. Sign with the chain's fee market (respond/fees.ts: type 2 where blocks
+ *      carry a base fee, legacy type 0 elsewhere), persist the signed
+ *      transaction in the journal, then broadcast it to every endpoint. A
+ *      node that refuses type 2 gets the same nonce again as type 0 at once.
  *   5. Each block it is not mined, re-sign the same nonce with fees raised by
- *      a quarter and broadcast again.
+ *      a quarter (capped) and broadcast again. "Mined" is learned from the
+ *      account's nonce, one request a block; receipts are looked up only once
+ *      the nonce has moved, newest attempt first.
  *   6. Once mined, read the hub and confirm every layer is paused.
  */
 import {
@@ -24,10 +29,12 @@ import {
   type TransactionReceipt,
   decodeErrorResult,
   encodeFunctionData,
-  keccak256,
   parseAbi,
 } from "viem";
+import { errorMessage } from "../chain/errors.js";
+import { untrustedText } from "../decode/untrusted-text.js";
 import { LAYER_ID, type Layer } from "../types.js";
+import { bumpFees, currentFees, DEFAULT_MAX_FEE, isTxTypeRefusal, signWithFees, type FeeMarket, type TxFees } from "./fees.js";
 
 export const hubSentinelAbi = parseAbi([
   "function sentinelPause(uint8[] layers, bytes32 incident)",
@@ -45,6 +52,9 @@ export const hubSentinelAbi = parseAbi([
 export interface PauseAttempt {
   hash: Hex;
   raw: Hex;
+  /** Absent in journals written before legacy transactions: "eip1559". */
+  type?: FeeMarket;
+  /** For a legacy attempt both hold its gas price (what it pays per gas, all of it to the producer). */
   maxFeePerGas: string;
   maxPriorityFeePerGas: string;
   signedAt: string;
@@ -59,6 +69,8 @@ export interface PauseJournalEntry {
   nonce: number;
   gas: string;
   attempts: PauseAttempt[];
+  /** "legacy" once the chain is known to take no type-2 transaction. */
+  feeMarket?: FeeMarket;
   minedHash?: Hex;
   minedBlock?: number;
 }
@@ -81,19 +93,31 @@ export type PauseOutcome =
       attempts: number;
       firstSignedAt: string;
       confirmed: boolean;
-    };
+    }
+  /** The caller's `shouldStop` said the pause is no longer needed (paused by someone else, a person acted). */
+  | { kind: "stopped"; layers: Layer[]; reason: string };
+
+/** Where a log line goes: the daemon maps these to its logger's levels. */
+export type LogLevel = "info" | "warn" | "error";
+export type PauseLog = (msg: string, fields?: Record<string, unknown>, level?: LogLevel) => void;
+
+/** What a broadcast achieved: endpoints that took the transaction, and each refusal's reason. */
+export interface BroadcastResult {
+  accepted: number;
+  reasons: string[];
+}
 
 export interface PauseSenderDeps {
   /** One client per RPC endpoint; the first answers reads, all receive the broadcast (unless `broadcastRaw` is given). */
   clients: PublicClient[];
-  /** Sends a signed transaction to every endpoint; resolves with how many accepted it. */
-  broadcastRaw?: (raw: Hex) => Promise<number>;
+  /** Sends a signed transaction to every endpoint; resolves with how many accepted it (and why the others refused). */
+  broadcastRaw?: (raw: Hex) => Promise<number | BroadcastResult>;
   chain: Chain;
   sentinel: LocalAccount;
   hub: Address;
   journal: PauseJournal;
   now?: () => Date;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: PauseLog;
   /** Resolves when a new block may be there (default: poll the head every 250 ms). */
   nextBlock?: (client: PublicClient, after: bigint) => Promise<bigint>;
   /** Give up after this many blocks without the pause mined (default 30). */
@@ -108,6 +132,14 @@ export interface PauseSenderDeps {
    * a wrong "already paused" skips the pause (a needless one is a no-op).
    */
   knownBlock?: () => number | undefined;
+  /** Cap of any fee field, in wei (default 500 gwei; config `pause.maxFeeGwei`). */
+  maxFee?: bigint;
+  /**
+   * Asked once a block while the pause is not mined: a reason to stop (the
+   * layers were paused by someone else, a person acted on the incident), or
+   * undefined to go on.
+   */
+  shouldStop?: () => Promise<string | undefined>;
 }
 
 export interface PauseRequest {
@@ -122,9 +154,13 @@ export class PauseNotMinedError extends Error {
   override name = "PauseNotMinedError";
 }
 
-const FEE_BUMP_NUM = 5n; // each replacement pays 5/4 of the previous fees
-const FEE_BUMP_DEN = 4n; // (nodes demand at least +10% to replace a pending tx)
-const MIN_PRIORITY_FEE = 1_000_000_000n; // 1 gwei: a pause must not wait behind tips
+/** The journaled nonce was spent by a transaction that is none of the journaled attempts. */
+export class PauseNonceSpentError extends Error {
+  override name = "PauseNonceSpentError";
+}
+
+/** A node's answer that means it already holds this transaction (not a refusal). */
+const ALREADY_KNOWN = /already known|known transaction|already imported|already in (?:the )?pool|transaction already exists/i;
 
 async function defaultNextBlock(client: PublicClient, after: bigint): Promise<bigint> {
   for (;;) {
@@ -158,22 +194,30 @@ export async function pausedLayers(client: PublicClient, hub: Address, layers: L
   return layers.filter((_, i) => flags[i]);
 }
 
-async function broadcast(deps: PauseSenderDeps, raw: Hex) {
-  if (deps.broadcastRaw) {
-    const accepted = await deps.broadcastRaw(raw);
-    if (!accepted) deps.log?.("pause broadcast accepted by no endpoint");
-    return accepted;
-  }
-  const results = await Promise.allSettled(deps.clients.map((c) => c.request({ method: "eth_sendRawTransaction", params: [raw] })));
-  const accepted = results.filter((r) => r.status === "fulfilled").length;
-  if (!accepted) {
-    const reasons = results.map((r) => (r.status === "rejected" ? String((r.reason as Error).message).split("\n")[0] : "")).join("; ");
-    deps.log?.("pause broadcast accepted by no endpoint", { reasons });
-  }
-  return accepted;
+/** A node's refusal as it may be logged: URLs redacted, control characters stripped, bounded. */
+function reasonOf(error: unknown): string {
+  return untrustedText(errorMessage(error).split("\n")[0] ?? "");
 }
 
-async function findMined(deps: PauseSenderDeps, entry: PauseJournalEntry): Promise<TransactionReceipt | undefined> {
+async function broadcast(deps: PauseSenderDeps, raw: Hex): Promise<BroadcastResult> {
+  let result: BroadcastResult;
+  if (deps.broadcastRaw) {
+    const r = await deps.broadcastRaw(raw);
+    result = typeof r === "number" ? { accepted: r, reasons: [] } : { accepted: r.accepted, reasons: r.reasons.map((t) => untrustedText(t)) };
+  } else {
+    const results = await Promise.allSettled(deps.clients.map((c) => c.request({ method: "eth_sendRawTransaction", params: [raw] })));
+    result = {
+      accepted: results.filter((r) => r.status === "fulfilled").length,
+      reasons: results.flatMap((r) => (r.status === "rejected" ? [reasonOf(r.reason)] : [])),
+    };
+  }
+  // "Already known" is a node telling us it holds the transaction: accepted.
+  const known = result.reasons.filter((r) => ALREADY_KNOWN.test(r)).length;
+  return { accepted: result.accepted + known, reasons: result.reasons.filter((r) => !ALREADY_KNOWN.test(r)) };
+}
+
+/** The receipt of the newest journaled attempt that was mined, asked newest first. */
+async function findReceipt(deps: PauseSenderDeps, entry: PauseJournalEntry): Promise<TransactionReceipt | undefined> {
   for (const a of [...entry.attempts].reverse()) {
     for (const c of deps.clients) {
       try {
@@ -184,44 +228,47 @@ async function findMined(deps: PauseSenderDeps, entry: PauseJournalEntry): Promi
   return undefined;
 }
 
-async function signAttempt(deps: PauseSenderDeps, entry: PauseJournalEntry, maxFeePerGas: bigint, maxPriorityFeePerGas: bigint): Promise<PauseAttempt> {
-  const data = encodeFunctionData({ abi: hubSentinelAbi, functionName: "sentinelPause", args: [entry.layers.map((l) => LAYER_ID[l]), entry.incidentRef] });
-  const raw = await deps.sentinel.signTransaction!({
-    chainId: deps.chain.id,
-    type: "eip1559",
-    to: deps.hub,
-    data,
-    nonce: entry.nonce,
-    gas: BigInt(entry.gas),
-    maxFeePerGas,
-    maxPriorityFeePerGas,
-  });
-  return {
-    hash: keccak256(raw),
-    raw,
-    maxFeePerGas: maxFeePerGas.toString(),
-    maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
-    signedAt: (deps.now?.() ?? new Date()).toISOString(),
-  };
+/**
+ * Whether the entry's nonce was spent: one `eth_getTransactionCount` while it
+ * is not; then its receipt (the attempt that was mined), or "spent" when the
+ * nonce went to a transaction that is none of ours.
+ */
+async function minedState(deps: PauseSenderDeps, entry: PauseJournalEntry): Promise<TransactionReceipt | "pending" | "spent"> {
+  const used = await deps.clients[0]!.getTransactionCount({ address: entry.from, blockTag: "latest" });
+  if (used <= entry.nonce) return "pending";
+  return (await findReceipt(deps, entry)) ?? "spent";
 }
 
-async function initialFees(client: PublicClient) {
-  const block = await client.getBlock({ blockTag: "latest" });
-  const base = block.baseFeePerGas ?? 0n;
-  let tip = MIN_PRIORITY_FEE;
-  try {
-    const suggested = await client.estimateMaxPriorityFeePerGas();
-    if (suggested > tip) tip = suggested;
-  } catch {}
-  return { maxFeePerGas: base * 2n + tip, maxPriorityFeePerGas: tip };
+function sameFees(a: TxFees, b: TxFees): boolean {
+  if (a.type === "legacy" || b.type === "legacy") return a.type === b.type && (a as { gasPrice: bigint }).gasPrice === (b as { gasPrice: bigint }).gasPrice;
+  return a.maxFeePerGas === b.maxFeePerGas && a.maxPriorityFeePerGas === b.maxPriorityFeePerGas;
+}
+
+function attemptFees(a: PauseAttempt): TxFees {
+  return a.type === "legacy" ? { type: "legacy", gasPrice: BigInt(a.maxFeePerGas) } : { type: "eip1559", maxFeePerGas: BigInt(a.maxFeePerGas), maxPriorityFeePerGas: BigInt(a.maxPriorityFeePerGas) };
+}
+
+async function signAttempt(deps: PauseSenderDeps, entry: PauseJournalEntry, fees: TxFees): Promise<PauseAttempt> {
+  const data = encodeFunctionData({ abi: hubSentinelAbi, functionName: "sentinelPause", args: [entry.layers.map((l) => LAYER_ID[l]), entry.incidentRef] });
+  const { raw, hash } = await signWithFees(deps.sentinel, { chainId: deps.chain.id, to: deps.hub, data, nonce: entry.nonce, gas: BigInt(entry.gas) }, fees);
+  return {
+    hash,
+    raw,
+    type: fees.type,
+    maxFeePerGas: (fees.type === "legacy" ? fees.gasPrice : fees.maxFeePerGas).toString(),
+    maxPriorityFeePerGas: (fees.type === "legacy" ? fees.gasPrice : fees.maxPriorityFeePerGas).toString(),
+    signedAt: (deps.now?.() ?? new Date()).toISOString(),
+  };
 }
 
 /** Pauses `layers` through the sentinel key; see the module comment for the steps. */
 export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest): Promise<PauseOutcome> {
   const client = deps.clients[0];
   if (!client) throw new Error("sendSentinelPause: no RPC client");
-  const log = deps.log ?? (() => {});
+  const log: PauseLog = deps.log ?? (() => {});
   const nextBlock = deps.nextBlock ?? defaultNextBlock;
+  const cap = deps.maxFee ?? DEFAULT_MAX_FEE;
+  const feesNow = (entry: PauseJournalEntry) => currentFees(client, { cap, ...(entry.feeMarket === "legacy" ? { force: "legacy" as const } : {}) });
 
   // 1. Resume a pause this incident already signed.
   let entry = await deps.journal.get(req.incidentKey);
@@ -229,12 +276,11 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
     return finish(deps, entry, await client.getTransactionReceipt({ hash: entry.minedHash }));
   }
   if (entry) {
-    const mined = await findMined(deps, entry);
-    if (mined) return finish(deps, entry, mined);
-    const used = await client.getTransactionCount({ address: entry.from, blockTag: "latest" });
-    if (used > entry.nonce) {
+    const state = await minedState(deps, entry);
+    if (typeof state === "object") return finish(deps, entry, state);
+    if (state === "spent") {
       // The nonce went to a transaction of ours we cannot see (or the key is used elsewhere): start afresh.
-      log("journaled pause nonce already used; re-evaluating", { nonce: entry.nonce });
+      log("journaled pause nonce already used; re-evaluating", { nonce: entry.nonce }, "warn");
       entry = undefined;
     } else {
       log("resuming journaled pause", { nonce: entry.nonce, attempts: entry.attempts.length });
@@ -276,33 +322,72 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
       gas: ((gas * 13n) / 10n).toString(),
       attempts: [],
     };
-    const fees = await initialFees(client);
-    entry.attempts.push(await signAttempt(deps, entry, fees.maxFeePerGas, fees.maxPriorityFeePerGas));
+    entry.attempts.push(await signAttempt(deps, entry, await feesNow(entry)));
     await deps.journal.put(entry);
     await deps.afterJournal?.(entry);
   }
 
   // 4b/5. Broadcast, then replace each block until mined.
   let last = entry.attempts[entry.attempts.length - 1]!;
-  await broadcast(deps, last.raw);
+  last = await send(last);
   let head = await client.getBlockNumber({ cacheTime: 0 });
   const maxBlocks = deps.maxBlocks ?? 30;
-  for (let waited = 0; waited < maxBlocks; waited++) {
-    const minedNow = await findMined(deps, entry);
-    if (minedNow) return finish(deps, entry, minedNow);
+  for (let waited = 0; ; waited++) {
+    const state = await minedState(deps, entry);
+    if (typeof state === "object") return finish(deps, entry, state);
+    if (state === "spent") throw new PauseNonceSpentError(`the sentinel's nonce ${entry.nonce} was spent by a transaction that is not this pause`);
+    if (waited === maxBlocks) break;
+    if (waited > 0) {
+      const stop = await deps.shouldStop?.();
+      if (stop) {
+        log("pause no longer needed; not replacing it", { reason: stop });
+        return { kind: "stopped", layers: entry.layers, reason: stop };
+      }
+      last = await replace(last);
+    }
     head = await nextBlock(client, head);
-    const mined = await findMined(deps, entry);
-    if (mined) return finish(deps, entry, mined);
-    const bumpedTip = (BigInt(last.maxPriorityFeePerGas) * FEE_BUMP_NUM) / FEE_BUMP_DEN;
-    const bumpedMax = (BigInt(last.maxFeePerGas) * FEE_BUMP_NUM) / FEE_BUMP_DEN;
-    const fresh = await initialFees(client);
-    last = await signAttempt(deps, entry, bumpedMax > fresh.maxFeePerGas ? bumpedMax : fresh.maxFeePerGas, bumpedTip);
-    entry.attempts.push(last);
-    await deps.journal.put(entry);
-    log("pause not mined yet; replacing with higher fees", { attempt: entry.attempts.length, maxFeePerGas: last.maxFeePerGas });
-    await broadcast(deps, last.raw);
   }
   throw new PauseNotMinedError(`sentinel pause for ${req.incidentKey} not mined after ${maxBlocks} blocks and ${entry.attempts.length} attempts`);
+
+  /** Re-signs the same nonce with higher fees (capped) and broadcasts; at the cap, broadcasts the last one again. */
+  async function replace(last: PauseAttempt): Promise<PauseAttempt> {
+    const entry_ = entry!;
+    const prev = attemptFees(last);
+    const bumped = bumpFees(prev, await feesNow(entry_), cap);
+    if (sameFees(bumped, prev)) {
+      // At the cap: the same transaction again (a node that dropped it takes it back).
+      log("pause not mined yet; fees at the cap, sending the same transaction again", { attempt: entry_.attempts.length, maxFeePerGas: last.maxFeePerGas }, "warn");
+      return send(last);
+    }
+    const next = await signAttempt(deps, entry_, bumped);
+    entry_.attempts.push(next);
+    await deps.journal.put(entry_);
+    log("pause not mined yet; replacing with higher fees", { attempt: entry_.attempts.length, type: next.type, maxFeePerGas: next.maxFeePerGas }, "warn");
+    return send(next);
+  }
+
+  /**
+   * Broadcasts an attempt; when every endpoint refuses a type-2 transaction
+   * as such, the chain takes legacy ones only: the same nonce is signed again
+   * as type 0 and sent at once. Returns the attempt that is out there.
+   */
+  async function send(attempt: PauseAttempt): Promise<PauseAttempt> {
+    const e = entry!;
+    const result = await broadcast(deps, attempt.raw);
+    if (result.accepted > 0) return attempt;
+    if ((attempt.type ?? "eip1559") === "eip1559" && result.reasons.length > 0 && result.reasons.some(isTxTypeRefusal)) {
+      log("a node refused the type-2 pause transaction; sending it as legacy (type 0)", { reasons: result.reasons }, "warn");
+      e.feeMarket = "legacy";
+      const legacy = await signAttempt(deps, e, await feesNow(e));
+      e.attempts.push(legacy);
+      await deps.journal.put(e);
+      const again = await broadcast(deps, legacy.raw);
+      if (again.accepted === 0) log("pause broadcast accepted by no endpoint", { incident: e.incidentKey, nonce: e.nonce, type: "legacy", reasons: again.reasons }, "error");
+      return legacy;
+    }
+    log("pause broadcast accepted by no endpoint", { incident: e.incidentKey, nonce: e.nonce, type: attempt.type ?? "eip1559", reasons: result.reasons }, "error");
+    return attempt;
+  }
 }
 
 // 6. Confirm on chain.

@@ -12,12 +12,24 @@
  *   Contained. A refusal by the contract (cooldown, missing role) becomes a
  *   Critical finding of its own, with no layers (so it cannot loop into
  *   another pause), that pages the guardian.
+ * - It never gives up on an error. While the incident is open and Critical
+ *   and its layers are not paused, a pause that fails (every endpoint down,
+ *   an answer it cannot use, a transaction not mined) is tried again with
+ *   backoff (doubling from `retryDelayMs` up to `maxRetryDelayMs`, with
+ *   jitter; an error's `retryAfterMs` when it carries one), each try through
+ *   every endpoint. It stops when the layers are paused on chain (by us or
+ *   anyone), when a person moves the incident on (contained, recovered, ...),
+ *   or when the daemon stops (a restart resumes the journal).
+ * - A pause still not made `lateAfterBlocks` blocks after the symptom (or
+ *   after the breaker engaged) pages the guardian: a Critical finding
+ *   `circuit-breaker:late:<incident>` with no layers.
  */
 import type { Chain, Hex, LocalAccount, PublicClient } from "viem";
 import { keccak256, toHex } from "viem";
-import { RpcUnavailableError } from "../chain/errors.js";
 import { addTimelineEntry, canTransition, timelineEntryId, transition, type PauseAction } from "../incidents/index.js";
-import { sendSentinelPause, type PauseJournal, type PauseJournalEntry, type PauseOutcome } from "../respond/pause-sender.js";
+import { errorMessage } from "../chain/errors.js";
+import { untrustedText } from "../decode/untrusted-text.js";
+import { pausedLayers, sendSentinelPause, type BroadcastResult, type PauseJournal, type PauseJournalEntry, type PauseLog, type PauseOutcome } from "../respond/pause-sender.js";
 import type { GuardianStore } from "../store/index.js";
 import type { OutboxItem, StoreData } from "../store/schema.js";
 import type { Address, Finding, Incident, Layer } from "../types.js";
@@ -26,7 +38,7 @@ export interface CircuitBreakerOptions {
   store: GuardianStore;
   clients: PublicClient[];
   /** Sends a signed transaction to every RPC endpoint (the pool's requestEach). */
-  broadcastRaw?: (raw: Hex) => Promise<number>;
+  broadcastRaw?: (raw: Hex) => Promise<number | BroadcastResult>;
   chain: Chain;
   hub: Address;
   /** The sentinel key; without one the breaker only records that it could not act. */
@@ -35,28 +47,45 @@ export interface CircuitBreakerOptions {
   clock: () => Date;
   /** Findings the breaker raises (refusals): folded into incidents by the caller. */
   raise: (findings: Finding[]) => Promise<void>;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: PauseLog;
   /** Test hook, passed to the sender. */
   afterJournal?: (entry: PauseJournalEntry) => void | Promise<void>;
   /** The newest block known to be canonical (the follower's tip), passed to the sender. */
   knownBlock?: () => number | undefined;
-  /** Wait before retrying a pause that failed (times the retry's number). Default 1000 ms. */
+  /** First wait before retrying a pause that failed; doubles each retry. Default 1000 ms. */
   retryDelayMs?: number;
+  /** Longest wait between retries. Default 15 s. */
+  maxRetryDelayMs?: number;
+  /** The chain's block time: how often the breaker looks for a new block. Default 2000 ms. */
+  blockTimeMs?: number;
+  /** Page the guardian when the pause is this many blocks late (config `pause.lateAfterBlocks`). Default 5. */
+  lateAfterBlocks?: number;
+  /** Cap of any fee field of the pause, in wei (config `pause.maxFeeGwei`). */
+  maxFee?: bigint;
 }
 
 const JOURNAL_KIND = "sentinel-pause";
-/**
- * Tries of a pause that fails with an error before the guardian is paged:
- * an endpoint answered something the sender cannot use (an answer of the
- * wrong shape). The sender is idempotent (the journal), so a retry resumes
- * what the failed try signed. When no endpoint answered at all the pause
- * fails at once, as before (an outage is its own Critical incident).
- */
-const PAUSE_TRIES = 5;
+/** Default of `lateAfterBlocks`: 5 blocks (10 s at 2 s blocks) without the pause pages the guardian. */
+export const DEFAULT_LATE_AFTER_BLOCKS = 5;
+const DEFAULT_MAX_RETRY_DELAY_MS = 15_000;
 
-function everyEndpointDown(error: unknown): boolean {
-  for (let e = error; e; e = (e as { cause?: unknown }).cause) if (e instanceof RpcUnavailableError) return true;
-  return false;
+/** Timeline entries the breaker writes while it keeps trying: they do not settle the pause (see `owedPauses`). */
+const INTERIM_ENTRIES = ["retrying", "late"] as const;
+
+/**
+ * The wait before retry `attempt` (1-based): `base` doubled each retry, at
+ * most `max`, with ±20% jitter so that several daemons do not retry in step.
+ * A `retryAfterMs` on the error (a rate-limited endpoint's Retry-After) is
+ * waited at least. Pure but for `random`.
+ */
+export function retryDelay(attempt: number, base: number, max: number, error?: unknown, random: () => number = Math.random): number {
+  const exp = Math.min(max, base * 2 ** Math.min(attempt - 1, 30));
+  let wait = Math.round(exp * (0.8 + 0.4 * random()));
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const after = (e as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof after === "number" && after > wait) wait = Math.min(after, max * 4); // a hostile Retry-After must not stall the pause
+  }
+  return wait;
 }
 
 /** The pause journal as outbox items of the store. */
@@ -99,7 +128,8 @@ export function owedPauses(data: Readonly<StoreData>, autoPause: Readonly<Record
   const journaled = new Set(data.outbox.filter((o) => o.kind === JOURNAL_KIND).map((o) => o.incidentId));
   return Object.values(data.incidents).flatMap((incident): PauseAction[] => {
     if (incident.severity !== "critical" || (incident.state !== "detected" && incident.state !== "responding")) return [];
-    if (journaled.has(incident.id) || incident.timeline.some((e) => e.kind === "action")) return [];
+    const interim = new Set(INTERIM_ENTRIES.map((k) => timelineEntryId(incident.id, "circuit-breaker", k)));
+    if (journaled.has(incident.id) || incident.timeline.some((e) => e.kind === "action" && !interim.has(e.id))) return [];
     const layers = incident.affected.layers.filter((layer) => autoPause[layer]);
     return layers.length > 0 ? [{ type: "pause", incidentId: incident.id, layers }] : [];
   });
@@ -119,6 +149,8 @@ export class CircuitBreaker {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly inFlight = new Set<string>();
   private readonly journal: PauseJournal;
+  private stopped = false;
+  private readonly wakers = new Set<() => void>();
 
   constructor(private readonly o: CircuitBreakerOptions) {
     this.journal = storePauseJournal(o.store, o.clock);
@@ -152,6 +184,75 @@ export class CircuitBreaker {
     await this.queue;
   }
 
+  /** Ends the retries of pauses in progress (the daemon is stopping; the journal resumes them at the next start). */
+  stop(): void {
+    this.stopped = true;
+    for (const wake of this.wakers) wake();
+  }
+
+  /** Waits `ms`, or less if the breaker is stopped. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  private get blockTimeMs() {
+    return this.o.blockTimeMs ?? 2000;
+  }
+
+  /**
+   * The sender's wait for the next block: the follower's tip when the daemon
+   * gives one (no request), asking the head itself once a block time when
+   * the tip does not move.
+   */
+  private readonly nextBlock = async (client: PublicClient, after: bigint): Promise<bigint> => {
+    const step = Math.max(25, Math.floor(this.blockTimeMs / 4));
+    let askAt = this.o.knownBlock ? Date.now() + this.blockTimeMs : 0;
+    for (;;) {
+      if (this.stopped) throw new Error("circuit breaker stopped");
+      const known = this.o.knownBlock?.();
+      if (known !== undefined && BigInt(known) > after) return BigInt(known);
+      if (Date.now() >= askAt) {
+        const n = await client.getBlockNumber({ cacheTime: 0 });
+        if (n > after) return n;
+        if (this.o.knownBlock) askAt = Date.now() + this.blockTimeMs;
+      }
+      await this.sleep(step);
+    }
+  };
+
+  /**
+   * Why the pause is no longer owed, or undefined: the incident was moved on
+   * by a person (or closed, or downgraded), or every layer is paused on chain.
+   */
+  private async settled(action: PauseAction): Promise<{ reason: string; contain: boolean } | undefined> {
+    const incident = this.o.store.read().incidents[action.incidentId];
+    if (!incident) return { reason: "the incident is gone", contain: false };
+    if (incident.state !== "detected" && incident.state !== "responding") return { reason: `the incident is ${incident.state}`, contain: false };
+    if (incident.severity !== "critical") return { reason: `the incident is now ${incident.severity}`, contain: false };
+    const client = this.o.clients[0];
+    if (!client) return undefined;
+    try {
+      // Paused at "latest" and at the follower's tip, as the sender's "already paused" (a lagging endpoint's "latest" may be stale).
+      const known = this.o.knownBlock?.();
+      const paused = await pausedLayers(client, this.o.hub, action.layers);
+      if (paused.length === action.layers.length) {
+        const atKnown = known === undefined ? paused : await pausedLayers(client, this.o.hub, action.layers, BigInt(known));
+        if (atKnown.length === action.layers.length) return { reason: `${action.layers.join(", ")} paused on chain`, contain: true };
+      }
+    } catch {
+      // Unreadable now: keep trying to pause.
+    }
+    return undefined;
+  }
+
   private async note(incidentId: string, entryId: string, message: string, extra?: { contain?: boolean; evidence?: Incident["timeline"][number]["evidence"] }) {
     await this.o.store.update((draft) => {
       let incident = draft.incidents[incidentId];
@@ -178,8 +279,19 @@ export class CircuitBreaker {
       await this.note(action.incidentId, "no-key", `Auto-pause of ${action.layers.join(", ")} was due but no sentinel key is configured (env GUARDIAN_SENTINEL_KEY): the guardian Safe must pause by hand.`);
       return undefined;
     }
+    const symptom = symptomBlock(incident);
+    const late = this.lateWatch(incident, symptom?.blockNumber);
     let outcome: PauseOutcome | undefined;
+    let retrying = false;
     for (let attempt = 1; !outcome; attempt++) {
+      if (this.stopped) return undefined;
+      if (attempt > 1) {
+        const done = await this.settled(action);
+        if (done) {
+          outcome = { kind: "stopped", layers: action.layers, reason: done.reason };
+          break;
+        }
+      }
       try {
         outcome = await sendSentinelPause(
           {
@@ -191,25 +303,36 @@ export class CircuitBreaker {
             journal: this.journal,
             now: this.o.clock,
             log,
+            nextBlock: this.nextBlock,
+            ...(this.o.maxFee !== undefined ? { maxFee: this.o.maxFee } : {}),
             ...(this.o.afterJournal ? { afterJournal: this.o.afterJournal } : {}),
             ...(this.o.knownBlock ? { knownBlock: this.o.knownBlock } : {}),
+            shouldStop: async () => {
+              await late();
+              return (await this.settled(action))?.reason;
+            },
           },
           { incidentKey: action.incidentId, incidentRef: hubIncidentRef(action.incidentId), layers: action.layers, ...(this.o.dryRun ? { dryRun: true } : {}) },
         );
       } catch (err) {
-        if (attempt < PAUSE_TRIES && !everyEndpointDown(err)) {
-          log("circuit breaker: pause attempt failed; retrying", { incident: action.incidentId, attempt, error: (err as Error).message });
-          await new Promise((r) => setTimeout(r, (this.o.retryDelayMs ?? 1000) * attempt));
-          continue;
+        if (this.stopped) return undefined;
+        const reason = untrustedText(errorMessage(err));
+        const details = (err as { details?: unknown }).details;
+        const wait = retryDelay(attempt, this.o.retryDelayMs ?? 1000, this.o.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS, err);
+        log("circuit breaker: pause attempt failed; retrying", { incident: action.incidentId, attempt, error: reason, ...(typeof details === "string" ? { details: untrustedText(details) } : {}), retryInMs: wait }, "error");
+        if (!retrying) {
+          retrying = true;
+          await this.note(action.incidentId, "retrying", `Auto-pause of ${action.layers.join(", ")} hit an error (${reason}); the circuit breaker keeps trying through every endpoint until the layers are paused or a person acts.`);
         }
-        log("circuit breaker: pause failed", { incident: action.incidentId, error: (err as Error).message });
-        await this.note(action.incidentId, "failed", `Auto-pause of ${action.layers.join(", ")} failed: ${(err as Error).message}. The guardian Safe must pause by hand.`);
-        await this.o.raise([this.refusalFinding(incident, "PauseNotMined", (err as Error).message)]);
-        return undefined;
+        await late();
+        await this.sleep(wait);
       }
     }
-    const symptom = symptomBlock(incident);
     switch (outcome.kind) {
+      case "stopped":
+        log("circuit breaker: pause no longer owed", { incident: action.incidentId, reason: outcome.reason });
+        await this.note(action.incidentId, "stopped", `Auto-pause of ${outcome.layers.join(", ")} stopped: ${outcome.reason}.`, { contain: /paused on chain/.test(outcome.reason) });
+        break;
       case "dry-run":
         await this.note(action.incidentId, "dry-run", `Dry run: would send sentinelPause(${outcome.layers.join(", ")}) to ${outcome.to} (data ${outcome.data}).`);
         break;
@@ -256,6 +379,41 @@ export class CircuitBreaker {
       }
     }
     return outcome;
+  }
+
+  /**
+   * Returns a check, run at each retry and each block the pause waits: once
+   * the pause is `lateAfterBlocks` blocks late (counted from the symptom's
+   * block, else from the follower's tip when the breaker engaged; or that many
+   * block times when no block can be read), it pages the guardian, once.
+   */
+  private lateWatch(incident: Incident, symptomBlockNumber: number | undefined): () => Promise<void> {
+    const lateAfter = this.o.lateAfterBlocks ?? DEFAULT_LATE_AFTER_BLOCKS;
+    const from = symptomBlockNumber ?? this.o.knownBlock?.();
+    const since = Date.now();
+    let paged = false;
+    return async () => {
+      if (paged) return;
+      const tip = this.o.knownBlock?.();
+      const blocks = tip !== undefined && from !== undefined ? tip - from : Math.floor((Date.now() - since) / this.blockTimeMs);
+      if (blocks < lateAfter) return;
+      paged = true;
+      const log = this.o.log ?? (() => {});
+      log("circuit breaker: pause is late; paging the guardian", { incident: incident.id, blocks, layers: incident.affected.layers }, "error");
+      await this.note(incident.id, "late", `Auto-pause is ${blocks} block(s) late; the guardian was paged. The circuit breaker keeps trying.`);
+      await this.o.raise([
+        {
+          detector: "circuit-breaker",
+          key: `circuit-breaker:late:${incident.id}`,
+          severity: "critical",
+          title: `Auto-pause late for "${incident.title}"`,
+          summary: `The sentinel has not paused ${incident.affected.layers.join(", ")} ${blocks} block(s) after the symptom; it keeps trying. The guardian Safe should pause by hand.`,
+          layers: [],
+          contracts: [this.o.hub],
+          observedAt: this.o.clock().toISOString(),
+        },
+      ]);
+    };
   }
 
   private refusalFinding(incident: Incident, error: string, detail: string): Finding {

@@ -14,7 +14,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import pino, { type Logger } from "pino";
-import { createPublicClient, defineChain, getAddress, type Address, type Chain, type Hex, type PublicClient } from "viem";
+import { createPublicClient, defineChain, getAddress, parseGwei, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlockFollower, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
 import { redactLogFields, type GuardianConfig } from "../config/index.js";
@@ -96,7 +96,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const clock = options.clock ?? (() => new Date());
   // Log fields never carry a whole URL (an RPC or webhook URL may hold a key).
   const logger = options.logger ?? pino({ name: "guardian", base: { pid: process.pid }, formatters: { log: redactLogFields } }, pino.destination(2));
-  const log = (msg: string, fields?: Record<string, unknown>) => logger.info(fields ?? {}, msg);
+  const log = (msg: string, fields?: Record<string, unknown>, level: "info" | "warn" | "error" = "info") => logger[level](fields ?? {}, msg);
   const deployment = readDeployment(config.deploymentsFile);
   if (deployment.chainId !== config.chainId) {
     throw new Error(`deployments file ${config.deploymentsFile} is for chain ${deployment.chainId}, the config for chain ${config.chainId}`);
@@ -166,7 +166,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       store,
       clients: [poolClient],
       // A pause goes to every endpoint at once, not only the one in front.
-      broadcastRaw: async (raw) => (await pool.requestEach("eth_sendRawTransaction", [raw])).filter((o) => o.ok).length,
+      broadcastRaw: async (raw) => {
+        const outcomes = await pool.requestEach("eth_sendRawTransaction", [raw]);
+        return { accepted: outcomes.filter((o) => o.ok).length, reasons: outcomes.flatMap((o) => (o.ok ? [] : [`${o.endpoint}: ${errorMessage(o.error)}`])) };
+      },
       chain,
       hub: getAddress(deployment.guardian.hub),
       ...(sentinel ? { sentinel } : {}),
@@ -176,6 +179,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       clock,
       raise,
       log,
+      blockTimeMs: config.blockTimeMs,
+      lateAfterBlocks: config.pause.lateAfterBlocks,
+      maxFee: parseGwei(String(config.pause.maxFeeGwei)),
     });
     // Notifications: planned into the store's outbox, then delivered with retries
     // (a restart resumes from the outbox; the timeline reconciler catches
@@ -346,6 +352,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...(sentinel ? { sentinel } : {}),
       heartbeatIntervalSeconds: options.heartbeatIntervalSeconds ?? 600,
       dryRun: !!options.dryRun,
+      maxFee: parseGwei(String(config.pause.maxFeeGwei)),
       log,
     });
     duties.start();
@@ -393,6 +400,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     cleanups.push(async () => {
       await follower.stop();
+      breaker.stop();
       await breaker.idle();
     });
     logger.info(

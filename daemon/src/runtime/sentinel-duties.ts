@@ -3,9 +3,11 @@
  * can tell the pauser is alive), and the release of sentinel pauses whose
  * bound has passed (anyone may release them; the daemon does it itself so an
  * expired pause never lingers). Failures are logged and retried next tick.
+ * Transactions are priced by respond/fees.ts, as the pause is: legacy on a
+ * chain without a base fee, type 2 elsewhere.
  */
-import { parseAbi, type Address, type Chain, type LocalAccount, type PublicClient } from "viem";
-import { createWalletClient, custom } from "viem";
+import { encodeFunctionData, parseAbi, type Address, type Chain, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { sendWithFees } from "../respond/fees.js";
 import { LAYER_ID, LAYERS } from "../types.js";
 
 const hubDutiesAbi = parseAbi([
@@ -23,6 +25,8 @@ export interface SentinelDutiesOptions {
   /** How often expired pauses are looked for. Default 15 s. */
   releaseCheckSeconds?: number;
   dryRun: boolean;
+  /** Cap of any fee field, in wei (config `pause.maxFeeGwei`). */
+  maxFee?: bigint;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -50,14 +54,14 @@ export class SentinelDuties {
     this.busy = this.busy.then(task).catch((e) => this.o.log?.("sentinel duty failed", { err: (e as Error).message.split("\n")[0] }));
   }
 
-  private wallet() {
-    const { client, chain, sentinel } = this.o;
-    return createWalletClient({ chain, account: sentinel!, transport: custom({ request: (args) => client.request(args as never) }) });
+  private async send(data: Hex) {
+    const { client, chain, sentinel, hub, maxFee } = this.o;
+    const receipt = await sendWithFees({ client, chain, account: sentinel!, to: hub, data, ...(maxFee !== undefined ? { cap: maxFee } : {}) });
+    return receipt.transactionHash;
   }
 
   async heartbeat() {
-    const hash = await this.wallet().writeContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "heartbeat", args: [] });
-    await this.o.client.waitForTransactionReceipt({ hash });
+    const hash = await this.send(encodeFunctionData({ abi: hubDutiesAbi, functionName: "heartbeat", args: [] }));
     this.o.log?.("sentinel heartbeat", { tx: hash });
   }
 
@@ -66,8 +70,7 @@ export class SentinelDuties {
     const flags = await Promise.all(LAYERS.map((l) => this.o.client.readContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] })));
     const expired = LAYERS.filter((_, i) => flags[i]);
     if (!expired.length) return [];
-    const hash = await this.wallet().writeContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "releaseExpired", args: [expired.map((l) => LAYER_ID[l])] });
-    await this.o.client.waitForTransactionReceipt({ hash });
+    const hash = await this.send(encodeFunctionData({ abi: hubDutiesAbi, functionName: "releaseExpired", args: [expired.map((l) => LAYER_ID[l])] }));
     this.o.log?.("released expired sentinel pauses", { layers: expired, tx: hash });
     return expired;
   }
