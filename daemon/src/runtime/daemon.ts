@@ -327,6 +327,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     const duties = new SentinelDuties({
       client: poolClient,
+      pool,
       chain,
       hub: getAddress(deployment.guardian.hub),
       ...(sentinel ? { sentinel } : {}),
@@ -340,7 +341,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const heartbeatEvery = options.heartbeatIntervalSeconds ?? 600;
     const watch = new PauseAbilityWatch({
       store,
-      client: poolClient,
+      pool,
       deployment,
       ...(sentinel ? { sentinel: sentinel.address } : {}),
       thresholds: {

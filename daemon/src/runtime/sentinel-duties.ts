@@ -7,6 +7,7 @@
 import { parseAbi, type Address, type Chain, type LocalAccount, type PublicClient } from "viem";
 import { createWalletClient, custom } from "viem";
 import { LAYER_ID, LAYERS } from "../types.js";
+import { readBatch, type BatchTransport } from "./batch-read.js";
 
 const hubDutiesAbi = parseAbi([
   "function heartbeat()",
@@ -16,6 +17,8 @@ const hubDutiesAbi = parseAbi([
 
 export interface SentinelDutiesOptions {
   client: PublicClient;
+  /** When given, the expiry checks go out as one JSON-RPC batch (else one eth_call per layer through `client`). */
+  pool?: BatchTransport;
   chain: Chain;
   hub: Address;
   sentinel?: LocalAccount;
@@ -63,7 +66,9 @@ export class SentinelDuties {
 
   /** Releases every layer whose sentinel pause has expired; returns the layers released. */
   async releaseExpired() {
-    const flags = await Promise.all(LAYERS.map((l) => this.o.client.readContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] })));
+    const flags = this.o.pool
+      ? await readBatch(this.o.pool, "latest", LAYERS.map((l) => ({ call: { address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] } })))
+      : await Promise.all(LAYERS.map((l) => this.o.client.readContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] })));
     const expired = LAYERS.filter((_, i) => flags[i]);
     if (!expired.length) return [];
     const hash = await this.wallet().writeContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "releaseExpired", args: [expired.map((l) => LAYER_ID[l])] });
