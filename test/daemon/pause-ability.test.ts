@@ -7,6 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { encodeFunctionData, keccak256, parseAbi, toHex } from "viem";
 import { PauseAbilityWatch } from "../../daemon/src/runtime/pause-ability-watch.js";
+import { RpcPool } from "../../daemon/src/chain/index.js";
 import { foldFindings } from "../../daemon/src/runtime/sink.js";
 import { openLowdbStore, type LowdbStore } from "../../daemon/src/store/index.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
@@ -29,10 +30,11 @@ const openKeys = () => Object.values(store.read().incidents).filter((i) => i.sta
 
 beforeAll(async () => {
   s = await startStack();
+  const pool = new RpcPool({ endpoints: [s.chain.url], chainId: s.deployment.chainId, timeoutMs: 5000 });
   store = await openLowdbStore({ dataDir: path.join(s.dir, "pa-data"), chainId: s.deployment.chainId, purpose: "test" });
   watch = new PauseAbilityWatch({
     store,
-    client: s.client as never,
+    pool,
     deployment: s.deployment,
     sentinel: s.wallets.sentinel.account.address,
     thresholds: { heartbeatMaxAgeSeconds: 0 },

@@ -10,8 +10,11 @@
  *    hash of our last block (`eth_blockNumber`, `eth_getBlockByNumber(next,
  *    true)`, `eth_getBlockByNumber(tip, false)`). No block yet: if our last
  *    block was replaced at the same height, handle the reorg now; else sleep
- *    `pollIntervalMs` (blockTime/2) and poll again. Polling is used, never
- *    viem's `watchBlocks` (it skips blocks and misses replaced ones).
+ *    (`nextPollDelayMs`: 3/4 of a block time after a block, then a quarter
+ *    block time until the next one shows) and poll again, or until `wake()`
+ *    (a WebSocket new head, see new-heads.ts: while heads flow the timer is
+ *    only a slow fallback). Polling is used, never viem's `watchBlocks` (it
+ *    skips blocks and misses replaced ones).
  * 2. Fetch the headers up to the head (at most `maxStepBlocks`), in batches
  *    of `headerBatchSize`, `fetchConcurrency` batches in flight.
  * 3. Verify: the first block's parentHash must be the ring's last hash, and
@@ -138,8 +141,15 @@ export interface BlockFollowerOptions {
   batchSize?: number;
   /** Batches in flight at once. Default 4. */
   fetchConcurrency?: number;
-  /** Sleep between polls when caught up. Default blockTimeMs / 2. */
+  /** A fixed sleep between polls when caught up. Default: paced by `nextPollDelayMs`. */
   pollIntervalMs?: number;
+  /**
+   * Whether a new-heads subscription is live (it calls `wake()` on each head):
+   * then the HTTP poll runs only every `headsFallbackPollMs` without a head.
+   */
+  headsLive?: () => boolean;
+  /** Poll interval while heads are live (a fallback for missed heads). Default 3 block times. */
+  headsFallbackPollMs?: number;
   /** How often every endpoint is asked for its head. Default 10 s. */
   surveyIntervalMs?: number;
   /** Skip eth_getLogs for blocks whose bloom excludes every watched address. Default true. */
@@ -178,7 +188,10 @@ export class BlockFollower {
   private readonly maxStepBlocks: number;
   private readonly batchSize: number;
   private readonly concurrency: number;
-  private readonly pollIntervalMs: number;
+  private readonly pollIntervalMs: number | undefined;
+  private readonly blockTimeMs: number;
+  private readonly headsLive: () => boolean;
+  private readonly headsFallbackPollMs: number;
   private readonly surveyIntervalMs: number;
   private readonly useBloom: boolean;
   private readonly onEvent: (event: FollowerEvent) => void;
@@ -203,7 +216,11 @@ export class BlockFollower {
 
   private stopping = false;
   private runPromise: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private wakeSleep: (() => void) | undefined;
+  /** A wake-up arrived while not sleeping: the next sleep returns at once. */
+  private wakePending = false;
+  /** The current step was started by a wake-up (not the timer). */
+  private wokenStep = false;
 
   constructor(options: BlockFollowerOptions) {
     if (!(options.blockTimeMs > 0)) throw new Error("BlockFollower: blockTimeMs: must be a positive number of milliseconds");
@@ -219,7 +236,10 @@ export class BlockFollower {
     this.maxStepBlocks = Math.max(1, options.maxStepBlocks ?? 1000);
     this.batchSize = Math.max(1, options.batchSize ?? 100);
     this.concurrency = Math.max(1, options.fetchConcurrency ?? 4);
-    this.pollIntervalMs = options.pollIntervalMs ?? Math.max(50, Math.floor(options.blockTimeMs / 2));
+    this.pollIntervalMs = options.pollIntervalMs;
+    this.blockTimeMs = options.blockTimeMs;
+    this.headsLive = options.headsLive ?? (() => false);
+    this.headsFallbackPollMs = options.headsFallbackPollMs ?? options.blockTimeMs * 3;
     this.surveyIntervalMs = options.surveyIntervalMs ?? 10_000;
     this.useBloom = options.useBloom ?? true;
     const onEvent = options.onEvent;
@@ -252,9 +272,19 @@ export class BlockFollower {
   /** Asks the follower to stop after the commit in progress; resolves once it has. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.wakeSleep?.();
     await this.runPromise?.catch(() => {});
     await this.surveying;
+  }
+
+  /**
+   * Polls now instead of at the next timer (called on a WebSocket new head).
+   * A wake-up during a step makes the next sleep return at once. Only a
+   * signal: what is polled and verified does not change.
+   */
+  wake(): void {
+    if (this.wakeSleep) this.wakeSleep();
+    else this.wakePending = true;
   }
 
   status(): FollowerStatus {
@@ -295,9 +325,12 @@ export class BlockFollower {
     this.startedAtMs = this.now();
     while (!this.stopping) {
       let busy = false;
+      let found = false;
       try {
+        const before = this.ring.at(-1)?.number;
         busy = await this.step();
         this.stepFailure = undefined;
+        found = this.ring.at(-1)?.number !== before;
         if (this.unavailable) {
           this.unavailable = false;
           this.onEvent({ type: "rpc-available" });
@@ -324,7 +357,21 @@ export class BlockFollower {
       }
       this.maybeSurvey();
       this.emitHealth();
-      if (!busy && !this.stopping) await this.sleep(this.pollIntervalMs);
+      if (!busy && !this.stopping) {
+        const woken = this.wokenStep;
+        this.wokenStep = false;
+        const delay = nextPollDelayMs({
+          blockTimeMs: this.blockTimeMs,
+          found,
+          woken,
+          headsLive: this.headsLive(),
+          headsFallbackPollMs: this.headsFallbackPollMs,
+          ...(this.pollIntervalMs !== undefined ? { fixedMs: this.pollIntervalMs } : {}),
+        });
+        this.wokenStep = await this.sleep(delay);
+      } else {
+        this.wokenStep = false;
+      }
     }
   }
 
@@ -341,24 +388,31 @@ export class BlockFollower {
     const now = this.now();
     if (this.surveying || now - this.lastSurveyMs < this.surveyIntervalMs) return;
     this.lastSurveyMs = now;
+    // Endpoints the poll heard a head from since the last survey are not asked again.
     this.surveying = this.pool
-      .survey()
+      .survey({ reuseHeadsWithinMs: this.surveyIntervalMs })
       .catch(() => undefined)
       .finally(() => {
         this.surveying = undefined;
       });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-      function done() {
+  /** Sleeps `ms` or until `wake()`; resolves true when woken. */
+  private sleep(ms: number): Promise<boolean> {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
+      this.wakeSleep = () => done(true);
+      function done(woken: boolean) {
         clearTimeout(timer);
-        resolve();
+        resolve(woken);
       }
-    }).then(() => {
-      this.wake = undefined;
+    }).then((woken) => {
+      this.wakeSleep = undefined;
+      return woken;
     });
   }
 
@@ -709,6 +763,38 @@ function stepFailureOf(error: unknown): { endpoints: string[]; cause: string } {
   if (error instanceof RpcResponseError) return { endpoints: [error.endpoint], cause: `${error.method}: ${describeRpcError(error)}` };
   const endpoint = (error as { endpoint?: unknown } | undefined)?.endpoint;
   return { endpoints: typeof endpoint === "string" ? [endpoint] : [], cause: describeRpcError(error) };
+}
+
+export interface PollDelayInput {
+  blockTimeMs: number;
+  /** The last step committed at least one block. */
+  found: boolean;
+  /** The last step was started by a wake-up (a new head), not the timer. */
+  woken: boolean;
+  /** A new-heads subscription is live. */
+  headsLive: boolean;
+  headsFallbackPollMs: number;
+  /** The operator's fixed poll interval, if set. */
+  fixedMs?: number;
+}
+
+/**
+ * How long the follower sleeps after a step that found nothing more to do.
+ *
+ * - Heads live: the next head wakes us, the timer is only a fallback for a
+ *   missed head — except when a head woke us and the HTTP endpoint did not
+ *   have its block yet (it is behind the socket's node): then look again soon.
+ * - HTTP only: blocks come every `blockTimeMs`, so after a block the next one
+ *   cannot be there for most of a block time: sleep 3/4 of it, then poll every
+ *   quarter block time until it shows. That is ~2 polls per block (as the
+ *   former fixed blockTime/2) with half the wait: a block is seen at most a
+ *   quarter block time after it is served (500 ms at 2 s blocks).
+ */
+export function nextPollDelayMs(i: PollDelayInput): number {
+  const quarter = Math.max(25, Math.floor(i.blockTimeMs / 4));
+  if (i.headsLive) return i.woken && !i.found ? quarter : Math.max(quarter, i.headsFallbackPollMs);
+  if (i.fixedMs !== undefined) return i.fixedMs;
+  return i.found ? Math.max(quarter, i.blockTimeMs - quarter) : quarter;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order; the first error wins. */

@@ -9,3 +9,12 @@ export {
   type FollowerStatus,
 } from "./follower.js";
 export { bloomBits, bloomMayContain, bloomMayContainAny, type BloomBits } from "./bloom.js";
+export {
+  NewHeadsSubscription,
+  parseNewHeadsMessage,
+  reconnectDelayMs,
+  type NewHead,
+  type NewHeadsOptions,
+  type NewHeadsState,
+  type NewHeadsStats,
+} from "./new-heads.js";

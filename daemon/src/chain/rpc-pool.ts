@@ -305,8 +305,18 @@ export class RpcPool {
     // A rate-limited endpoint is left alone until its backoff ends (a signed transaction still goes everywhere).
     const now = this.now();
     const targets = this.usable().filter((ep) => method === "eth_sendRawTransaction" || !((ep.limitedUntilMs ?? 0) > now));
+    return this.requestEachOf(targets, method, params, parse, options);
+  }
+
+  private async requestEachOf<T = unknown>(
+    endpoints: EndpointState[],
+    method: string,
+    params: readonly unknown[] = [],
+    parse?: (result: unknown) => T,
+    options: RequestOptions = {},
+  ): Promise<Array<{ endpoint: string; ok: true; result: T } | { endpoint: string; ok: false; error: unknown }>> {
     const outcomes = await Promise.all(
-      targets.map(async (ep) => {
+      endpoints.map(async (ep) => {
         try {
           await this.ensureVerified(ep);
           const [result] = await this.call(ep, [{ method, params }], parse ? (r) => parse(r) : (r) => r as T, options);
@@ -324,11 +334,23 @@ export class RpcPool {
   /**
    * Asks every endpoint for its head (`eth_blockNumber`) and marks those more
    * than `maxHeadLagBlocks` behind the best one as lagging. Returns the best head.
+   * With `reuseHeadsWithinMs`, an endpoint that is up and reported its head
+   * that recently (e.g. in the follower's poll) is not asked again: its last
+   * head is used (the request budget).
    */
-  async survey(): Promise<number | undefined> {
+  async survey(options: { reuseHeadsWithinMs?: number } = {}): Promise<number | undefined> {
     const errorsBefore = new Map(this.endpoints.map((ep) => [ep, ep.consecutiveErrors]));
-    const outcomes = await this.requestEach("eth_blockNumber", [], parseQuantity);
-    const claims = outcomes.flatMap((o) => (o.ok ? [{ ep: this.endpoints.find((e) => e.name === o.endpoint)!, head: o.result }] : []));
+    const now = this.now();
+    const reuse = options.reuseHeadsWithinMs;
+    const fresh = (ep: EndpointState) =>
+      reuse !== undefined && ep.status === "up" && ep.head !== undefined && ep.headAtMs !== undefined && now - ep.headAtMs < reuse;
+    // A rate-limited endpoint is left alone until its backoff ends.
+    const asked = this.usable().filter((ep) => !fresh(ep) && !((ep.limitedUntilMs ?? 0) > now));
+    const outcomes = asked.length > 0 ? await this.requestEachOf(asked, "eth_blockNumber", [], parseQuantity) : [];
+    const claims = [
+      ...this.usable().filter(fresh).map((ep) => ({ ep, head: ep.head as number })),
+      ...outcomes.flatMap((o) => (o.ok ? [{ ep: this.endpoints.find((e) => e.name === o.endpoint)!, head: o.result }] : [])),
+    ];
     if (claims.length === 0) return undefined;
     // A head more than maxHeadLagBlocks above every other endpoint's counts only if the endpoint
     // serves that block: one that reports a head it does not have (a lying or broken node) would

@@ -16,7 +16,7 @@ import path from "node:path";
 import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, parseGwei, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { BlockFollower, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
+import { BlockFollower, NewHeadsSubscription, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
 import { redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
@@ -243,7 +243,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     let healthState: PipelineState = initialPipelineState();
     let healthBusy = false;
     let lastCommitMs = Date.now();
+    // WebSocket new heads (first endpoint with `ws`): a wake-up signal only; HTTP polling stays the fallback.
+    const wsEndpoint = config.rpc.endpoints.find((e) => e.ws);
+    let wakeFollower = () => {};
+    const heads = wsEndpoint
+      ? new NewHeadsSubscription({
+          url: wsEndpoint.ws!,
+          name: wsEndpoint.name ?? "ws",
+          onHead: () => wakeFollower(),
+          onState: (state, reason) => {
+            if (state === "down") logger.warn({ endpoint: wsEndpoint.name, reason }, "new-heads subscription down: HTTP polling");
+            else logger.info({ endpoint: wsEndpoint.name, state }, "new-heads subscription");
+            wakeFollower(); // re-pace the follower's poll
+          },
+          silenceMs: Math.max(10_000, config.blockTimeMs * 10),
+        })
+      : undefined;
     const follower = new BlockFollower({
+      ...(heads ? { headsLive: () => heads.live() } : {}),
       pool,
       sink,
       addresses,
@@ -347,6 +364,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     const duties = new SentinelDuties({
       client: poolClient,
+      pool,
       chain,
       hub: getAddress(deployment.guardian.hub),
       ...(sentinel ? { sentinel } : {}),
@@ -361,7 +379,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const heartbeatEvery = options.heartbeatIntervalSeconds ?? 600;
     const watch = new PauseAbilityWatch({
       store,
-      client: poolClient,
+      pool,
       deployment,
       ...(sentinel ? { sentinel: sentinel.address } : {}),
       thresholds: {
@@ -395,6 +413,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     // 8. Go: resume pauses journaled (or owed) before a restart, then follow the chain.
     void breaker.resumePending(config.autoPause).catch((e) => logger.error({ err: (e as Error).message }, "resuming journaled pauses failed"));
+    wakeFollower = () => follower.wake();
+    heads?.start();
+    cleanups.push(async () => heads?.stop());
     const done = follower.run().catch((e) => {
       logger.fatal({ err: (e as Error).message }, "follower stopped");
     });

@@ -6,7 +6,8 @@
  * detector. Its state (the Safe's baseline configuration) is kept in the
  * store so a change made while the daemon was down is still noticed.
  */
-import { getAddress, keccak256, parseAbi, toHex, type Address, type Hex, type PublicClient } from "viem";
+import { getAddress, keccak256, parseAbi, toHex, type Address, type Hex } from "viem";
+import { readBatch, type BatchRead, type BatchTransport } from "./batch-read.js";
 import type { Deployment } from "../deploy/guardian.js";
 import {
   initialPauseAbilityState,
@@ -36,7 +37,8 @@ const STATE_KEY = "pauseAbility";
 
 export interface PauseAbilityWatchOptions {
   store: GuardianStore;
-  client: PublicClient;
+  /** The RPC pool: each check's reads go out as one JSON-RPC batch. */
+  pool: BatchTransport;
   deployment: Deployment;
   sentinel?: Address;
   thresholds?: Partial<PauseAbilityThresholds>;
@@ -49,24 +51,27 @@ export interface PauseAbilityWatchOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-export async function readPauseAbilityFacts(client: PublicClient, d: Deployment, sentinel: Address | undefined, block: { number: number; hash: Hex }, now: Date): Promise<PauseAbilityFacts> {
-  const blockNumber = BigInt(block.number);
+/** Everything the pause-ability detector reads, at `block`, in one JSON-RPC batch. */
+export async function readPauseAbilityFacts(pool: BatchTransport, d: Deployment, sentinel: Address | undefined, block: { number: number; hash: Hex }, now: Date): Promise<PauseAbilityFacts> {
   const hub = getAddress(d.guardian.hub);
   const safe = getAddress(d.guardian.safe);
-  const read = <T>(address: Address, functionName: string, args: unknown[] = []) =>
-    client.readContract({ address, abi, functionName, args, blockNumber } as never) as Promise<T>;
-  const [header, guardianHasRole, owners, threshold, dmOwner, pauseDuration, layerStates] = await Promise.all([
-    client.getBlock({ blockNumber }),
-    read<boolean>(hub, "hasRole", [GUARDIAN_ROLE, safe]),
-    read<Address[]>(safe, "getOwners"),
-    read<bigint>(safe, "getThreshold"),
-    read<Address>(getAddress(d.kit.DelegationManager), "owner"),
-    read<bigint>(hub, "sentinelPauseDuration"),
-    Promise.all(LAYERS.map((l) => read<{ paused: boolean; bySentinel: boolean; pausedUntil: bigint }>(hub, "layerState", [LAYER_ID[l]]))),
-  ]);
+  const call = (address: Address, functionName: string, args: unknown[] = []): BatchRead => ({ call: { address, abi, functionName, args } });
+  const reads: BatchRead[] = [
+    { timestamp: true },
+    call(hub, "hasRole", [GUARDIAN_ROLE, safe]),
+    call(safe, "getOwners"),
+    call(safe, "getThreshold"),
+    call(getAddress(d.kit.DelegationManager), "owner"),
+    call(hub, "sentinelPauseDuration"),
+    ...LAYERS.map((l) => call(hub, "layerState", [LAYER_ID[l]])),
+  ];
+  if (sentinel) reads.push(call(hub, "hasRole", [SENTINEL_ROLE, sentinel]), { balance: sentinel }, call(hub, "lastHeartbeat", [sentinel]));
+  const r = await readBatch(pool, { number: block.number }, reads);
+  const [timestamp, guardianHasRole, owners, threshold, dmOwner, pauseDuration] = r as [number, boolean, Address[], bigint, Address, bigint];
+  const layerStates = r.slice(6, 6 + LAYERS.length) as Array<{ paused: boolean; bySentinel: boolean; pausedUntil: bigint }>;
   const facts: PauseAbilityFacts = {
     observedAt: now.toISOString(),
-    chainTime: Number(header.timestamp),
+    chainTime: timestamp,
     block,
     hub,
     guardian: { safe, hasRole: guardianHasRole, owners: owners.map((o) => getAddress(o)), threshold: Number(threshold) },
@@ -81,11 +86,7 @@ export async function readPauseAbilityFacts(client: PublicClient, d: Deployment,
     ) as Record<Layer, { paused: boolean; bySentinel: boolean; pausedUntil: number }>,
   };
   if (sentinel) {
-    const [hasRole, balance, heartbeat] = await Promise.all([
-      read<boolean>(hub, "hasRole", [SENTINEL_ROLE, sentinel]),
-      client.getBalance({ address: sentinel, blockNumber }),
-      read<bigint>(hub, "lastHeartbeat", [sentinel]),
-    ]);
+    const [hasRole, balance, heartbeat] = r.slice(6 + LAYERS.length) as [boolean, bigint, bigint];
     facts.sentinel = { address: sentinel, hasRole, balanceWei: balance.toString(), lastHeartbeat: Number(heartbeat) };
   }
   return facts;
@@ -119,7 +120,7 @@ export class PauseAbilityWatch {
     const data = this.o.store.read();
     const tip = data.chain.ring.at(-1);
     if (!tip) return [];
-    const facts = await readPauseAbilityFacts(this.o.client, this.o.deployment, this.o.sentinel, { number: tip.number, hash: tip.hash as Hex }, this.o.clock());
+    const facts = await readPauseAbilityFacts(this.o.pool, this.o.deployment, this.o.sentinel, { number: tip.number, hash: tip.hash as Hex }, this.o.clock());
     const state = ((data.detectorState as Record<string, unknown>)[STATE_KEY] as PauseAbilityState | undefined) ?? initialPauseAbilityState();
     const thresholds = { ...PAUSE_ABILITY_DEFAULTS, ...this.o.thresholds };
     const { findings, nextState } = pauseAbility(facts, state, thresholds);

@@ -7,6 +7,7 @@
  * publications so a restart keeps the 90-day bars.
  */
 import { getAddress, parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import { readBatch, type BatchRead, type BatchTransport } from "./batch-read.js";
 import type { RpcPool } from "../chain/index.js";
 import type { Deployment } from "../deploy/guardian.js";
 import {
@@ -32,7 +33,8 @@ const pausableAbi = parseAbi(["function paused() view returns (bool)"]);
 
 export interface StatusPublisherOptions {
   store: GuardianStore;
-  client: PublicClient;
+  /** Unused: reads go through `pool` as one batch per publication. Kept for callers that still pass it. */
+  client?: PublicClient;
   pool: RpcPool;
   deployment: Deployment;
   publicDir: string;
@@ -45,30 +47,54 @@ export interface StatusPublisherOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-/** Reads each layer's pause state at `blockNumber`: the hub's record, checked against the targets themselves. */
-export async function readLayerStates(client: PublicClient, hub: Address, block: { number: number; hash: Hex }): Promise<Partial<Record<Layer, LayerState>>> {
-  const out: Partial<Record<Layer, LayerState>> = {};
-  const blockNumber = BigInt(block.number);
-  await Promise.all(
-    LAYERS.map(async (layer) => {
-      const [state, targets] = await Promise.all([
-        client.readContract({ address: hub, abi: hubReadAbi, functionName: "layerState", args: [LAYER_ID[layer]], blockNumber }),
-        client.readContract({ address: hub, abi: hubReadAbi, functionName: "layerTargets", args: [LAYER_ID[layer]], blockNumber }),
-      ]);
-      const targetPaused = await Promise.all(targets.map((t) => client.readContract({ address: t, abi: pausableAbi, functionName: "paused", blockNumber }).catch(() => false)));
-      const foreign = !state.paused && targetPaused.some(Boolean);
-      out[layer] = {
-        paused: state.paused || foreign,
-        pausedBy: state.paused ? (state.bySentinel ? "sentinel" : "guardian") : foreign ? "foreign" : null,
-        pausedUntil: state.paused ? pauseUntilFromChain(state.pausedUntil) : null,
-        incidentRef: state.paused && BigInt(state.incident) !== 0n ? state.incident : null,
-        contracts: targets.map((t) => getAddress(t)),
-        blockNumber: block.number,
-        blockHash: block.hash,
-      };
-    }),
-  );
-  return out;
+/**
+ * Reads each layer's pause state at `block` — the hub's record, checked
+ * against the targets themselves — and the block's timestamp, as one
+ * JSON-RPC batch. `expectedTargets` (the deployment's) are read in the same
+ * batch; a target the hub names beyond them costs a second batch.
+ */
+export async function readLayerStates(
+  pool: BatchTransport,
+  hub: Address,
+  block: { number: number; hash: Hex },
+  expectedTargets: readonly Address[] = [],
+): Promise<{ layers: Partial<Record<Layer, LayerState>>; timestamp: number }> {
+  const at = { number: block.number };
+  const guessed = [...new Set(expectedTargets.map((t) => getAddress(t)))];
+  const paused = (t: Address): BatchRead => ({ call: { address: t, abi: pausableAbi, functionName: "paused" }, allowFailure: true });
+  const reads: BatchRead[] = [
+    { timestamp: true },
+    ...LAYERS.map((l): BatchRead => ({ call: { address: hub, abi: hubReadAbi, functionName: "layerState", args: [LAYER_ID[l]] } })),
+    ...LAYERS.map((l): BatchRead => ({ call: { address: hub, abi: hubReadAbi, functionName: "layerTargets", args: [LAYER_ID[l]] } })),
+    ...guessed.map(paused),
+  ];
+  const results = await readBatch(pool, at, reads);
+  const timestamp = results[0] as number;
+  const states = results.slice(1, 1 + LAYERS.length) as Array<{ paused: boolean; bySentinel: boolean; pausedUntil: bigint; incident: Hex }>;
+  const targetsOf = results.slice(1 + LAYERS.length, 1 + 2 * LAYERS.length) as Address[][];
+  const pausedOf = new Map<string, boolean>();
+  guessed.forEach((t, i) => pausedOf.set(t, results[1 + 2 * LAYERS.length + i] === true));
+  const missing = [...new Set(targetsOf.flat().map((t) => getAddress(t)))].filter((t) => !pausedOf.has(t));
+  if (missing.length) {
+    const more = await readBatch(pool, at, missing.map(paused));
+    missing.forEach((t, i) => pausedOf.set(t, more[i] === true));
+  }
+  const layers: Partial<Record<Layer, LayerState>> = {};
+  LAYERS.forEach((layer, i) => {
+    const state = states[i]!;
+    const targets = targetsOf[i]!.map((t) => getAddress(t));
+    const foreign = !state.paused && targets.some((t) => pausedOf.get(t) === true);
+    layers[layer] = {
+      paused: state.paused || foreign,
+      pausedBy: state.paused ? (state.bySentinel ? "sentinel" : "guardian") : foreign ? "foreign" : null,
+      pausedUntil: state.paused ? pauseUntilFromChain(state.pausedUntil) : null,
+      incidentRef: state.paused && BigInt(state.incident) !== 0n ? state.incident : null,
+      contracts: targets,
+      blockNumber: block.number,
+      blockHash: block.hash,
+    };
+  });
+  return { layers, timestamp };
 }
 
 export function rpcStateOf(pool: RpcPool): RpcState {
@@ -117,13 +143,13 @@ export class StatusPublisher {
 
   /** One publication; returns the status written, or undefined before the first processed block. */
   async publish(): Promise<Status | undefined> {
-    const { store, client, deployment, clock } = this.o;
+    const { store, pool, deployment, clock } = this.o;
     const data = store.read();
     const tip = data.chain.ring.at(-1);
     if (!tip) return undefined;
     const now = clock();
-    const block = await client.getBlock({ blockHash: tip.hash as Hex });
-    const layerStates = await readLayerStates(client, getAddress(deployment.guardian.hub), tip);
+    const expected = [deployment.guardian.paymaster, deployment.guardian.accountFactory, deployment.kit.DelegationManager] as Address[];
+    const { layers: layerStates, timestamp } = await readLayerStates(pool, getAddress(deployment.guardian.hub), { number: tip.number, hash: tip.hash as Hex }, expected);
     const prev = data.publish;
     const uptime = accumulateUptime(
       (prev?.uptime ?? []) as unknown as UptimeSample[],
@@ -137,7 +163,7 @@ export class StatusPublisher {
         incidents: Object.values(data.incidents),
         layerStates,
         rpc: rpcStateOf(this.o.pool),
-        chain: { chainId: deployment.chainId, blockNumber: tip.number, blockHash: tip.hash as Hex, blockTimestamp: Number(block.timestamp) },
+        chain: { chainId: deployment.chainId, blockNumber: tip.number, blockHash: tip.hash as Hex, blockTimestamp: timestamp },
         uptime,
         expectedIntervalSeconds: this.o.intervalSeconds,
         componentsCreatedAt: deployment.deployedAt,

@@ -9,6 +9,7 @@
 import { encodeFunctionData, parseAbi, type Address, type Chain, type Hex, type LocalAccount, type PublicClient } from "viem";
 import { sendWithFees } from "../respond/fees.js";
 import { LAYER_ID, LAYERS } from "../types.js";
+import { readBatch, type BatchTransport } from "./batch-read.js";
 
 const hubDutiesAbi = parseAbi([
   "function heartbeat()",
@@ -18,6 +19,8 @@ const hubDutiesAbi = parseAbi([
 
 export interface SentinelDutiesOptions {
   client: PublicClient;
+  /** When given, the expiry checks go out as one JSON-RPC batch (else one eth_call per layer through `client`). */
+  pool?: BatchTransport;
   chain: Chain;
   hub: Address;
   sentinel?: LocalAccount;
@@ -67,7 +70,9 @@ export class SentinelDuties {
 
   /** Releases every layer whose sentinel pause has expired; returns the layers released. */
   async releaseExpired() {
-    const flags = await Promise.all(LAYERS.map((l) => this.o.client.readContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] })));
+    const flags = this.o.pool
+      ? await readBatch(this.o.pool, "latest", LAYERS.map((l) => ({ call: { address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] } })))
+      : await Promise.all(LAYERS.map((l) => this.o.client.readContract({ address: this.o.hub, abi: hubDutiesAbi, functionName: "sentinelPauseExpired", args: [LAYER_ID[l]] })));
     const expired = LAYERS.filter((_, i) => flags[i]);
     if (!expired.length) return [];
     const hash = await this.send(encodeFunctionData({ abi: hubDutiesAbi, functionName: "releaseExpired", args: [expired.map((l) => LAYER_ID[l])] }));
