@@ -18,7 +18,12 @@
  *   the sender records the mined hash and its replacements on the entry; it
  *   used to fail with "Cannot add property minedHash, object is not
  *   extensible", leaving the journal pending for good and raising a
- *   PauseNotMined incident although the pause was mined).
+ *   PauseNotMined incident although the pause was mined);
+ * - a pause while every endpoint is down (HTTP 503) is never given up: the
+ *   breaker retries past RpcUnavailableError with backoff, pages the
+ *   guardian (circuit-breaker:late) once the pause is `lateAfterBlocks`
+ *   late, and pauses as soon as an endpoint answers again (it used to give
+ *   up after one RpcUnavailableError and leave the pause to the Safe).
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import pino from "pino";

@@ -2,40 +2,31 @@
  * The sentinel's pause on a chain without EIP-1559: Foundry's anvil at the
  * berlin hardfork (pre-London: blocks carry no base fee, type-2
  * transactions are refused), chain id 138, started on a free loopback port
- * and stopped by its pid. The kit needs Shanghai+, so only the hub and the
+ * (scripts/lib/anvil.ts). The kit needs Shanghai+, so only the hub and the
  * guarded factory are deployed (compiled for berlin).
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createPublicClient, createWalletClient, defineChain, http, keccak256, toHex, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
-import { DEV_MNEMONIC, freePort } from "../../scripts/lib/local-chain.js";
+import { DEV_MNEMONIC } from "../../scripts/lib/local-chain.js";
+import { startAnvil, type AnvilNode } from "../../scripts/lib/anvil.js";
 import { sendSentinelPause, type PauseJournalEntry } from "../../daemon/src/respond/pause-sender.js";
 import { berlinArtifacts } from "./helpers/berlin-build.js";
 import { fileJournal } from "./helpers/file-journal.js";
 
-const ANVIL = path.resolve("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
 const SENTINEL_ROLE = keccak256(toHex("SENTINEL_ROLE"));
-let anvil: ChildProcess;
+let anvil: AnvilNode;
 let url: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  anvil = spawn(ANVIL, ["--hardfork", "berlin", "--chain-id", "138", "--host", "127.0.0.1", "--port", String(port)], { stdio: "ignore" });
-  url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' })).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("anvil did not start");
+  anvil = await startAnvil({ hardfork: "berlin", chainId: 138 });
+  url = anvil.url;
 }, 60_000);
-afterAll(() => {
-  anvil?.kill("SIGTERM");
+afterAll(async () => {
+  await anvil?.stop();
 });
 
 describe("a pause on a legacy-fee chain (anvil, berlin)", () => {
