@@ -433,7 +433,10 @@ export class BlockFollower {
     if (!first) {
       // Nothing new; but our tip may have been replaced at the same height (a
       // reorg that adds no block): notice it now, not one block later.
-      if (tip && tipNow && tipNow.hash !== tip.hash) await this.handleMismatch(undefined);
+      if (tip && tipNow && tipNow.hash !== tip.hash) {
+        await this.handleMismatch(undefined);
+        return true; // rewound: the new branch is waiting, fetch it now
+      }
       return false;
     }
 
@@ -444,6 +447,9 @@ export class BlockFollower {
     // 3-6. Verify, collect, commit.
     const committed = await this.processBlocks(blocks);
     const newTip = this.ring.at(-1);
+    // Rewound by a reorg: the new branch is waiting, fetch it now rather than after a sleep (with
+    // WebSocket heads, the heads of that branch may all have arrived already and no other would wake us).
+    if (tip && (newTip === undefined || newTip.number < tip.number)) return true;
     return committed > 0 && newTip !== undefined && newTip.number < head;
   }
 

@@ -162,9 +162,18 @@ describe("methods disabled", () => {
     const lookup = poolRevertLookup(pool);
     for (let i = 0; i < 3; i++) {
       const hash = await sendReverting(node as never, WATCHED);
-      await waitFor(async () => (await node.rpc("eth_getTransactionReceipt", [hash])) !== null, 10_000, "the reverted transaction mined");
-      const tx = await node.rpc<{ from: Address; to: Address; input: Hex; gas: Hex; blockNumber: Hex }>("eth_getTransactionByHash", [hash]);
-      await lookup({ hash, from: tx.from, to: tx.to, input: tx.input, gas: BigInt(tx.gas), value: 0n, blockNumber: BigInt(tx.blockNumber) } as unknown as ChainTransaction);
+      // Under load anvil may answer the receipt before the transaction shows its block: wait for both.
+      let tx: { from: Address; to: Address; input: Hex; gas: Hex; blockNumber: Hex | null } | null = null;
+      await waitFor(
+        async () => {
+          tx = (await node.rpc("eth_getTransactionReceipt", [hash])) !== null ? await node.rpc("eth_getTransactionByHash", [hash]) : null;
+          return tx?.blockNumber != null;
+        },
+        30_000,
+        "the reverted transaction mined",
+      );
+      const mined = tx! as { from: Address; to: Address; input: Hex; gas: Hex; blockNumber: Hex };
+      await lookup({ hash, from: mined.from, to: mined.to, input: mined.input, gas: BigInt(mined.gas), value: 0n, blockNumber: BigInt(mined.blockNumber) } as unknown as ChainTransaction);
     }
     expect(a.counts.get("debug_traceTransaction")).toBe(1);
     expect(b.counts.get("debug_traceTransaction")).toBe(1);
