@@ -4,8 +4,9 @@
  * write instead: viem's `watchBlocks` plus one `watchContractEvent` per
  * contract, default settings (scripts/bench/baseline.ts).
  *
- *   detection  2 s blocks; requests per block at a counting proxy (quiet, and one user op per block);
- *              detection-to-pause trials (blocks, and ms from the block's availability to the broadcast)
+ *   detection  2 s blocks, HTTP polling; requests per block at a counting proxy (quiet, and one user op per
+ *              block); detection-to-pause trials (blocks, and ms from the block's availability to the broadcast)
+ *   ws         the same with WebSocket newHeads waking the follower (HTTP polling as the fallback)
  *   memory     the daemon's RSS and heap retained after full GCs over a run (250 ms blocks)
  *   catchup    blocks/s and events/s over 10,000 blocks of kit traffic after downtime
  *   store      store.update latency with fsync, p50/p99
@@ -18,7 +19,7 @@
  *   --catchup-blocks N    blocks to catch up (10000)             --catchup-runs N    (3)
  *   --traffic-every N     one traffic block in N (20)           --store-writes N    (300)
  *   --site-incidents N    (1000)                                 --site-runs N       (3)
- *   --only a,b | --skip a,b   phases: detection, memory, catchup, store, site, gas
+ *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, site, gas
  *   --out FILE            where the JSON goes (bench-results.json)
  *
  * A longer run (100 trials: the 99 % target becomes measurable; 30 min of memory; ~50 minutes):
@@ -38,7 +39,7 @@ import { max, median, percentile, round } from "./bench/stats.js";
 import { runMemory } from "./bench/memory.js";
 import { runStoreBench, type StoreLatency } from "./bench/store.js";
 
-const PHASES = ["detection", "memory", "catchup", "store", "site", "gas"] as const;
+const PHASES = ["detection", "ws", "memory", "catchup", "store", "site", "gas"] as const;
 type Phase = (typeof PHASES)[number];
 
 function option(name: string, fallback: number): number {
@@ -134,6 +135,47 @@ function printTable(title: string) {
   for (const r of rows) console.log(line(r));
 }
 
+function detectionFigures(d: DetectionResult) {
+  return { mode: d.mode, guardian: trialSummary(d.guardian), baseline: trialSummary(d.baseline), trials: { guardian: d.guardian, baseline: d.baseline } };
+}
+
+/** The detection phase's rows; `transport` says how the daemon learnt of new blocks (the baseline polls HTTP in both). */
+function detectionRows(d: DetectionResult, transport: "http" | "ws") {
+  const g = trialSummary(d.guardian);
+  const b = trialSummary(d.baseline);
+  const manual = d.mode === "manual";
+  const tag = transport === "ws" ? "WebSocket heads" : "HTTP polling";
+  const target = transport === "ws" ? 300 : 1000;
+  const met = transport === "ws" ? verdict(g.broadcastMsMedian <= target) : verdict(g.broadcastMsMax <= target);
+  if (transport === "http") {
+    rows.push([`pause in the next block (${g.trials} trials${manual ? ", Guardian: manual trigger" : ""})`, pct(g.nextBlockShare), pct(b.nextBlockShare), ">= 99 %", verdict(g.nextBlockShare >= 0.99)]);
+    rows.push(["blocks, symptom -> pause (median / max)", `${n(g.blocksMedian)} / ${n(g.blocksMax)}`, `${n(b.blocksMedian)} / ${n(b.blocksMax)}`, "1", verdict(g.blocksMax === 1)]);
+  } else {
+    rows.push([`[${tag}] pause in the next block (${g.trials} trials); blocks median / max`, `${pct(g.nextBlockShare)}; ${n(g.blocksMedian)} / ${n(g.blocksMax)}`, `${pct(b.nextBlockShare)}; ${n(b.blocksMedian)} / ${n(b.blocksMax)}`, ">= 99 %; 1", verdict(g.nextBlockShare >= 0.99 && g.blocksMax === 1)]);
+  }
+  rows.push([
+    `[${tag}] ms, block available -> pause broadcast (median / p95 / max)${manual ? " [G: from trigger]" : ""}`,
+    `${n(g.broadcastMsMedian)} / ${n(g.broadcastMsP95)} / ${n(g.broadcastMsMax)}`,
+    `${n(b.broadcastMsMedian)} / ${n(b.broadcastMsP95)} / ${n(b.broadcastMsMax)}`,
+    transport === "ws" ? "median <= 300" : "max <= 1,000",
+    met,
+  ]);
+  if (Number.isFinite(g.seenMsMedian)) rows.push(["  of which: block fetched / processing to broadcast (medians)", `${n(g.seenMsMedian)} / ${n(g.afterSeenMsMedian)}`, "-", "", ""]);
+  const s = d.steady;
+  rows.push([`[${tag}] RPC requests per quiet block, whole daemon (${s.quiet.blocks} blocks)`, n(s.quiet.guardian, 2), n(s.quiet.baseline, 2), "<= 2.0", verdict(s.quiet.guardian <= 2)]);
+  rows.push(["  of which the block follower", n(s.quiet.guardianFollower, 2), "-", "", ""]);
+  rows.push([`[${tag}] RPC requests per block, 1 user op each: whole daemon / follower`, `${n(s.traffic.guardian, 2)} / ${n(s.traffic.guardianFollower, 2)}`, n(s.traffic.baseline, 2), "", ""]);
+  if (transport === "http") {
+    rows.push([
+      "blocks handed to the detectors (steady windows)",
+      "100 % (follower: every block)",
+      pct((s.quiet.baselineBlocksSeen + s.traffic.baselineBlocksSeen) / (s.quiet.blocks + s.traffic.blocks)),
+      "100 %",
+      "",
+    ]);
+  }
+}
+
 // ------------------------------------------------------------------ main
 
 const results: Record<string, unknown> = { generatedAt: new Date().toISOString(), machine: machine(), settings };
@@ -144,43 +186,25 @@ let stack: BenchStack | undefined;
 let exitCode = 0;
 try {
   log(`Guardian benchmarks on ${results.machine && (results.machine as { cpus: number }).cpus} cores (${(results.machine as { cpuModel: string }).cpuModel}), ${process.version}`);
-  if (runs("detection") || runs("catchup") || runs("site") || runs("store")) {
+  if (runs("detection") || runs("ws") || runs("catchup") || runs("site") || runs("store")) {
     log("starting a hardhat node and deploying the kit, Guardian and the guardian Safe");
     stack = await startBenchStack();
   }
 
   let detection: DetectionResult | undefined;
   if (runs("detection") && stack) {
-    log(`\n[detection] 2 s blocks; ${settings.trials} detection-to-pause trials after a warm-up trial (HTTP polling; WebSocket newHeads is not implemented in the follower)`);
+    log(`\n[detection] 2 s blocks, HTTP polling; ${settings.trials} detection-to-pause trials after a warm-up trial`);
     detection = await runDetection(stack, { trials: settings.trials, steadyBlocks: settings.steadyBlocks, log });
-    const g = trialSummary(detection.guardian);
-    const b = trialSummary(detection.baseline);
-    figures.detectionToPause = { mode: detection.mode, guardian: g, baseline: b, trials: { guardian: detection.guardian, baseline: detection.baseline } };
+    figures.detectionToPause = detectionFigures(detection);
     figures.rpcRequestsPerBlock = detection.steady;
-    const manual = detection.mode === "manual";
-    rows.push([`pause in the next block (${g.trials} trials${manual ? ", Guardian: manual trigger" : ""})`, pct(g.nextBlockShare), pct(b.nextBlockShare), ">= 99 %", verdict(g.nextBlockShare >= 0.99)]);
-    rows.push(["blocks, symptom -> pause (median / max)", `${n(g.blocksMedian)} / ${n(g.blocksMax)}`, `${n(b.blocksMedian)} / ${n(b.blocksMax)}`, "1", verdict(g.blocksMax === 1)]);
-    rows.push([
-      `ms, block available -> pause broadcast (median / p95 / max)${manual ? " [G: from trigger]" : ""}`,
-      `${n(g.broadcastMsMedian)} / ${n(g.broadcastMsP95)} / ${n(g.broadcastMsMax)}`,
-      `${n(b.broadcastMsMedian)} / ${n(b.broadcastMsP95)} / ${n(b.broadcastMsMax)}`,
-      "<= 1,000 (HTTP)",
-      `${verdict(g.broadcastMsMedian <= 1000)} median, ${verdict(g.broadcastMsMax <= 1000)} max`,
-    ]);
-    if (Number.isFinite(g.seenMsMedian)) rows.push(["  of which: poll wait / processing to broadcast (medians)", `${n(g.seenMsMedian)} / ${n(g.afterSeenMsMedian)}`, "-", "", ""]);
-    rows.push(["ms, same over WebSocket newHeads", "not implemented", "-", "<= 300", "n/a"]);
-    const s = detection.steady;
-    rows.push([`RPC requests per quiet block: follower (${s.quiet.blocks} blocks)`, n(s.quiet.guardianFollower, 2), n(s.quiet.baseline, 2), "<= 2", verdict(s.quiet.guardianFollower <= 2)]);
-    rows.push(["  the whole daemon (+ status publication, pause-ability watch)", n(s.quiet.guardian, 2), n(s.quiet.baseline, 2), "<= 2", verdict(s.quiet.guardian <= 2)]);
-    rows.push([`RPC requests per block, 1 user op each: follower (${s.traffic.blocks} blocks)`, n(s.traffic.guardianFollower, 2), n(s.traffic.baseline, 2), "", ""]);
-    rows.push(["  the whole daemon", n(s.traffic.guardian, 2), n(s.traffic.baseline, 2), "", ""]);
-    rows.push([
-      "blocks handed to the detectors (steady windows)",
-      "100 % (follower: every block)",
-      pct((s.quiet.baselineBlocksSeen + s.traffic.baselineBlocksSeen) / (s.quiet.blocks + s.traffic.blocks)),
-      "100 %",
-      "",
-    ]);
+    detectionRows(detection, "http");
+  }
+  if (runs("ws") && stack) {
+    log(`\n[ws] the same with WebSocket newHeads (the node's own port; HTTP polling as the fallback)`);
+    const ws = await runDetection(stack, { trials: settings.trials, steadyBlocks: settings.steadyBlocks, ws: true, log });
+    figures.detectionToPauseWs = detectionFigures(ws);
+    figures.rpcRequestsPerBlockWs = ws.steady;
+    detectionRows(ws, "ws");
   }
 
   if (runs("memory") && stack) {

@@ -20,6 +20,8 @@
  * The daemon runs as `guardian run` with its defaults (status publication
  * every 30 s, the pause-ability watch every 30 s), except the sentinel
  * heartbeat (off: its transactions would be taken for pauses at the proxy).
+ * With `ws`, its endpoint also has a WebSocket URL: newHeads wake the
+ * follower and HTTP polling slows to a fallback.
  *
  * Blocks: every 2 s (chain 138's block time), mined by the bench (miner.ts).
  * Between trials the guardian Safe unpauses, the new owner hands ownership
@@ -57,6 +59,12 @@ export interface DetectionOptions {
   trials: number;
   /** Quiet blocks, then as many blocks with one user operation each, for requests per block. */
   steadyBlocks: number;
+  /**
+   * The daemon also subscribes to newHeads over WebSocket (the node's own
+   * port, straight, not through the counting proxy: a pushed head is not a
+   * request). Default: HTTP polling only.
+   */
+  ws?: boolean;
   log: (line: string) => void;
 }
 
@@ -121,9 +129,10 @@ export async function runDetection(stack: BenchStack, o: DetectionOptions): Prom
     onRequest: (methods, batch) => void (isFollowerRequest(methods, batch) && follow.requests++),
   });
   const bProxy: RpcProxy = await startRpcProxy({ target: stack.chain.url, onCall: sendLog("baseline", bSends) });
-  const dataDir = path.join(stack.dir, "data-detection");
-  const config = writeDaemonConfig(stack, "detection", {
+  const dataDir = path.join(stack.dir, o.ws ? "data-detection-ws" : "data-detection");
+  const config = writeDaemonConfig(stack, o.ws ? "detection-ws" : "detection", {
     rpcUrls: [gProxy.url],
+    ...(o.ws ? { wsUrl: `ws://127.0.0.1:${stack.chain.port}` } : {}),
     blockTimeMs: BLOCK_TIME_MS,
     dataDir,
     autoPause: { entryPoint: true, accountFactory: false, delegation: false },
@@ -139,6 +148,7 @@ export async function runDetection(stack: BenchStack, o: DetectionOptions): Prom
     const metricsUrl = await daemon.ready;
     const processed = async () => (await scrapeMetrics(metricsUrl)).get("guardian_processed_block") ?? -1;
     await waitUntil(async () => (await processed()) >= startHead, 30_000, "the daemon following the chain", 200);
+    if (o.ws) await waitUntil(() => /"state":"live"[^\n]*new-heads subscription/.test(daemon.stderr()), 30_000, "the daemon's newHeads subscription", 200);
 
     const trusted = [d.deployer, d.roles.admin, d.roles.guardian, ...d.roles.sentinels, d.guardian.hub, d.guardian.safe];
     baseline = startBaseline({

@@ -98,6 +98,8 @@ export async function startBenchStack(opts: { log?: (line: string) => void } = {
 
 export interface DaemonConfigOptions {
   rpcUrls: string[];
+  /** A WebSocket URL for the first endpoint: the daemon subscribes to newHeads there. */
+  wsUrl?: string;
   blockTimeMs: number;
   dataDir: string;
   autoPause?: { entryPoint: boolean; accountFactory: boolean; delegation: boolean };
@@ -113,7 +115,7 @@ export function writeDaemonConfig(stack: BenchStack, name: string, o: DaemonConf
       {
         preset: "local",
         blockTimeMs: o.blockTimeMs,
-        rpc: { endpoints: o.rpcUrls.map((url, i) => ({ name: `ep${i}`, http: url })) },
+        rpc: { endpoints: o.rpcUrls.map((url, i) => ({ name: `ep${i}`, http: url, ...(i === 0 && o.wsUrl ? { ws: o.wsUrl } : {}) })) },
         deploymentsFile: `deployments/${stack.deployment.chainId}.json`,
         dataDir: o.dataDir,
         follower: { requestTimeoutMs: o.requestTimeoutMs ?? 1000 },

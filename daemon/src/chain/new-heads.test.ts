@@ -48,13 +48,17 @@ describe("new heads: pure parts", () => {
     expect(parseNewHeadsMessage(Buffer.from("{}") as unknown, 1, "0xabc")).toBeUndefined();
   });
 
-  test("poll pacing: heads live → slow fallback; HTTP only → 3/4 block after a block, then every quarter block", () => {
+  test("poll pacing: heads live → slow fallback; HTTP only → a block time less a fortieth after the poll that found a block, then every quarter block", () => {
     const base = { blockTimeMs: 2000, headsFallbackPollMs: 6000 };
     expect(nextPollDelayMs({ ...base, found: true, woken: true, headsLive: true })).toBe(6000);
     expect(nextPollDelayMs({ ...base, found: false, woken: false, headsLive: true })).toBe(6000);
     // Woken by a head whose block the HTTP endpoint did not have yet: look again soon.
     expect(nextPollDelayMs({ ...base, found: false, woken: true, headsLive: true })).toBe(500);
-    expect(nextPollDelayMs({ ...base, found: true, woken: false, headsLive: false })).toBe(1500);
+    expect(nextPollDelayMs({ ...base, found: true, woken: false, headsLive: false })).toBe(1950);
+    // Measured from the poll: the step's own time is taken off, never below 25 ms.
+    expect(nextPollDelayMs({ ...base, found: true, woken: false, headsLive: false, sinceFoundPollMs: 120 })).toBe(1830);
+    expect(nextPollDelayMs({ ...base, found: true, woken: false, headsLive: false, sinceFoundPollMs: 5000 })).toBe(25);
+    expect(nextPollDelayMs({ ...base, blockTimeMs: 200, found: true, woken: false, headsLive: false })).toBe(190);
     expect(nextPollDelayMs({ ...base, found: false, woken: false, headsLive: false })).toBe(500);
     expect(nextPollDelayMs({ ...base, found: false, woken: false, headsLive: false, fixedMs: 300 })).toBe(300);
   });
