@@ -44,7 +44,8 @@ async function startNode(kind: NodeKind): Promise<StackEnv["chain"]> {
   return { url: node.url, port: node.port, chain, stop: () => node.stop() };
 }
 
-export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: number; node?: NodeKind } = {}): Promise<StackEnv> {
+/** `ws`: the first endpoint also gets the node's WebSocket URL (same port), for newHeads. */
+export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: number; node?: NodeKind; ws?: boolean } = {}): Promise<StackEnv> {
   const kind = opts.node ?? "edr";
   const chain = await startNode(kind);
   const { client, wallets } = devClients(chain.chain, chain.url);
@@ -58,7 +59,7 @@ export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: numbe
       JSON.stringify({
         preset: "local",
         blockTimeMs,
-        rpc: { endpoints: rpcUrls.map((url, i) => ({ name: `ep${i}`, http: url })) },
+        rpc: { endpoints: rpcUrls.map((url, i) => ({ name: `ep${i}`, http: url, ...(i === 0 && opts.ws ? { ws: `ws://127.0.0.1:${chain.port}` } : {}) })) },
         deploymentsFile: `deployments/${deployment.chainId}.json`,
         dataDir: "data",
         // Generous: under a full parallel test run on 2 cores a loaded node answers slowly.
