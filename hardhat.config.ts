@@ -56,6 +56,15 @@ const config: HardhatUserConfig = {
       url: configVariable("CHAIN138_RPC_URL"),
       accounts: [configVariable("CHAIN138_DEPLOYER_KEY")],
     },
+    // `guardian deploy --rpc URL`: any node by URL (the flag gives it; this
+    // entry's URL is never used). Its deployer key is a configuration
+    // variable like chain138's: env GUARDIAN_DEPLOYER_KEY or Hardhat's keystore.
+    rpc: {
+      type: "http",
+      chainType: "l1",
+      url: "http://127.0.0.1:8545",
+      accounts: [configVariable("GUARDIAN_DEPLOYER_KEY")],
+    },
   },
 };
 

@@ -43,6 +43,23 @@ function isLoopbackUrl(url: string) {
   return host === "localhost" || host === "[::1]" || /^127\./.test(host);
 }
 
+/**
+ * The deployer key for --rpc from Hardhat's configuration variables (the
+ * `rpc` network of hardhat.config.ts): env first, then Hardhat's keystore,
+ * as `--network chain138` reads its key. Undefined when neither has it.
+ */
+async function keystoreDeployerKey(): Promise<string | undefined> {
+  const { default: hre } = await import("hardhat");
+  const accounts = (hre.config.networks.rpc as { accounts?: unknown } | undefined)?.accounts;
+  const variable = Array.isArray(accounts) ? (accounts[0] as { get?: () => Promise<string> } | undefined) : undefined;
+  if (typeof variable?.get !== "function") return undefined;
+  try {
+    return await variable.get();
+  } catch {
+    return undefined; // not set anywhere: the caller says what is expected
+  }
+}
+
 export async function runDeploy(raw: Record<string, unknown>, out: (line: string) => void = console.log, cwd = process.cwd(), env: Record<string, string | undefined> = {}) {
   const parsed = deployOptions.safeParse(raw);
   if (!parsed.success) {
@@ -76,8 +93,11 @@ export async function runDeploy(raw: Record<string, unknown>, out: (line: string
       if ((await client.getBalance({ address: wallets[0].account.address })) === 0n)
         throw new DeployUsageError("guardian deploy: --safe: expected the guardian Safe's address (this loopback node has no funded dev accounts)");
     } else {
-      const key = env.GUARDIAN_DEPLOYER_KEY;
-      if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key)) throw new DeployUsageError("guardian deploy: env GUARDIAN_DEPLOYER_KEY: expected the deployer's private key (0x + 64 hex digits) with --rpc");
+      const key = env.GUARDIAN_DEPLOYER_KEY ?? (await keystoreDeployerKey());
+      if (!key || !/^0x[0-9a-fA-F]{64}$/.test(key))
+        throw new DeployUsageError(
+          "guardian deploy: GUARDIAN_DEPLOYER_KEY: expected the deployer's private key (0x + 64 hex digits) with --rpc, in env or Hardhat's keystore (`npx hardhat keystore set GUARDIAN_DEPLOYER_KEY`)",
+        );
       wallets = [createWalletClient({ chain, transport, account: privateKeyToAccount(key as `0x${string}`) })];
     }
   } else {
@@ -133,7 +153,7 @@ export function registerDeploy(program: Command, ctx: CliContext) {
     .command("deploy")
     .description("deploy the kit (when absent), the GuardianHub and the guarded layers; write deployments/<chainId>.json")
     .option("--network <name>", "a network of hardhat.config.ts: local, chain138, ...")
-    .option("--rpc <url>", "a node's HTTP URL instead of --network (chain id read from the node; deployer key from env GUARDIAN_DEPLOYER_KEY; dev accounts on a loopback node without --safe)")
+    .option("--rpc <url>", "a node's HTTP URL instead of --network (chain id read from the node; deployer key GUARDIAN_DEPLOYER_KEY from env or Hardhat's keystore; dev accounts on a loopback node without --safe)")
     .option("--safe <address>", "the existing guardian Safe (created 2-of-3 from dev accounts on local)")
     .option("--sentinel <address>", "the sentinel key's address (the daemon's)")
     .option("--sponsor-signer <address>", "the key that signs paymaster sponsorships (default: the sentinel)")
