@@ -288,6 +288,48 @@ export interface RpcHealthFacts {
 }
 
 // ---------------------------------------------------------------------------
+// Probes (probes/): synthetic user journeys, simulated and never sent, whose
+// results feed the probes detector like the pool's health feeds rpc-health.
+// ---------------------------------------------------------------------------
+
+/** What a probe tries as a user would; "bundler" is the bundler itself (reachable, serves our EntryPoint). */
+export const PROBE_JOURNEYS = ["account-creation", "sponsored-operation", "delegation-redemption", "bundler"] as const;
+export type ProbeJourney = (typeof PROBE_JOURNEYS)[number];
+
+/** One journey tried once through one bundler (or simulated on the node). */
+export interface ProbeResult {
+  journey: ProbeJourney;
+  /** The configured bundler's name, or "node" for an `eth_call` simulation on the EntryPoint. */
+  via: string;
+  outcome: "ok" | "failed" | "timeout";
+  /** From the first request to the answer (ms). */
+  latencyMs: number;
+  /**
+   * Failed: where the cause lies. "stack": a contract of the stack refused
+   * (an AA code, a decoded revert): users fail the same way through any
+   * bundler. "service": the bundler or the RPC itself (unreachable,
+   * malformed, its own policy): nothing on chain is wrong.
+   */
+  causeKind?: "stack" | "service";
+  /** The EntryPoint's code, e.g. "AA13". */
+  aaCode?: string;
+  /** The decoded inner error's name, e.g. "GuardedAccountFactoryPaused". */
+  error?: string;
+  /** The cause in words: cleaned and bounded (it comes from a bundler or a node). */
+  message?: string;
+}
+
+/** The results of one round of probes, taken at a block. */
+export interface ProbeRound {
+  chainId: number;
+  /** The block the round was run at (the follower's tip) and its hash. */
+  block: number;
+  blockHash: Hex;
+  observedAt: string;
+  results: ProbeResult[];
+}
+
+// ---------------------------------------------------------------------------
 // Decoded facts (decode/): JSON, uint256 values as decimal strings.
 // ---------------------------------------------------------------------------
 

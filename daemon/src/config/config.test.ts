@@ -208,6 +208,48 @@ describe("loadConfig", () => {
     expect(shown).not.toContain("hooks.example");
   });
 
+  it("bundlers: names in the file, URLs from env only (secrets); probes' settings and thresholds refused by name when wrong", () => {
+    const cwd = tempDir();
+    const file = writeJson(cwd, "b.json", { preset: "local", bundlers: [{ name: "alto" }, { name: "pimlico-eu" }], probes: { everyBlocks: 3 } });
+    const env = { GUARDIAN_BUNDLER_ALTO: "http://127.0.0.1:4337", GUARDIAN_BUNDLER_PIMLICO_EU: "https://api.pimlico.example/v2/138/rpc?apikey=s3cr3t", GUARDIAN_PROBE_SPONSOR_KEY: KEY };
+    const config = loadConfig({ file, env, cwd });
+    expect(config.bundlers.map((b) => [b.name, b.url.reveal()])).toEqual([
+      ["alto", "http://127.0.0.1:4337"],
+      ["pimlico-eu", "https://api.pimlico.example/v2/138/rpc?apikey=s3cr3t"],
+    ]);
+    expect(config.probes).toEqual({ enabled: true, everyBlocks: 3, timeoutMs: 10_000, simulate: true });
+    expect(config.secrets.probeSponsorKey?.reveal()).toBe(KEY);
+    const shown = JSON.stringify(config) + inspect(config, { depth: 10 });
+    expect(shown).not.toContain("s3cr3t");
+    expect(shown).not.toContain(KEY.slice(2));
+    // Defaults: no bundler, probes on (simulated on the node).
+    expect(loadConfig({ env: {}, cwd }).bundlers).toEqual([]);
+
+    const bad = writeJson(cwd, "bad.json", {
+      preset: "local",
+      bundlers: [{ name: "alto" }, { name: "alto" }, { name: "Bad Name" }, { name: "nourl" }],
+      probes: { everyBlocks: 0, timeout: 5 },
+      detectors: { probes: { failRounds: 0, latencyFactor: 1 } },
+    });
+    const problems = problemsOf(() => loadConfig({ file: bad, env: { GUARDIAN_BUNDLER_ALTO: "ftp://x", GUARDIAN_PROBE_SPONSOR_KEY: "0x12" }, cwd }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^bundlers\[1\]\.name: expected each bundler name once/),
+        expect.stringMatching(/^bundlers\[2\]\.name: expected a name of lowercase letters/),
+        expect.stringMatching(/^probes\.everyBlocks: expected a number of blocks/),
+        "probes.timeout: unknown key (not part of the schema; check the spelling)",
+        expect.stringMatching(/^detectors\.probes\.failRounds: expected a count/),
+        expect.stringMatching(/^detectors\.probes\.latencyFactor: expected a ratio above 1/),
+        "env GUARDIAN_BUNDLER_ALTO: expected an http(s) URL (value not shown)",
+        "env GUARDIAN_PROBE_SPONSOR_KEY: expected 0x followed by 64 hex digits (value not shown)",
+      ]),
+    );
+    const missing = writeJson(cwd, "missing.json", { preset: "local", bundlers: [{ name: "nourl" }] });
+    expect(problemsOf(() => loadConfig({ file: missing, env: {}, cwd }))).toEqual([
+      'bundlers: "nourl": expected its URL in env GUARDIAN_BUNDLER_NOURL (bundler URLs may carry API keys: never in the file)',
+    ]);
+  });
+
   it("refuses malformed secret env variables without showing them", () => {
     const problems = problemsOf(() =>
       loadConfig({ env: { GUARDIAN_SENTINEL_KEY: "0x1234", GUARDIAN_ADMIN_TOKEN: "short", GUARDIAN_WEBHOOK_X: "not a url" }, cwd: tempDir() }),

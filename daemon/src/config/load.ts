@@ -19,7 +19,8 @@ import { ConfigError } from "./errors.js";
 import { formatIssues } from "./issues.js";
 import { PRESETS } from "./presets.js";
 import { configFileSchema, PRESET_NAMES, type PresetName } from "./schema.js";
-import { findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
+import type { Secret } from "./secret.js";
+import { bundlerEnvName, findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
 
 export const CONFIG_ENV = "GUARDIAN_CONFIG";
 export const DATA_DIR_ENV = "GUARDIAN_DATA_DIR";
@@ -79,6 +80,10 @@ export interface GuardianConfig {
   readonly autoPause: Readonly<Record<Layer, boolean>>;
   /** The sentinel pause: when a late pause pages the guardian, and the most it pays per gas. */
   readonly pause: { readonly lateAfterBlocks: number; readonly maxFeeGwei: number };
+  /** Bundlers the probes go through, each with its URL (from env; a secret: it may carry a key). */
+  readonly bundlers: ReadonlyArray<{ readonly name: string; readonly url: Secret }>;
+  /** Probe rounds: how often, how long a probe may take, whether to simulate on the node too. */
+  readonly probes: { readonly enabled: boolean; readonly everyBlocks: number; readonly timeoutMs: number; readonly simulate: boolean };
   readonly secrets: Secrets;
 }
 
@@ -155,6 +160,11 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
   // 4. Secrets from the environment.
   const secrets = readSecrets(env, problems);
 
+  // Each bundler of the file needs its URL in env.
+  if (result.success)
+    for (const b of result.data.bundlers)
+      if (!secrets.bundlers[b.name]) problems.push(`bundlers: "${b.name}": expected its URL in env ${bundlerEnvName(b.name)} (bundler URLs may carry API keys: never in the file)`);
+
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, { file });
   const data = result.data;
 
@@ -191,6 +201,8 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     metrics: data.metrics,
     autoPause: data.autoPause,
     pause: data.pause,
+    bundlers: data.bundlers.map((b) => ({ name: b.name, url: secrets.bundlers[b.name] as Secret })),
+    probes: data.probes,
     secrets,
   };
   return deepFreeze(config);

@@ -162,6 +162,17 @@ export const outflowOverridesSchema = z.strictObject({
   severity: z.strictObject({ drain: severity.optional(), withdrawal: severity.optional(), delegated: severity.optional() }).optional(),
 });
 
+export const probesOverridesSchema = z.strictObject({
+  failRounds: count.optional(),
+  unavailableBlocks: blocks.optional(),
+  clearRounds: count.optional(),
+  latencyFactor: ratio.optional(),
+  latencyFloorMs: z.number({ error: "expected milliseconds (a number >= 0)" }).min(0, { error: "expected milliseconds (a number >= 0)" }).optional(),
+  latencySamples: count.optional(),
+  minLatencySamples: count.optional(),
+  severity: z.strictObject({ failing: severity.optional(), unavailable: severity.optional(), bundler: severity.optional(), latency: severity.optional() }).optional(),
+});
+
 /**
  * Per-detector thresholds. The detectors own their defaults; this record
  * holds the operator's overrides, checked here for the detectors Guardian
@@ -178,6 +189,7 @@ export const detectorsSchema = z
     "gas-spike": gasSpikeOverridesSchema.optional(),
     security: securityOverridesSchema.optional(),
     outflow: outflowOverridesSchema.optional(),
+    probes: probesOverridesSchema.optional(),
   })
   .catchall(detectorThresholdsSchema);
 
@@ -232,6 +244,27 @@ export const pauseSchema = z.strictObject({
   maxFeeGwei: z.number({ error: "expected gwei (a number > 0)" }).positive({ error: "expected gwei (a number > 0)" }).max(1_000_000, { error: "expected gwei up to 1,000,000" }).default(500),
 });
 
+/**
+ * An ERC-4337 bundler users' wallets send operations to. Only its name is in
+ * the file: the URL (hosted bundlers put an API key in it) comes from env
+ * GUARDIAN_BUNDLER_<NAME> (upper-cased, '-' → '_'), like webhook URLs.
+ */
+export const bundlerSchema = z.strictObject({
+  name: z.string({ error: "expected a name" }).regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: "expected a name of lowercase letters, digits and '-' (1-64)" }),
+});
+
+/** Synthetic user journeys, simulated and never sent (probes/): what users see, before it reaches the chain. */
+export const probesSchema = z.strictObject({
+  /** Off: no probe rounds (the detectors still watch the chain). */
+  enabled: z.boolean().default(true),
+  /** A round every this many processed blocks. */
+  everyBlocks: positiveInt("a number of blocks (a positive integer)").default(5),
+  /** A probe not answered within this is "timed out". */
+  timeoutMs: positiveInt("milliseconds (a positive integer)").default(10_000),
+  /** Also simulate each journey on the node (`eth_call` on the EntryPoint), with or without bundlers. */
+  simulate: z.boolean().default(true),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -258,6 +291,17 @@ export const configFileSchema = z.strictObject({
   metrics: metricsSchema.default(metricsSchema.parse({})),
   autoPause: autoPauseSchema.default(autoPauseSchema.parse({})),
   pause: pauseSchema.default(pauseSchema.parse({})),
+  bundlers: z
+    .array(bundlerSchema)
+    .default([])
+    .check((ctx) => {
+      const seen = new Set<string>();
+      ctx.value.forEach((b, i) => {
+        if (seen.has(b.name)) ctx.issues.push({ code: "custom", message: `expected each bundler name once: "${b.name}" is listed twice`, input: b.name, path: [i, "name"] });
+        seen.add(b.name);
+      });
+    }),
+  probes: probesSchema.default(probesSchema.parse({})),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

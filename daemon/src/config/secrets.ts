@@ -5,6 +5,9 @@
  *     GUARDIAN_ADMIN_TOKEN         bearer token of the admin endpoint (>= 16 characters);
  *                                  unset: the daemon generates one per run (see store/runtime-files.ts)
  *     GUARDIAN_WEBHOOK_<NAME>      URL of the webhook channel "webhook:<name>"
+ *     GUARDIAN_BUNDLER_<NAME>      URL of the bundler named <name> in `bundlers` (it may carry an API key)
+ *     GUARDIAN_PROBE_SPONSOR_KEY   the key the sponsored-operation probe signs paymaster data with
+ *                                  (the paymaster's sponsor signer, or a key it also accepts)
  *
  * `findSecretsInFile` refuses a file that looks like it holds one. Error
  * messages never repeat a secret's value.
@@ -16,12 +19,22 @@ import { Secret } from "./secret.js";
 export const SENTINEL_KEY_ENV = "GUARDIAN_SENTINEL_KEY";
 export const ADMIN_TOKEN_ENV = "GUARDIAN_ADMIN_TOKEN";
 export const WEBHOOK_ENV_PREFIX = "GUARDIAN_WEBHOOK_";
+export const BUNDLER_ENV_PREFIX = "GUARDIAN_BUNDLER_";
+export const PROBE_SPONSOR_KEY_ENV = "GUARDIAN_PROBE_SPONSOR_KEY";
 
 export interface Secrets {
   readonly sentinelKey?: Secret<Hex>;
   readonly adminToken?: Secret;
   /** By channel name, lower-case: "webhook:oncall" → webhooks.oncall. */
   readonly webhooks: Readonly<Record<string, Secret>>;
+  /** Bundler URLs by name, lower-case: GUARDIAN_BUNDLER_ALTO_1 → bundlers["alto-1"]. */
+  readonly bundlers: Readonly<Record<string, Secret>>;
+  readonly probeSponsorKey?: Secret<Hex>;
+}
+
+/** The env variable that holds the URL of bundler `name`. */
+export function bundlerEnvName(name: string): string {
+  return BUNDLER_ENV_PREFIX + name.toUpperCase().replace(/-/g, "_");
 }
 
 /** The env variable that holds the URL of channel "webhook:<name>". */
@@ -81,7 +94,6 @@ export function findSecretsInFile(raw: unknown): string[] {
 export function readSecrets(env: Readonly<Record<string, string | undefined>>, problems: string[]): Secrets {
   let sentinelKey: Secret<Hex> | undefined;
   let adminToken: Secret | undefined;
-  const webhooks: Record<string, Secret> = {};
 
   const key = env[SENTINEL_KEY_ENV]?.trim();
   if (key) {
@@ -95,11 +107,26 @@ export function readSecrets(env: Readonly<Record<string, string | undefined>>, p
     else problems.push(`env ${ADMIN_TOKEN_ENV}: expected at least 16 characters without spaces (value not shown)`);
   }
 
+  const probeKey = env[PROBE_SPONSOR_KEY_ENV]?.trim();
+  let probeSponsorKey: Secret<Hex> | undefined;
+  if (probeKey) {
+    if (/^0x[0-9a-fA-F]{64}$/.test(probeKey)) probeSponsorKey = new Secret(probeKey as Hex, PROBE_SPONSOR_KEY_ENV);
+    else problems.push(`env ${PROBE_SPONSOR_KEY_ENV}: expected 0x followed by 64 hex digits (value not shown)`);
+  }
+
+  const webhooks = urlsByName(env, WEBHOOK_ENV_PREFIX, problems);
+  const bundlers = urlsByName(env, BUNDLER_ENV_PREFIX, problems);
+  return Object.freeze({ sentinelKey, adminToken, webhooks, bundlers, ...(probeSponsorKey ? { probeSponsorKey } : {}) });
+}
+
+/** The http(s) URLs of env PREFIX<NAME> variables by lower-case name ('_' → '-'). */
+function urlsByName(env: Readonly<Record<string, string | undefined>>, prefix: string, problems: string[]): Readonly<Record<string, Secret>> {
+  const out: Record<string, Secret> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(WEBHOOK_ENV_PREFIX) || !value) continue;
-    const channel = name.slice(WEBHOOK_ENV_PREFIX.length).toLowerCase().replace(/_/g, "-");
-    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(channel)) {
-      problems.push(`env ${name}: expected ${WEBHOOK_ENV_PREFIX}<NAME> with NAME of letters, digits and '_'`);
+    if (!name.startsWith(prefix) || !value) continue;
+    const key = name.slice(prefix.length).toLowerCase().replace(/_/g, "-");
+    if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(key)) {
+      problems.push(`env ${name}: expected ${prefix}<NAME> with NAME of letters, digits and '_'`);
       continue;
     }
     let ok = false;
@@ -109,9 +136,8 @@ export function readSecrets(env: Readonly<Record<string, string | undefined>>, p
     } catch {
       ok = false;
     }
-    if (ok) webhooks[channel] = new Secret(value, name);
+    if (ok) out[key] = new Secret(value, name);
     else problems.push(`env ${name}: expected an http(s) URL (value not shown)`);
   }
-
-  return Object.freeze({ sentinelKey, adminToken, webhooks: Object.freeze(webhooks) });
+  return Object.freeze(out);
 }

@@ -4,6 +4,7 @@ export {
   pipelineOverrides,
   processBlock,
   processHealth,
+  processProbes,
   processReorg,
   rpcHealthThresholds,
   type Overrides,

@@ -12,7 +12,8 @@
  *   delegation, gas-spike, security, outflow). The wiring adds the revert
  *   data of the block's reverted transactions first (enrich.ts);
  * - processReorg: a rewound or too-deep reorg (chain-reorg);
- * - processHealth: the pool's and follower's health (rpc-health).
+ * - processHealth: the pool's and follower's health (rpc-health);
+ * - processProbes: a round of synthetic user journeys (probes).
  */
 import { decodeLogs, type DecodeConfig } from "../decode/events.js";
 import { CHAIN_REORG_DEFAULTS, chainReorg, type ChainReorgThresholds } from "../detectors/chain-reorg.js";
@@ -41,6 +42,7 @@ import {
 import { DELEGATION_DEFAULTS, delegation, initialDelegationState, type DelegationState, type DelegationThresholds } from "../detectors/delegation.js";
 import { GAS_SPIKE_DEFAULTS, gasSpike, initialGasSpikeState, type GasSpikeState, type GasSpikeThresholds } from "../detectors/gas-spike.js";
 import { OUTFLOW_DEFAULTS, initialOutflowState, outflow, type OutflowState, type OutflowThresholds } from "../detectors/outflow.js";
+import { PROBE_DEFAULTS, initialProbesState, probes, type ProbesState, type ProbeThresholds } from "../detectors/probes.js";
 import { SECURITY_DEFAULTS, security, type SecurityThresholds } from "../detectors/security.js";
 import type { LayerPauses } from "../detectors/symptom.js";
 import {
@@ -50,7 +52,7 @@ import {
   type UserOperationsState,
   type UserOperationsThresholds,
 } from "../detectors/user-operations.js";
-import type { Address, BlockFacts, DecodedEvent, Finding, Layer, ReorgFacts, ReorgTooDeepFacts, RpcHealthFacts } from "../types.js";
+import type { Address, BlockFacts, DecodedEvent, Finding, Layer, ProbeRound, ReorgFacts, ReorgTooDeepFacts, RpcHealthFacts } from "../types.js";
 import type { BlockEnrichment } from "./enrich.js";
 import type { KitWatchConfig } from "./kit-config.js";
 
@@ -77,6 +79,7 @@ export interface PipelineConfig {
   gasSpike?: Overrides<GasSpikeThresholds>;
   security?: Overrides<SecurityThresholds>;
   outflow?: Overrides<OutflowThresholds>;
+  probes?: Overrides<ProbeThresholds>;
 }
 
 /** Every detector's window state; JSON. */
@@ -93,6 +96,8 @@ export interface PipelineState {
   delegation?: DelegationState;
   gasSpike?: GasSpikeState;
   outflow?: OutflowState;
+  /** The probes' streaks (probes arrive on a timer, not with blocks: kept in memory like rpc-health's). */
+  probes?: ProbesState;
 }
 
 export interface PipelineResult {
@@ -222,6 +227,12 @@ export function processHealth(facts: RpcHealthFacts, state: PipelineState, confi
   return { findings: health.findings, nextState: { ...state, rpcHealth: health.nextState } };
 }
 
+/** Judges a round of probes (probes/) against the layers pause-changed saw paused. */
+export function processProbes(round: ProbeRound, state: PipelineState, config: PipelineConfig): PipelineResult {
+  const result = probes({ round, pauses: layerPauses(state.pauseChanged, config) }, state.probes ?? initialProbesState(), thresholds(PROBE_DEFAULTS, config.probes));
+  return { findings: result.findings, nextState: { ...state, probes: result.nextState } };
+}
+
 export function rpcHealthThresholds(config: PipelineConfig): RpcHealthThresholds {
   const defaults = rpcHealthDefaults(config.blockTimeMs);
   const { severity, ...rest } = config.rpcHealth ?? {};
@@ -244,6 +255,7 @@ const CONFIG_NAMES = {
   "gas-spike": "gasSpike",
   security: "security",
   outflow: "outflow",
+  probes: "probes",
 } as const;
 
 /**
