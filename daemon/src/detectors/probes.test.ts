@@ -79,6 +79,13 @@ describe("probes detector", () => {
     expect(run([redemption, redemption], { delegation: "foreign" }).findings.map((f) => [f.key, f.layers])).toEqual([[DELEGATION_KEY, ["delegation"]]]);
   });
 
+  it("a cause is counted by the journey that owns it: the factory refusing every probe is one incident, account creation's", () => {
+    const round = [refused("account-creation", "AA13"), refused("sponsored-operation", "AA13"), refused("delegation-redemption", "AA13")];
+    expect(run([round, round]).findings.map((f) => f.key)).toEqual([ACCOUNT_CREATION_KEY]);
+    const paymaster = [ok("account-creation"), refused("sponsored-operation", "AA33", "GuardedPaymasterPaused"), refused("delegation-redemption", "AA33", "GuardedPaymasterPaused")];
+    expect(run([paymaster, paymaster], { entryPoint: "foreign" }).findings.map((f) => [f.key, f.layers])).toEqual([["user-operations:failing", ["entryPoint"]]]);
+  });
+
   it("a dead bundler is one High incident with no layers; its journeys do not count; it resolves by itself", () => {
     const dead = [unreachable(), { ...refused("account-creation"), causeKind: "service" as const }, { journey: "sponsored-operation" as const, via: "alto", outcome: "timeout" as const, latencyMs: 10_000 }];
     const back = [ok("bundler"), ok("account-creation"), ok("sponsored-operation")];

@@ -18,6 +18,9 @@
  *   DelegationManager for a redemption's decoded refusal); a cause that is
  *   no guarded contract's (AA2x: the account's own validation) carries none,
  *   so a Critical finding pauses only what can be the cause;
+ * - every probe creates its account, so an AA1x is the account creation's
+ *   whichever probe met it, and an AA3x the sponsored operation's: one
+ *   incident per cause;
  * - a refusal because Guardian paused that layer is the circuit breaker
  *   working: neither a failure nor a success. A contract's own "paused" error
  *   counts only for a pause made outside Guardian (as on chain);
@@ -138,6 +141,20 @@ export function probeCauseLayer(journey: ProbeJourney, r: Pick<ProbeResult, "aaC
   return undefined;
 }
 
+/**
+ * Whether a refusal belongs to this journey. Every probe creates its account
+ * and the redemption may be sponsored, so an AA1x (or the factory's paused
+ * error) is the account creation's, and an AA3x (or the paymaster's) the
+ * sponsored operation's: counted once, by the journey that owns the cause,
+ * never as two incidents for one cause.
+ */
+export function ownsRefusal(journey: ProbeJourney, r: Pick<ProbeResult, "aaCode" | "error">): boolean {
+  const cause = probeCauseLayer(journey, r);
+  if (journey !== "account-creation" && cause?.layer === "accountFactory") return false;
+  if (journey === "delegation-redemption" && cause?.layer === "entryPoint") return false;
+  return true;
+}
+
 /** Whether a stack refusal is a symptom (not the circuit breaker at work). */
 function counts(journey: ProbeJourney, r: ProbeResult, pauses: LayerPauses): boolean {
   const cause = probeCauseLayer(journey, r);
@@ -205,9 +222,10 @@ export const probes: Detector<ProbeFacts, ProbesState, ProbeThresholds> = (facts
   for (const journey of Object.keys(PROBE_JOURNEY_KEYS) as Array<keyof typeof PROBE_JOURNEY_KEYS>) {
     const results = round.results.filter((r) => r.journey === journey && !down.has(r.via));
     if (results.length === 0) continue;
-    const refusals = results.filter((r) => r.outcome === "failed" && r.causeKind === "stack");
+    const refusals = results.filter((r) => r.outcome === "failed" && r.causeKind === "stack" && ownsRefusal(journey, r));
     const symptomatic = refusals.filter((r) => counts(journey, r, pauses));
-    const verdict = symptomatic.length > 0 ? "bad" : refusals.length === 0 && results.some((r) => r.outcome === "ok") ? "good" : "unknown";
+    const others = results.some((r) => r.outcome === "failed" && r.causeKind === "stack" && !ownsRefusal(journey, r));
+    const verdict = symptomatic.length > 0 ? "bad" : refusals.length === 0 && !others && results.some((r) => r.outcome === "ok") ? "good" : "unknown";
     const s = { ...(next.journeys[journey] ?? { bad: 0, good: 0 }) };
     const key = PROBE_JOURNEY_KEYS[journey];
     const words = JOURNEY_WORDS[journey];
