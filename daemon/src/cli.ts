@@ -23,6 +23,7 @@ import { registerDeploy } from "./commands/deploy.js";
 import { registerSafe } from "./commands/safe.js";
 import { registerSite } from "./commands/site.js";
 import { registerPaperwork } from "./commands/paperwork.js";
+import { registerProbe } from "./commands/probe.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -48,6 +49,7 @@ export function createProgram(ctx: CliContext): Command {
   registerSafe(program, ctx);
   registerSite(program, ctx);
   registerPaperwork(program, ctx);
+  registerProbe(program, ctx);
   return program;
 }
 

@@ -5,11 +5,13 @@
  * behind it is refused with the cause decoded (the factory: AA13; the
  * paymaster: AA33 with `GuardedPaymasterPaused`; the DelegationManager:
  * `EnforcedPause`) and the others still pass; nothing is ever sent (the
- * chain does not move while probing).
+ * chain does not move while probing). `guardian probe` prints the same,
+ * exit 0 when all pass, 1 when any fails, 2 on bad usage.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFunctionData, parseAbi, type Hex } from "viem";
 import { RpcPool } from "../../daemon/src/chain/index.js";
+import { main } from "../../daemon/src/cli.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
 import { ProbeRunner } from "../../daemon/src/probes/runner.js";
 import { LAYER_ID, type ProbeResult } from "../../daemon/src/types.js";
@@ -85,5 +87,38 @@ describe("probes simulated on the node", () => {
     } finally {
       await hub("unpause", LAYER_ID.delegation);
     }
+  });
+});
+
+describe("guardian probe", () => {
+  const cli = async (args: string[]) => {
+    let out = "";
+    let err = "";
+    const code = await main(args, { env: { ...s.env, GUARDIAN_PROBE_SPONSOR_KEY: devKey("sponsor") }, cwd: s.dir, stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+    return { code, out, err };
+  };
+
+  it("exit 0 with every journey's result; 1 with the refused one named; 2 on bad usage", async () => {
+    const ok = await cli(["probe", "--json"]);
+    expect(ok.code, ok.err).toBe(0);
+    const json = JSON.parse(ok.out) as { chainId: number; results: ProbeResult[] };
+    expect(json.chainId).toBe(s.deployment.chainId);
+    expect(json.results.map((r) => [r.journey, r.outcome]).sort()).toEqual([
+      ["account-creation", "ok"],
+      ["delegation-redemption", "ok"],
+      ["sponsored-operation", "ok"],
+    ]);
+
+    await hub("pause", LAYER_ID.delegation);
+    try {
+      const failed = await cli(["probe"]);
+      expect(failed.code).toBe(1);
+      expect(failed.out).toMatch(/FAIL\s+delegation-redemption\s+via node .*EnforcedPause/);
+      expect(failed.out).toMatch(/ok\s+account-creation/);
+      expect(failed.err).toMatch(/1 of 3 probes failed/);
+    } finally {
+      await hub("unpause", LAYER_ID.delegation);
+    }
+    expect((await cli(["probe", "--jsn"])).code).toBe(2);
   });
 });

@@ -33,6 +33,7 @@ import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
 import { PauseAbilityWatch } from "./pause-ability-watch.js";
 import { createStoreSink, foldFindings } from "./sink.js";
+import { ProbeRounds, probeRunnerFor } from "./probe-rounds.js";
 
 export interface DaemonOptions {
   config: GuardianConfig;
@@ -80,6 +81,16 @@ function chainOf(config: GuardianConfig): Chain {
   });
 }
 
+/** The config's RPC endpoints as the pool takes them. */
+export function poolEndpoints(config: GuardianConfig) {
+  return config.rpc.endpoints.map((e) => ({
+    url: e.http,
+    name: e.name,
+    ...(e.maxBatch !== undefined ? { maxBatch: e.maxBatch } : {}),
+    ...(e.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: e.maxRequestsPerSecond } : {}),
+  }));
+}
+
 /** The addresses the follower watches and the decode config of the pipeline. */
 export function watchedContracts(d: Deployment) {
   const targets: Record<Address, Layer> = {
@@ -121,12 +132,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   try {
     // 2. RPC: the pool (failover, health) for the follower; viem clients for reads and the breaker.
     const pool = new RpcPool({
-      endpoints: config.rpc.endpoints.map((e) => ({
-        url: e.http,
-        name: e.name,
-        ...(e.maxBatch !== undefined ? { maxBatch: e.maxBatch } : {}),
-        ...(e.maxRequestsPerSecond !== undefined ? { maxRequestsPerSecond: e.maxRequestsPerSecond } : {}),
-      })),
+      endpoints: poolEndpoints(config),
       chainId: config.chainId,
       timeoutMs: config.follower.requestTimeoutMs,
       onRequest: metrics.onRequest,
@@ -240,6 +246,21 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       revertLookup: poolRevertLookup(pool),
       log,
     });
+    // Probes: synthetic user journeys through each bundler (and simulated on the node), every few blocks.
+    const probeRounds =
+      config.probes.enabled && (config.bundlers.length > 0 || config.probes.simulate)
+        ? new ProbeRounds({
+            runner: probeRunnerFor(config, deployment, pool),
+            store,
+            pipeline,
+            everyBlocks: config.probes.everyBlocks,
+            raise,
+            onResults: (results) => metrics.onProbes(results),
+            clock,
+            log,
+          })
+        : undefined;
+    if (probeRounds) cleanups.push(() => probeRounds.stop());
     let healthState: PipelineState = initialPipelineState();
     let healthBusy = false;
     let lastCommitMs = Date.now();
@@ -275,6 +296,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           metrics.head.set(e.head);
           metrics.headLag.set(Math.max(0, e.head - e.to));
           lastCommitMs = Date.now();
+          const tip = follower.status().tip;
+          if (probeRounds && tip?.number === e.to) probeRounds.onCommitted(e.to, tip.hash, e.head);
         } else if (e.type === "reorg") {
           metrics.reorgs.inc();
           logger.warn({ ancestor: e.facts.ancestor, dropped: e.facts.dropped.length }, "reorg rewound");

@@ -19,7 +19,7 @@ import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RpcRequestEvent } from "../chain/index.js";
 import type { OutboxItem } from "../store/schema.js";
-import type { Finding, Incident } from "../types.js";
+import type { Finding, Incident, ProbeResult } from "../types.js";
 import { SEVERITIES } from "../types.js";
 
 /** prom-client default gauges whose names end in `_total` (promtool: "non-counter metrics should not have _total suffix"). */
@@ -71,6 +71,14 @@ export class DaemonMetrics {
     labelNames: ["path"],
     registers: [this.registry],
   });
+  readonly probeOk = new Gauge({
+    name: "guardian_probe_ok",
+    help: "1 if the journey's last probe through this bundler (or \"node\": simulated on the node) passed, else 0",
+    labelNames: ["journey", "via"],
+    registers: [this.registry],
+  });
+  readonly probeLatency = new Gauge({ name: "guardian_probe_latency_seconds", help: "Latency of the journey's last probe through this bundler", labelNames: ["journey", "via"], registers: [this.registry] });
+  readonly probeResults = new Counter({ name: "guardian_probe_results_total", help: "Probe results by journey, via and outcome (ok, failed, timeout)", labelNames: ["journey", "via", "outcome"], registers: [this.registry] });
   private readonly startedAt = Date.now();
 
   constructor() {
@@ -108,6 +116,15 @@ export class DaemonMetrics {
     this.rpcRequests.inc({ endpoint: e.endpoint, method: e.method, ok: String(e.ok) });
     this.rpcLatency.observe({ endpoint: e.endpoint }, e.ms / 1000);
   };
+
+  onProbes(results: readonly ProbeResult[]) {
+    for (const r of results) {
+      const labels = { journey: r.journey, via: r.via };
+      this.probeOk.set(labels, r.outcome === "ok" ? 1 : 0);
+      this.probeLatency.set(labels, r.latencyMs / 1000);
+      this.probeResults.inc({ ...labels, outcome: r.outcome });
+    }
+  }
 
   onFindings(findings: readonly Finding[]) {
     for (const f of findings) this.findings.inc({ detector: f.detector, severity: f.severity });
