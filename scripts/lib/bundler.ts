@@ -24,7 +24,8 @@
  * - Executor and utility keys are dev accounts no role or test uses
  *   (`ALTO_EXECUTOR_INDEX`, `ALTO_UTILITY_INDEX`; the roles are
  *   `ROLE_INDEX` 0..9 in daemon/src/deploy/local.ts, the bench's baseline
- *   sentinel is 10). Keys are passed in the environment (`ALTO_*`, which Alto
+ *   sentinel is 10), funded with `*_setBalance` when they hold less than
+ *   1,000 ETH (anvil funds only accounts 0..9). Keys are passed in the environment (`ALTO_*`, which Alto
  *   reads through yargs' `.env("ALTO")`), not on the command line where `ps`
  *   shows them.
  * - `detached: true`: Alto is its own process group, and `stop()` signals the
@@ -119,6 +120,23 @@ export async function ensureDeterministicDeployer(rpcUrl: string): Promise<boole
   return true;
 }
 
+/** What an Alto wallet on a local node is given when it has less (anvil funds only dev accounts 0..9). */
+const WALLET_FUNDS = 10n ** 21n; // 1,000 ETH
+
+/** Gives each address `WALLET_FUNDS` if it holds less (`hardhat_setBalance`, else `anvil_setBalance`). */
+export async function ensureFunded(rpcUrl: string, addresses: Address[]): Promise<void> {
+  for (const address of addresses) {
+    const balance = BigInt(await nodeRpc<Hex>(rpcUrl, "eth_getBalance", [address, "latest"]));
+    if (balance >= WALLET_FUNDS) continue;
+    const params = [address, `0x${WALLET_FUNDS.toString(16)}`];
+    try {
+      await nodeRpc(rpcUrl, "hardhat_setBalance", params);
+    } catch {
+      await nodeRpc(rpcUrl, "anvil_setBalance", params);
+    }
+  }
+}
+
 /**
  * Starts Alto against `rpcUrl` for `entryPoint` and resolves once it answers
  * `eth_chainId` and lists the EntryPoint in `eth_supportedEntryPoints`.
@@ -126,6 +144,8 @@ export async function ensureDeterministicDeployer(rpcUrl: string): Promise<boole
  */
 export async function startAlto(options: AltoOptions): Promise<AltoBundler> {
   await ensureDeterministicDeployer(options.rpcUrl);
+  const wallets = [...(options.executorIndexes ?? [ALTO_EXECUTOR_INDEX]), options.utilityIndex ?? ALTO_UTILITY_INDEX];
+  await ensureFunded(options.rpcUrl, wallets.map(devAddress));
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
