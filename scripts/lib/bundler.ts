@@ -34,6 +34,25 @@
  *   `eth_supportedEntryPoints` up to a generous deadline; a start that fails
  *   says why with the last lines of its output.
  *
+ * Pitfalls seen with Alto 0.0.20 on EDR and anvil (kept here, where they bite):
+ * - With `--log-level info` it logs every RPC request and answer, bytecode
+ *   included; the default here is "warn". Even then it logs, at ERROR, that
+ *   the node lacks `eth_fillTransaction` before each bundle: harmless, viem
+ *   falls back to filling the transaction itself.
+ * - Refusals carry the EntryPoint's reason string only: a paused factory is
+ *   "AA13 initCode failed or OOG" (-32500), its `GuardedAccountFactoryPaused()`
+ *   is not passed on; an execution revert is "... with reason: 0x<data>"
+ *   (-32521). Schema errors and unknown methods are -32601, an EntryPoint it
+ *   does not serve -32602. (daemon/src/bundler/errors.ts reads these.)
+ * - Its estimate simulates with its own gas limits and fees, so a sponsor's
+ *   signature over the draft's limits does not matter there; a wallet signs
+ *   again over the estimated limits before `eth_sendUserOperation`.
+ * - Debug methods (`debug_bundler_dumpMempool`, `..._sendBundleNow`) need
+ *   `extraArgs: ["--enable-debug-endpoints", "true"]`.
+ * - It reads a `.env` from its working directory; we point
+ *   `DOTENV_CONFIG_PATH` at a file that does not exist, so nothing local leaks
+ *   into its options.
+ *
  * @example
  * const alto = await startAlto({ rpcUrl: chain.url, entryPoint: deployment.kit.EntryPoint });
  * const bundler = createBundlerClient({ url: alto.url });
