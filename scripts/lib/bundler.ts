@@ -41,7 +41,8 @@
  *   falls back to filling the transaction itself.
  * - Refusals carry the EntryPoint's reason string only: a paused factory is
  *   "AA13 initCode failed or OOG" (-32500), its `GuardedAccountFactoryPaused()`
- *   is not passed on; an execution revert is "... with reason: 0x<data>"
+ *   is not passed on; a paused paymaster is "AA33 reverted 0xa4b20a60"
+ *   (-32501, `GuardedPaymasterPaused()` passed on); an execution revert is "... with reason: 0x<data>"
  *   (-32521). Schema errors and unknown methods are -32601, an EntryPoint it
  *   does not serve -32602. (daemon/src/bundler/errors.ts reads these.)
  * - Its estimate simulates with its own gas limits and fees, so a sponsor's

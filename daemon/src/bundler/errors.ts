@@ -9,7 +9,8 @@
  * (test/bundler/alto.test.ts): "UserOperation reverted during simulation with
  * reason: AA13 initCode failed or OOG" (-32500, no inner data: a paused
  * factory's `GuardedAccountFactoryPaused()` is not passed on), "... with
- * reason: 0xd93c0665" (-32521), "AA23 reverted 0xf645eedf" (-32500), "AA24
+ * reason: 0xd93c0665" (-32521), "AA33 reverted 0xa4b20a60" (-32501, a paused
+ * paymaster's error passed on), "AA23 reverted 0xf645eedf" (-32500), "AA24
  * signature error" (-32507), schema errors as -32601. Everything in such an
  * error is untrusted: the message is cleaned and capped with `untrustedText`,
  * URLs in it are redacted, and revert data is decoded with `decodeRevert`.

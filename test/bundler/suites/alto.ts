@@ -11,6 +11,8 @@
  *   refused at estimate and at send (AA13) and nothing reaches the chain;
  * - while the delegation layer is paused a redemption's estimate fails with
  *   `EnforcedPause()` decoded;
+ * - while the entryPoint layer (the paymaster) is paused a sponsored
+ *   operation is refused with AA33 and `GuardedPaymasterPaused()` decoded;
  * - a stopped bundler is "unreachable", never a throw;
  * - the bundler is reachable on loopback only.
  *
@@ -250,6 +252,24 @@ export function altoSuite(title: string, node: NodeKind, blockMs: number): void 
       const receipt = await sendAndWait(await estimatedOp(delegate, calls));
       expect(receipt.success).toBe(true);
       expect((await stack.client.getBalance({ address: recipient })) - before).toBe(parseEther("0.1"));
+    });
+
+    test("the entryPoint layer (paymaster) paused: a sponsored operation is refused with AA33 and GuardedPaymasterPaused() decoded", async () => {
+      const account = await newAccount();
+      const op = await buildUserOp(stack.client as never, stack.deployment, account, { calls: [{ to: stack.wallets.stranger.account.address, value: 0n }], sponsor: stack.wallets.sponsor });
+      await safeHub("pause", [LAYER_ID.entryPoint]);
+      try {
+        for (const result of [await bundler.estimateUserOperationGas(op as never, entryPoint), await bundler.sendUserOperation(op as never, entryPoint)]) {
+          expect(result.ok).toBe(false);
+          if (result.ok) continue;
+          // Unlike the factory's, the paymaster's own error is passed on ("AA33 reverted 0xa4b20a60").
+          expect(result.error).toMatchObject({ kind: "refused", rpcCode: -32501, aa: "AA33", revert: { kind: "custom", name: "GuardedPaymasterPaused", args: {} } });
+        }
+        expect(await altoRpc(alto.url, "debug_bundler_dumpMempool", [entryPoint])).toEqual([]);
+      } finally {
+        await safeHub("unpause", [LAYER_ID.entryPoint]);
+      }
+      expect((await bundler.estimateUserOperationGas(op as never, entryPoint)).ok).toBe(true);
     });
 
     test("(d) a stopped bundler is reported unreachable, without a throw; its process group is gone", async () => {
