@@ -60,6 +60,7 @@
  * await alto.stop();
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { toHex, type Address, type Hex } from "viem";
@@ -90,6 +91,8 @@ export interface AltoOptions {
   rpcUrl: string;
   /** The EntryPoint (v0.7) the kit deployed. */
   entryPoint: Address;
+  /** A fixed port on 127.0.0.1 (e.g. for the demo). Default: a free one, retried if taken meanwhile. */
+  port?: number;
   /** Milliseconds between the node's blocks, as Alto polls for them. Default 1000. */
   blockTimeMs?: number;
   /** Dev-account indexes of the executor wallets. Default [ALTO_EXECUTOR_INDEX]. */
@@ -117,8 +120,14 @@ export interface AltoBundler {
   stop(): Promise<void>;
 }
 
+/** One JSON-RPC call (to the node or to Alto); throws on an error or after 10 s without an answer. */
 async function nodeRpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(10_000),
+  });
   const body = (await res.json()) as { result?: T; error?: { code: number; message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.code} ${body.error.message}`);
   return body.result as T;
@@ -166,6 +175,11 @@ export async function startAlto(options: AltoOptions): Promise<AltoBundler> {
   await ensureDeterministicDeployer(options.rpcUrl);
   const wallets = [...(options.executorIndexes ?? [ALTO_EXECUTOR_INDEX]), options.utilityIndex ?? ALTO_UTILITY_INDEX];
   await ensureFunded(options.rpcUrl, wallets.map(devAddress));
+  if (options.port !== undefined) {
+    // Checked first: readiness polling would otherwise find whatever already answers there.
+    if (!(await portFree(options.port))) throw new PortTaken(`Alto cannot listen on 127.0.0.1:${options.port}: the port is taken`);
+    return startOn(options.port, options);
+  }
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -179,6 +193,15 @@ export async function startAlto(options: AltoOptions): Promise<AltoBundler> {
 }
 
 class PortTaken extends Error {}
+
+/** Whether 127.0.0.1:`port` can be listened on right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
 
 async function startOn(port: number, options: AltoOptions): Promise<AltoBundler> {
   const executors = (options.executorIndexes ?? [ALTO_EXECUTOR_INDEX]).map(devKey).join(",");
@@ -244,7 +267,7 @@ async function startOn(port: number, options: AltoOptions): Promise<AltoBundler>
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       const out = output();
-      if (/EADDRINUSE/.test(out)) throw new PortTaken(`port ${port} taken`);
+      if (/EADDRINUSE/.test(out)) throw new PortTaken(`Alto could not listen on 127.0.0.1:${port}: the port is taken (EADDRINUSE)`);
       throw new Error(`Alto exited during start (${child.exitCode ?? child.signalCode}):\n${out}`);
     }
     try {

@@ -168,6 +168,13 @@ export function altoSuite(title: string, node: NodeKind, blockMs: number): void 
       for (const address of externalAddresses()) expect(await tcpConnect(address, alto.port), address).toBe("ECONNREFUSED");
     });
 
+    test("a start that cannot work says why: the port taken, Alto's own refusal with its last lines", async () => {
+      await expect(startAlto({ rpcUrl: stack.chain.url, entryPoint, port: alto.port })).rejects.toThrow(`127.0.0.1:${alto.port}: the port is taken`);
+      // An EntryPoint with no code: Alto refuses at start, and its reason is in our error.
+      const nowhere: Address = "0x000000000000000000000000000000000000dEaD";
+      await expect(startAlto({ rpcUrl: stack.chain.url, entryPoint: nowhere })).rejects.toThrow(/Alto exited during start[\s\S]*entry point 0x000000000000000000000000000000000000dEaD does not exist/);
+    });
+
     test("(a) a sponsored account creation sent with eth_sendUserOperation is included, success=true", async () => {
       const account = await newAccount();
       expect(await stack.client.getCode({ address: account.address })).toBeUndefined();
