@@ -89,6 +89,17 @@ function lastHexIn(message: string): string | undefined {
   return all?.[all.length - 1];
 }
 
+/**
+ * Decodes revert data a bundler hands over outside an error — e.g. the
+ * `reason` of a failed operation's receipt (the EntryPoint's
+ * `UserOperationRevertReason`). Undefined when it is absent, not hex, shorter
+ * than a selector or longer than `MAX_REVERT_HEX`.
+ */
+export function decodeBundlerRevert(data: unknown): DecodedRevert | undefined {
+  const hex = revertDataIn(data);
+  return hex === undefined ? undefined : decodeRevert(hex);
+}
+
 /** Revert data from an error's `data` (a hex string, or `{ data | revertData }`); undefined if none or not hex. */
 function revertDataIn(data: unknown): Hex | undefined {
   let value = data;

@@ -10,7 +10,8 @@
  * - while Guardian's accountFactory layer is paused an account creation is
  *   refused at estimate and at send (AA13) and nothing reaches the chain;
  * - while the delegation layer is paused a redemption's estimate fails with
- *   `EnforcedPause()` decoded;
+ *   `EnforcedPause()` decoded; sent anyway it is included with success=false
+ *   (the receipt's reason decoded), and the paymaster pays;
  * - while the entryPoint layer (the paymaster) is paused a sponsored
  *   operation is refused with AA33 and `GuardedPaymasterPaused()` decoded;
  * - a stopped bundler is "unreachable", never a throw;
@@ -73,6 +74,9 @@ export function altoSuite(title: string, node: NodeKind, blockMs: number): void 
     await alto?.stop();
     await stack?.chain.stop();
   });
+
+  const paymasterDeposit = () =>
+    stack.client.readContract({ address: entryPoint, abi: parseAbi(["function balanceOf(address) view returns (uint256)"]), functionName: "balanceOf", args: [stack.deployment.guardian.paymaster] });
 
   const blockNumber = async () => Number(await stack.client.getBlockNumber());
 
@@ -231,7 +235,7 @@ export function altoSuite(title: string, node: NodeKind, blockMs: number): void 
       expect((await bundler.estimateUserOperationGas(op as never, entryPoint)).ok).toBe(true);
     });
 
-    test("(c) the delegation layer paused: a redemption's estimate fails with EnforcedPause() decoded", async () => {
+    test("(c) the delegation layer paused: a redemption's estimate fails with EnforcedPause() decoded; sent anyway, it fails on chain at the paymaster's cost", async () => {
       const delegator = await newAccount(stack.wallets.user);
       const delegate = await newAccount(stack.wallets.delegate);
       for (const account of [delegator, delegate]) {
@@ -250,6 +254,17 @@ export function altoSuite(title: string, node: NodeKind, blockMs: number): void 
         if (estimate.ok) return;
         expect(estimate.error).toMatchObject({ kind: "refused", rpcCode: -32521, message: expect.stringContaining("0xd93c0665"), revert: { kind: "custom", name: "EnforcedPause", args: {} } });
         expect(estimate.error).not.toHaveProperty("aa");
+
+        // A wallet that sends anyway: Alto checks only the validation phase, so the operation is
+        // included and fails, the paymaster pays for it, and the value does not move.
+        const deposit = await paymasterDeposit();
+        const balance = await stack.client.getBalance({ address: recipient });
+        const failed = await sendAndWait(op);
+        expect(failed.success).toBe(false);
+        // The receipt's reason (the EntryPoint's UserOperationRevertReason), decoded by the client.
+        expect(failed.revert).toEqual({ kind: "custom", name: "EnforcedPause", args: {} });
+        expect(deposit - (await paymasterDeposit())).toBe(BigInt(failed.actualGasCost!));
+        expect(await stack.client.getBalance({ address: recipient })).toBe(balance);
       } finally {
         await safeHub("unpause", [LAYER_ID.delegation]);
       }
