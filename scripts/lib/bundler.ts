@@ -19,8 +19,9 @@
  * - Alto deploys its simulation contracts at start with CREATE2 through the
  *   deterministic deployer at 0x4e59b44847b379578588920cA78FbF26c0B4956C.
  *   anvil has it; on EDR we put its well-known runtime code in place with
- *   `hardhat_setCode` (its own fallback, a pre-EIP-155 raw transaction, does
- *   not get mined there).
+ *   `hardhat_setCode`. (Alto's own fallback sends the deployer's well-known
+ *   presigned transaction, but in 0.0.20 that hex is garbled — "V" where
+ *   "0" belongs, esm/cli/deploySimulationsContract.js — so it cannot work.)
  * - Executor and utility keys are dev accounts no role or test uses
  *   (`ALTO_EXECUTOR_INDEX`, `ALTO_UTILITY_INDEX`; the roles are
  *   `ROLE_INDEX` 0..9 in daemon/src/deploy/local.ts, the bench's baseline
