@@ -64,6 +64,10 @@ export interface SendOpOptions {
   /** Force the gas limits (a symptom scenario may want an op that runs out of gas). */
   callGasLimit?: bigint;
   verificationGasLimit?: bigint;
+  /** Gas limits from a bundler's `eth_estimateUserOperationGas`, as a wallet uses them (the sponsor signs over them). */
+  preVerificationGas?: bigint;
+  paymasterVerificationGasLimit?: bigint;
+  paymasterPostOpGasLimit?: bigint;
   /** Replace the account's own factory and factoryData (a scenario may want initCode that fails). */
   factoryArgs?: { factory: Address; factoryData: Hex };
 }
@@ -82,15 +86,15 @@ export async function buildUserOp(client: PublicClient, d: Deployment, account: 
     callData: await account.encodeCalls(opts.calls.map((c) => ({ to: c.to, value: c.value ?? 0n, data: c.data ?? "0x" }))),
     callGasLimit: opts.callGasLimit ?? 300_000n,
     verificationGasLimit: opts.verificationGasLimit ?? (deployed ? 200_000n : 1_000_000n),
-    preVerificationGas: 60_000n,
+    preVerificationGas: opts.preVerificationGas ?? 60_000n,
     maxFeePerGas: baseFee * 2n + 1_000_000_000n,
     maxPriorityFeePerGas: 1_000_000_000n,
     signature: "0x",
   };
   if (opts.sponsor) {
     op.paymaster = d.guardian.paymaster;
-    op.paymasterVerificationGasLimit = 150_000n;
-    op.paymasterPostOpGasLimit = 50_000n;
+    op.paymasterVerificationGasLimit = opts.paymasterVerificationGasLimit ?? 150_000n;
+    op.paymasterPostOpGasLimit = opts.paymasterPostOpGasLimit ?? 50_000n;
     const validUntil = 0; // no expiry
     const validAfter = 0;
     const window = encodeAbiParameters([{ type: "uint48" }, { type: "uint48" }], [validUntil, validAfter]);

@@ -5,12 +5,14 @@
  * eth_getUserOperationByHash). I/O at the edge: every answer is untrusted,
  * read up to `maxBytes`, validated with zod; every failure is a value
  * (`BundlerResult`), never a throw, and never carries the bundler's URL
- * (it may hold an API key) except redacted.
+ * (it may hold an API key) except redacted. A receipt of an operation that
+ * failed on chain carries its decoded revert (`UserOperationReceipt.revert`).
  */
 import { z } from "zod";
 import { redactUrl, redactUrls } from "../config/redact.js";
 import { untrustedText } from "../decode/untrusted-text.js";
-import { type BundlerRefusal, classifyBundlerError } from "./errors.js";
+import type { DecodedRevert } from "../decode/revert.js";
+import { type BundlerRefusal, classifyBundlerError, decodeBundlerRevert } from "./errors.js";
 
 export type BundlerFailure =
   | BundlerRefusal
@@ -33,6 +35,15 @@ export const receiptSchema = z
   .object({ userOpHash: hex, success: z.boolean(), actualGasCost: hex.optional(), receipt: z.object({ transactionHash: hex, blockNumber: hex }).passthrough() })
   .passthrough()
   .nullable();
+
+/**
+ * A user operation's receipt as the bundler gives it, plus `revert`: for an
+ * operation included with `success: false`, its revert decoded from the
+ * receipt's `reason` (Alto passes the EntryPoint's `UserOperationRevertReason`
+ * there, e.g. "0xd93c0665" for a redemption while the DelegationManager is
+ * paused).
+ */
+export type UserOperationReceipt = NonNullable<z.infer<typeof receiptSchema>> & { revert?: DecodedRevert };
 
 export function createBundlerClient(options: BundlerClientOptions) {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -78,7 +89,12 @@ export function createBundlerClient(options: BundlerClientOptions) {
     supportedEntryPoints: () => call("eth_supportedEntryPoints", [], z.array(address).max(64)),
     estimateUserOperationGas: (userOp: Record<string, unknown>, entryPoint: string) => call("eth_estimateUserOperationGas", [userOp, entryPoint], gasEstimateSchema),
     sendUserOperation: (userOp: Record<string, unknown>, entryPoint: string) => call("eth_sendUserOperation", [userOp, entryPoint], hex),
-    getUserOperationReceipt: (hash: string) => call("eth_getUserOperationReceipt", [hash], receiptSchema),
+    getUserOperationReceipt: async (hash: string): Promise<BundlerResult<UserOperationReceipt | null>> => {
+      const r = await call("eth_getUserOperationReceipt", [hash], receiptSchema);
+      if (!r.ok || r.value === null || r.value.success) return r;
+      const revert = decodeBundlerRevert((r.value as { reason?: unknown }).reason);
+      return revert ? { ...r, value: { ...r.value, revert } } : r;
+    },
     getUserOperationByHash: (hash: string) => call("eth_getUserOperationByHash", [hash], z.object({ userOperation: z.record(z.string(), z.unknown()), entryPoint: address }).passthrough().nullable()),
   };
 }

@@ -33,6 +33,27 @@ describe("classifyBundlerError", () => {
     }
   });
 
+  it("takes no revert out of addresses or hashes in a message (Alto's unknown-EntryPoint answer)", () => {
+    const r = classifyBundlerError({
+      code: -32602,
+      message: "EntryPoint 0x84eA74d481Ee0A5332c457a4d796187F6Ba67fEB not supported, supported EntryPoints: 0xa82fF9aFd8f496c3d6ac40E2a0F282E47488CFc9",
+    });
+    expect(r).toEqual({ kind: "refused", rpcCode: -32602, message: expect.stringContaining("not supported") });
+    const hash = `0x${"ab".repeat(32)}`;
+    expect(classifyBundlerError({ code: -32500, message: `op ${hash} refused` }).revert).toBeUndefined();
+  });
+
+  it("takes the revert after an AA code when it is ABI-shaped (selector, or selector and words)", () => {
+    expect(classifyBundlerError({ code: -32500, message: "UserOperation reverted with reason: AA23 reverted 0xf645eedf" }).revert).toEqual({
+      kind: "custom",
+      name: "ECDSAInvalidSignature",
+      args: {},
+    });
+    const reason = encodeErrorResult({ abi: parseAbi(["error Error(string)"]), errorName: "Error", args: ["TimestampEnforcer:expired-delegation"] });
+    const r = classifyBundlerError({ code: -32521, message: `UserOperation reverted during simulation with reason: ${reason}` });
+    expect(r.revert).toEqual({ kind: "error", message: "TimestampEnforcer:expired-delegation" });
+  });
+
   it("cleans control characters, caps the message and redacts URLs with keys", () => {
     const r = classifyBundlerError({ code: -32603, message: `boom\u001b]0;pwned\u0007 at https://rpc.example.com/v3/SECRETKEY ${"x".repeat(5000)}` });
     expect(r.message).not.toMatch(/[\u0000-\u001f]/);

@@ -5,7 +5,13 @@
  * `-32500` (refused by the EntryPoint during validation, the message carries
  * an "AA" code such as "AA13 initCode failed or OOG"), `-32501` (refused by
  * the paymaster), `-32521` (reverted during execution, the inner revert data
- * in `data` or at the end of the message), and others. Everything in such an
+ * in `data` or at the end of the message), and others. Observed from Alto
+ * (test/bundler/alto.test.ts): "UserOperation reverted during simulation with
+ * reason: AA13 initCode failed or OOG" (-32500, no inner data: a paused
+ * factory's `GuardedAccountFactoryPaused()` is not passed on), "... with
+ * reason: 0xd93c0665" (-32521), "AA33 reverted 0xa4b20a60" (-32501, a paused
+ * paymaster's error passed on), "AA23 reverted 0xf645eedf" (-32500), "AA24
+ * signature error" (-32507), schema errors as -32601. Everything in such an
  * error is untrusted: the message is cleaned and capped with `untrustedText`,
  * URLs in it are redacted, and revert data is decoded with `decodeRevert`.
  */
@@ -42,7 +48,8 @@ export const BUNDLER_ERROR_CODES: Readonly<Record<number, string>> = {
   [-32507]: "invalid signature",
   [-32508]: "paymaster deposit too low",
   [-32521]: "reverted during execution",
-  [-32602]: "invalid parameters",
+  [-32601]: "method not found (Alto also answers a request its schema rejects with it)",
+  [-32602]: "invalid parameters (Alto: an EntryPoint it does not serve)",
 };
 
 /**
@@ -70,10 +77,27 @@ export function aaCodeIn(message: string): AaCode | undefined {
   return m ? (m[1] as AaCode) : undefined;
 }
 
-/** The last hex blob of at least a selector in a message, if any. */
+/**
+ * The last ABI-shaped hex blob in a message (a 4-byte selector followed by
+ * whole 32-byte words: "0xd93c0665", an `Error(string)`), if any. Messages
+ * also carry addresses and hashes that are not revert data — Alto answers an
+ * unknown EntryPoint with "EntryPoint 0x84eA… not supported, supported
+ * EntryPoints: 0xa82f…" — and neither 20 nor 32 bytes is 4 + 32·k.
+ */
 function lastHexIn(message: string): string | undefined {
-  const all = message.match(/0x[0-9a-fA-F]{8,}/g);
+  const all = message.match(/\b0x[0-9a-fA-F]{8}(?:[0-9a-fA-F]{64})*(?![0-9a-fA-F])/g);
   return all?.[all.length - 1];
+}
+
+/**
+ * Decodes revert data a bundler hands over outside an error — e.g. the
+ * `reason` of a failed operation's receipt (the EntryPoint's
+ * `UserOperationRevertReason`). Undefined when it is absent, not hex, shorter
+ * than a selector or longer than `MAX_REVERT_HEX`.
+ */
+export function decodeBundlerRevert(data: unknown): DecodedRevert | undefined {
+  const hex = revertDataIn(data);
+  return hex === undefined ? undefined : decodeRevert(hex);
 }
 
 /** Revert data from an error's `data` (a hex string, or `{ data | revertData }`); undefined if none or not hex. */
