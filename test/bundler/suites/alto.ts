@@ -49,8 +49,12 @@ import { startStack, type NodeKind, type StackEnv } from "../../daemon/helpers/s
 /** The suite on one node implementation; blocks every `blockMs` (anvil: whole seconds). */
 export function altoSuite(title: string, node: NodeKind, blockMs: number): void {
   const BLOCK_MS = blockMs;
-  /** How many blocks an awaited state may take: generous, a loaded 2-core machine is slow. */
-  const DEADLINE_BLOCKS = 240;
+  /**
+   * How many blocks an awaited inclusion may take: generous (Alto bundles within a block or two
+   * when idle; a loaded 2-core machine is slower), yet short enough that our own message, naming
+   * what was last seen, fails the test before Vitest's 60 s limit does.
+   */
+  const DEADLINE_BLOCKS = Math.round(40_000 / BLOCK_MS);
 
   const hubAbi = parseAbi(["function pause(uint8[] layers, bytes32 incident)", "function unpause(uint8[] layers, bytes32 incident)"]);
 
