@@ -50,7 +50,13 @@ export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: numbe
   const chain = await startNode(kind);
   const { client, wallets } = devClients(chain.chain, chain.url);
   const w = roleWallets(wallets as any);
-  const deployment = await deployLocalStack(client as any, w, { sentinelPauseDuration: 3600, sentinelCooldown: 3600 });
+  let deployment: Deployment;
+  try {
+    deployment = await deployLocalStack(client as any, w, { sentinelPauseDuration: 3600, sentinelCooldown: 3600 });
+  } catch (error) {
+    await chain.stop(); // a failed deployment (missing artifacts, say) must not leave the node running
+    throw error;
+  }
   const dir = mkdtempSync(path.join(tmpdir(), "guardian-daemon-"));
   writeDeployment(path.join(dir, "deployments"), deployment);
   const writeConfig = (file: string, rpcUrls: string[], blockTimeMs: number) =>
