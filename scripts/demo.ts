@@ -5,24 +5,29 @@
  *      chain that never stops) and deploy the Smart Accounts Kit, Guardian's
  *      hub and guarded layers, and a 2-of-3 guardian Safe;
  *   2. start the daemon (`guardian run`, a child process) with the sentinel key;
- *   3. healthy traffic: an account created through the guarded factory with a
- *      sponsored user operation, a second sponsored operation, a delegation
- *      redeemed;
+ *   3. healthy traffic through a real ERC-4337 bundler (Pimlico's Alto, on
+ *      loopback), as users' wallets send it: an account created through the
+ *      guarded factory with a sponsored user operation, a second sponsored
+ *      operation; a delegation redeemed;
  *   4. the on-call engineer triggers an incident from the CLI and moves it
  *      through its states while the daemon runs (writes go through the
  *      daemon's admin endpoint);
  *   5. the guardian Safe pauses all three layers by hand (`guardian safe
  *      propose`, two owners `sign`, `exec`); each path stops with its own
  *      error; the Safe unpauses and each path works again;
- *   6. symptoms injected on the real contracts (failing user operations,
+ *   6. what only users see: the factory breaks, the bundler refuses every
+ *      account creation and nothing reaches the chain; the daemon's probes
+ *      (synthetic journeys through the bundler, never sent) open the
+ *      incident, and it resolves once the factory works again;
+ *   7. symptoms injected on the real contracts (failing user operations,
  *      delegations and account creations, a gas spike, a drained paymaster
  *      deposit, value drained through delegations, an unauthorized ownership
  *      transfer and role grant): the daemon opens one incident each with the
  *      response plan's severity, and the circuit breaker pauses the layers
  *      of the Critical ones through the sentinel; the Safe unpauses after
  *      the fix; the post-mortem draft and the public notification are written;
- *   7. the status site is built from what the daemon published;
- *   8. a summary. The chain and the daemon are stopped whatever happens.
+ *   8. the status site is built from what the daemon published;
+ *   9. a summary. The chain, the bundler and the daemon are stopped whatever happens.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -34,7 +39,9 @@ import { startLocalChain, devClients, DEV_MNEMONIC } from "./lib/local-chain.js"
 import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleName } from "../daemon/src/deploy/local.js";
 import { runScenario, type ScenarioName } from "./lib/scenarios.js";
 import { incidentSettled, waitForState } from "./lib/wait.js";
-import { smartAccount, buildUserOp, handleOps, delegateNative, redeemCalldata, simulateHandleOps, simulateCall, type Refusal } from "./lib/traffic.js";
+import { smartAccount, buildUserOp, delegateNative, redeemCalldata, simulateHandleOps, simulateCall, sendThroughBundler, BundlerRefusedError, type Refusal, type SendOpOptions } from "./lib/traffic.js";
+import { ensureDeterministicDeployer, startAlto, type AltoBundler } from "./lib/bundler.js";
+import { createBundlerClient } from "../daemon/src/bundler/client.js";
 import { guardianArtifact, PROJECT_ROOT } from "../daemon/src/deploy/artifacts.js";
 import { writeDeployment } from "../daemon/src/deploy/deployments.js";
 import { main as guardian } from "../daemon/src/cli.js";
@@ -64,8 +71,10 @@ mkdirSync(workDir, { recursive: true });
 
 const chain = await startLocalChain({ startTimeoutMs: 5 * 60_000 });
 let daemon: ChildProcess | undefined;
+let alto: AltoBundler | undefined;
 const daemonLog = path.join(workDir, "daemon.log");
 const stopAll = async () => {
+  await alto?.stop();
   if (daemon && daemon.exitCode === null) {
     const exited = new Promise((r) => daemon!.once("exit", r));
     daemon.kill("SIGTERM");
@@ -113,17 +122,49 @@ try {
   writeDeployment(path.join(PROJECT_ROOT, "deployments"), d);
   writeDeployment(path.join(workDir, "deployments"), d);
   info(`addresses written to deployments/${d.chainId}.json`);
+  step("start the bundler: Pimlico's Alto on loopback, serving the kit's EntryPoint");
+  await ensureDeterministicDeployer(chain.url);
+  alto = await startAlto({ rpcUrl: chain.url, entryPoint: d.kit.EntryPoint, blockTimeMs: 1000 });
+  const bundler = createBundlerClient({ url: alto.url, timeoutMs: 60_000 });
+  info(`Alto ${alto.url} (pid ${alto.pid}); wallets send user operations here, never to handleOps themselves`);
   writeFileSync(
     path.join(workDir, "guardian.json"),
-    JSON.stringify({ preset: "local", blockTimeMs: 1000, rpc: { endpoints: [{ name: "local", http: chain.url }] }, deploymentsFile: `deployments/${d.chainId}.json`, metrics: { port: 0 } }, null, 2),
+    JSON.stringify(
+      {
+        preset: "local",
+        blockTimeMs: 1000,
+        rpc: { endpoints: [{ name: "local", http: chain.url }] },
+        deploymentsFile: `deployments/${d.chainId}.json`,
+        metrics: { port: 0 },
+        // Probes through the bundler (its URL: env GUARDIAN_BUNDLER_ALTO), a round every 2 blocks.
+        bundlers: [{ name: "alto" }],
+        probes: { everyBlocks: 2 },
+      },
+      null,
+      2,
+    ),
   );
   await client.request({ method: "evm_setIntervalMining" as never, params: [1000] as never });
+
+  /** Through the bundler as a wallet does (estimate, sign, eth_sendUserOperation), then its receipt by eth_getUserOperationReceipt. */
+  const userOp = async (account: Awaited<ReturnType<typeof smartAccount>>, opts: SendOpOptions) => {
+    const hash = await sendThroughBundler(client as any, d, bundler as any, account, opts);
+    const from = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    return waitForState({
+      what: `the receipt of user operation ${hash.slice(0, 10)}`,
+      deadlineBlock: from + SETTLE_BLOCKS,
+      probe: async () => {
+        const [r, at] = await Promise.all([bundler.getUserOperationReceipt(hash), client.getBlockNumber({ cacheTime: 0 })]);
+        return { atBlock: Number(at), seen: r.ok ? (r.value ? "receipt" : "no receipt yet") : r.error.message, ...(r.ok && r.value ? { value: r.value.success ? ("success" as const) : ("reverted" as const) } : {}) };
+      },
+    });
+  };
   const startHead = Number(await client.getBlockNumber({ cacheTime: 0 }));
 
   step("start the daemon: guardian run (sentinel key from env)");
   daemon = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin", "guardian.mjs"), "--config", path.join(workDir, "guardian.json"), "run", "--publish-interval", "2", "--heartbeat-interval", "0"], {
     cwd: workDir,
-    env: { ...process.env, GUARDIAN_DATA_DIR: dataDir, GUARDIAN_SENTINEL_KEY: keyOf("sentinel"), DO_NOT_TRACK: "1" },
+    env: { ...process.env, GUARDIAN_DATA_DIR: dataDir, GUARDIAN_SENTINEL_KEY: keyOf("sentinel"), GUARDIAN_BUNDLER_ALTO: alto.url, GUARDIAN_PROBE_SPONSOR_KEY: keyOf("sponsor"), DO_NOT_TRACK: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logOut = (b: Buffer) => writeFileSync(daemonLog, b, { flag: "a" });
@@ -144,14 +185,13 @@ try {
   });
   info(`daemon pid ${daemon.pid}; structured log in ${path.relative(process.cwd(), daemonLog)}`);
 
-  step("healthy traffic");
+  step("healthy traffic, through the bundler");
   const alice = await smartAccount(client as any, d, w.user, "0xa11ce");
   await client.waitForTransactionReceipt({ hash: await w.deployer.sendTransaction({ to: alice.address, value: parseEther("1") }) });
-  const createOp = await buildUserOp(client as any, d, alice, { calls: [{ to: w.stranger.account.address, value: 1n }], sponsor: w.sponsor });
-  const created = await handleOps(client as any, d, w.bundler, [createOp]);
-  info(`account ${alice.address} created through the guarded factory, sponsored (${created.status})`);
-  const op2 = await handleOps(client as any, d, w.bundler, [await buildUserOp(client as any, d, alice, { calls: [{ to: w.stranger.account.address, value: 2n }], sponsor: w.sponsor })]);
-  info(`sponsored user operation (${op2.status})`);
+  const created = { status: await userOp(alice, { calls: [{ to: w.stranger.account.address, value: 1n }], sponsor: w.sponsor }) };
+  info(`account ${alice.address} created through the guarded factory, sponsored, via Alto (${created.status})`);
+  const op2 = { status: await userOp(alice, { calls: [{ to: w.stranger.account.address, value: 2n }], sponsor: w.sponsor }) };
+  info(`sponsored user operation via Alto (${op2.status})`);
   const delegation = await delegateNative(d, alice, w.delegate.account.address, parseEther("0.5"));
   const redeem = redeemCalldata(delegation, w.stranger.account.address, parseEther("0.01"));
   const redeemed = await client.waitForTransactionReceipt({ hash: await w.delegate.sendTransaction({ to: d.kit.DelegationManager, data: redeem }) });
@@ -204,12 +244,60 @@ try {
   await cli(["safe", "sign", unpauseFile], { GUARDIAN_SAFE_SIGNER_KEY: keyOf("owner3") });
   await cli(["safe", "exec", unpauseFile], { GUARDIAN_EXECUTOR_KEY: keyOf("owner2") });
   const after = {
-    creation: (await handleOps(client as any, d, w.bundler, [pendingCreate])).status,
-    sponsored: (await handleOps(client as any, d, w.bundler, [pendingSponsored])).status,
+    creation: await userOp(bob, { calls: [{ to: w.stranger.account.address }] }),
+    sponsored: await userOp(alice, { calls: [{ to: w.stranger.account.address, value: 3n }], sponsor: w.sponsor }),
     redemption: (await client.waitForTransactionReceipt({ hash: await w.delegate.sendTransaction({ to: d.kit.DelegationManager, data: redeem }) })).status,
   };
   info(`unpaused by the Safe: account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
   summary(`unpaused by the Safe: account creation ${after.creation}, sponsored operation ${after.sponsored}, redemption ${after.redemption}`);
+
+  step("what only users see: the factory breaks, the bundler refuses, nothing reaches the chain");
+  // A broken deployment: the account implementation the factory's proxies point at is gone.
+  const impl = (d.kit as unknown as { implementations: Record<string, `0x${string}`> }).implementations.HybridDeleGatorImpl!;
+  const implCode = await client.getCode({ address: impl });
+  const brokenFrom = Number(await client.getBlockNumber({ cacheTime: 0 }));
+  await client.request({ method: "hardhat_setCode" as never, params: [impl, "0x"] as never });
+  let refusal = "accepted";
+  try {
+    await userOp(await smartAccount(client as any, d, w.user, "0xca11"), { calls: [{ to: w.stranger.account.address }], sponsor: w.sponsor });
+  } catch (e) {
+    if (!(e instanceof BundlerRefusedError)) throw e;
+    refusal = `${e.stage} refused: ${(e.refusal as { message?: string }).message ?? JSON.stringify(e.refusal)}`;
+  }
+  info(`a wallet creating an account through Alto: ${refusal}`);
+  const probeIncident = await waitForState({
+    what: "the probes' account-creation incident",
+    deadlineBlock: brokenFrom + SETTLE_BLOCKS,
+    gone: daemonGone,
+    hint: `daemon log: ${daemonLog}`,
+    probe: async () => {
+      const store = await readStoreSnapshot(dataDir);
+      const found = Object.values(store?.incidents ?? {}).find((i) => i.key === "account-creation:failing" && i.source === "probes");
+      return { atBlock: Number(await client.getBlockNumber({ cacheTime: 0 })), seen: found ? found.state : "no incident yet", ...(found ? { value: found } : {}) };
+    },
+  });
+  await client.request({ method: "hardhat_setCode" as never, params: [impl, implCode] as never });
+  const brokenTo = Number(await client.getBlockNumber({ cacheTime: 0 }));
+  let onChain = 0;
+  for (let n = brokenFrom + 1; n <= brokenTo; n++) {
+    const block = await client.getBlock({ blockNumber: BigInt(n), includeTransactions: true });
+    onChain += block.transactions.filter((tx) => tx.to?.toLowerCase() === d.kit.EntryPoint.toLowerCase() || tx.to?.toLowerCase() === d.guardian.accountFactory.toLowerCase()).length;
+  }
+  const probeFinding = (await readStoreSnapshot(dataDir))?.findings.find((f) => f.incidentId === probeIncident.id && f.detector === "probes");
+  info(`  → incident ${probeIncident.id.slice(0, 8)} ${probeIncident.severity.toUpperCase()} "${probeIncident.title}" opened by the probes at block #${probeFinding?.evidence?.blockNumber} (broken at #${brokenFrom})`);
+  info(`  transactions to the EntryPoint or the factory meanwhile: ${onChain} (the on-chain detectors had nothing to see)`);
+  info(`  ${probeFinding?.summary ?? ""}`);
+  const probeRecovered = await waitForState({
+    what: "the probes' account-creation incident recovered once the factory works again",
+    deadlineBlock: brokenTo + SETTLE_BLOCKS,
+    gone: daemonGone,
+    probe: async () => {
+      const found = await incidentOf(probeIncident.id);
+      return { atBlock: Number(await client.getBlockNumber({ cacheTime: 0 })), seen: found?.state ?? "gone", ...(found?.state === "recovered" ? { value: true } : {}) };
+    },
+  });
+  summary(`what only users see (a broken factory): the bundler ${refusal.startsWith("accepted") ? "ACCEPTED" : "refused"} the creation, ${onChain} transaction(s) reached the chain, the probes opened "${probeIncident.title}" (${probeIncident.severity}) and it ${probeRecovered ? "recovered" : "did not recover"} once the factory was repaired`);
+  const probesOk = refusal !== "accepted" && onChain === 0 && probeRecovered;
 
   step("symptoms: the daemon detects each one by itself and opens one incident each");
   const ctx = { client: client as any, wallets: w, deployment: d };
@@ -234,7 +322,10 @@ try {
           const head = processedHead(store);
           if (deadlineBlock === undefined && head !== undefined && head >= result.toBlock) deadlineBlock = Number(await client.getBlockNumber({ cacheTime: 0 })) + SETTLE_BLOCKS;
           const found = Object.values(store?.incidents ?? {}).find((i) => i.key === exp.key);
-          const { settled, seen } = incidentSettled(found, exp.severity);
+          // The incident may be older (the probes saw account creation fail earlier): it counts once this symptom's own finding is in it.
+          const fresh = store?.findings.some((f) => f.incidentId === found?.id && f.detector === exp.detector && (f.evidence?.blockNumber ?? Infinity) >= result.fromBlock);
+          const { settled: severe, seen } = incidentSettled(found, exp.severity);
+          const settled = severe && fresh;
           return { ...(settled ? { value: found! } : {}), ...(head !== undefined ? { atBlock: head } : {}), ...(deadlineBlock !== undefined ? { deadlineBlock } : {}), seen };
         },
       });
@@ -319,13 +410,14 @@ try {
     created.status === "success" &&
     redeemed.status === "success" &&
     manualFinal?.state === "postreview" &&
+    probesOk &&
     allMatched &&
     blocksToPause >= 0 &&
     !stillPaused;
   console.log(`\n==================== Guardian demo summary ====================`);
   console.log(`chain ${d.chainId}; hub ${d.guardian.hub}; guardian Safe ${d.guardian.safe} (2-of-3)`);
   for (const l of lines) console.log(l);
-  console.log(`result: ${ok ? "OK" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(1)} s; the daemon and the local chain are stopped.`);
+  console.log(`result: ${ok ? "OK" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(1)} s; the daemon, the bundler and the local chain are stopped.`);
   process.exitCode = ok ? 0 : 1;
 } catch (err) {
   console.error(`\ndemo failed: ${(err as Error).stack ?? err}`);

@@ -32,6 +32,7 @@ import {
   type Delegation,
 } from "@metamask/smart-accounts-kit";
 import type { Deployment } from "../../daemon/src/deploy/guardian.js";
+import { toRpcUserOp } from "../../daemon/src/probes/runner.js";
 
 type Wallet = WalletClient<Transport, Chain, Account>;
 
@@ -110,6 +111,54 @@ export async function buildUserOp(client: PublicClient, d: Deployment, account: 
   }
   op.signature = await account.signUserOperation({ ...op, chainId: client.chain!.id } as any);
   return op;
+}
+
+/** What a wallet needs of a bundler (daemon/src/bundler/client.ts is one). */
+export interface WalletBundler {
+  estimateUserOperationGas(op: Record<string, unknown>, entryPoint: string): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; error: unknown }>;
+  sendUserOperation(op: Record<string, unknown>, entryPoint: string): Promise<{ ok: true; value: string } | { ok: false; error: unknown }>;
+}
+
+/** A bundler refused an operation (estimate or send): what it said, as the wallet got it. */
+export class BundlerRefusedError extends Error {
+  constructor(
+    readonly stage: "estimate" | "send",
+    readonly refusal: unknown,
+  ) {
+    super(`the bundler refused the operation at ${stage}: ${JSON.stringify(refusal)}`);
+  }
+}
+
+/**
+ * As a wallet does it: estimate through the bundler, then sponsor and sign
+ * the operation over the estimated limits. Throws BundlerRefusedError when
+ * the estimate is refused.
+ */
+export async function estimatedUserOp(client: PublicClient, d: Deployment, bundler: Pick<WalletBundler, "estimateUserOperationGas">, account: MetaMaskSmartAccount, opts: SendOpOptions) {
+  const draft = await buildUserOp(client, d, account, opts);
+  const estimate = await bundler.estimateUserOperationGas(toRpcUserOp(draft), d.kit.EntryPoint);
+  if (!estimate.ok) throw new BundlerRefusedError("estimate", estimate.error);
+  const g = estimate.value as Record<string, Hex | undefined>;
+  return buildUserOp(client, d, account, {
+    ...opts,
+    preVerificationGas: BigInt(g.preVerificationGas!),
+    verificationGasLimit: BigInt(g.verificationGasLimit!),
+    callGasLimit: BigInt(g.callGasLimit!),
+    ...(g.paymasterVerificationGasLimit ? { paymasterVerificationGasLimit: BigInt(g.paymasterVerificationGasLimit) } : {}),
+    ...(g.paymasterPostOpGasLimit ? { paymasterPostOpGasLimit: BigInt(g.paymasterPostOpGasLimit) } : {}),
+  });
+}
+
+/**
+ * Estimates, signs and sends an operation through the bundler
+ * (`eth_sendUserOperation`), as a wallet does. Returns the user operation
+ * hash; throws BundlerRefusedError when refused.
+ */
+export async function sendThroughBundler(client: PublicClient, d: Deployment, bundler: WalletBundler, account: MetaMaskSmartAccount, opts: SendOpOptions): Promise<Hex> {
+  const op = await estimatedUserOp(client, d, bundler, account, opts);
+  const sent = await bundler.sendUserOperation(toRpcUserOp(op), d.kit.EntryPoint);
+  if (!sent.ok) throw new BundlerRefusedError("send", sent.error);
+  return sent.value as Hex;
 }
 
 /**

@@ -9,6 +9,8 @@
  * exit 0 when all pass, 1 when any fails, 2 on bad usage.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { encodeFunctionData, parseAbi, type Hex } from "viem";
 import { RpcPool } from "../../daemon/src/chain/index.js";
 import { main } from "../../daemon/src/cli.js";
@@ -120,5 +122,12 @@ describe("guardian probe", () => {
       await hub("unpause", LAYER_ID.delegation);
     }
     expect((await cli(["probe", "--jsn"])).code).toBe(2);
+    // A bundler named in the file without its URL in env: refused, naming the variable (other commands still work).
+    const file = path.join(s.dir, "with-bundler.json");
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, "utf8")), bundlers: [{ name: "alto" }] }));
+    const missing = await cli(["--config", file, "probe"]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/GUARDIAN_BUNDLER_ALTO/);
+    expect((await cli(["--config", file, "incident", "list"])).code).toBe(0);
   });
 });

@@ -80,8 +80,13 @@ export interface GuardianConfig {
   readonly autoPause: Readonly<Record<Layer, boolean>>;
   /** The sentinel pause: when a late pause pages the guardian, and the most it pays per gas. */
   readonly pause: { readonly lateAfterBlocks: number; readonly maxFeeGwei: number };
-  /** Bundlers the probes go through, each with its URL (from env; a secret: it may carry a key). */
-  readonly bundlers: ReadonlyArray<{ readonly name: string; readonly url: Secret }>;
+  /**
+   * Bundlers the probes go through, each with its URL (from env; a secret: it
+   * may carry a key). A URL missing from env is not a config error for every
+   * command (`incident list` needs no bundler): what probes refuses to start
+   * without it (`missingBundlerUrls`).
+   */
+  readonly bundlers: ReadonlyArray<{ readonly name: string; readonly url?: Secret }>;
   /** Probe rounds: how often, how long a probe may take, whether to simulate on the node too. */
   readonly probes: { readonly enabled: boolean; readonly everyBlocks: number; readonly timeoutMs: number; readonly simulate: boolean };
   readonly secrets: Secrets;
@@ -160,11 +165,6 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
   // 4. Secrets from the environment.
   const secrets = readSecrets(env, problems);
 
-  // Each bundler of the file needs its URL in env.
-  if (result.success)
-    for (const b of result.data.bundlers)
-      if (!secrets.bundlers[b.name]) problems.push(`bundlers: "${b.name}": expected its URL in env ${bundlerEnvName(b.name)} (bundler URLs may carry API keys: never in the file)`);
-
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, { file });
   const data = result.data;
 
@@ -201,11 +201,18 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     metrics: data.metrics,
     autoPause: data.autoPause,
     pause: data.pause,
-    bundlers: data.bundlers.map((b) => ({ name: b.name, url: secrets.bundlers[b.name] as Secret })),
+    bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
     secrets,
   };
   return deepFreeze(config);
+}
+
+/** Problems for each configured bundler whose URL is not in env (for what runs probes: `guardian run`, `guardian probe`). */
+export function missingBundlerUrls(config: Pick<GuardianConfig, "bundlers">): string[] {
+  return config.bundlers
+    .filter((b) => b.url === undefined)
+    .map((b) => `bundlers: "${b.name}": expected its URL in env ${bundlerEnvName(b.name)} (bundler URLs may carry API keys: never in the file)`);
 }
 
 /** A frozen copy of `process.env`: the one place the daemon reads it (cli.ts passes it on). */

@@ -10,7 +10,7 @@
  */
 import type { Hex } from "viem";
 import { createBundlerClient } from "../bundler/client.js";
-import type { GuardianConfig } from "../config/index.js";
+import { ConfigError, missingBundlerUrls, type GuardianConfig } from "../config/index.js";
 import { processProbes, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
 import { ProbeRunner, type ProbeDeployment, type ProbeRunnerOptions } from "../probes/runner.js";
 import type { GuardianStore } from "../store/index.js";
@@ -69,11 +69,13 @@ export class ProbeRounds {
 
 /** The probe runner the config describes: its bundlers (URLs from env), the sponsor key, timeouts. */
 export function probeRunnerFor(config: GuardianConfig, deployment: ProbeDeployment, pool: ProbeRunnerOptions["pool"], o: { simulate?: boolean } = {}): ProbeRunner {
+  const missing = missingBundlerUrls(config);
+  if (missing.length) throw new ConfigError(missing, config.source.file ? { file: config.source.file } : {});
   return new ProbeRunner({
     chainId: config.chainId,
     deployment,
     pool,
-    bundlers: config.bundlers.map((b) => ({ name: b.name, client: createBundlerClient({ url: b.url.reveal(), timeoutMs: config.probes.timeoutMs }) })),
+    bundlers: config.bundlers.map((b) => ({ name: b.name, client: createBundlerClient({ url: b.url!.reveal(), timeoutMs: config.probes.timeoutMs }) })),
     ...(config.secrets.probeSponsorKey ? { sponsorKey: config.secrets.probeSponsorKey.reveal() } : {}),
     timeoutMs: config.probes.timeoutMs,
     simulate: o.simulate ?? config.probes.simulate,

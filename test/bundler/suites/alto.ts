@@ -42,7 +42,7 @@ import {
   startAlto,
   type AltoBundler,
 } from "../../../scripts/lib/bundler.js";
-import { buildUserOp, delegateNative, redeemCalldata, smartAccount } from "../../../scripts/lib/traffic.js";
+import { buildUserOp, delegateNative, estimatedUserOp, redeemCalldata, smartAccount } from "../../../scripts/lib/traffic.js";
 import { waitForState } from "../../../scripts/lib/wait.js";
 import { startStack, type NodeKind, type StackEnv } from "../../daemon/helpers/stack.js";
 
@@ -112,19 +112,7 @@ export function altoSuite(title: string, node: NodeKind, blockMs: number): void 
 
   /** As a wallet does it: estimate through the bundler, then sponsor and sign the operation with the estimated limits. */
   async function estimatedOp(account: Account, calls: Calls): Promise<UserOperation<"0.7">> {
-    const draft = await buildUserOp(stack.client as never, stack.deployment, account, { calls, sponsor: stack.wallets.sponsor });
-    const estimate = await bundler.estimateUserOperationGas(draft as never, entryPoint);
-    if (!estimate.ok) throw new Error(`estimate refused: ${JSON.stringify(estimate.error)}`);
-    const g = estimate.value as Record<string, Hex>;
-    return buildUserOp(stack.client as never, stack.deployment, account, {
-      calls,
-      sponsor: stack.wallets.sponsor,
-      preVerificationGas: BigInt(g.preVerificationGas!),
-      verificationGasLimit: BigInt(g.verificationGasLimit!),
-      callGasLimit: BigInt(g.callGasLimit!),
-      ...(g.paymasterVerificationGasLimit ? { paymasterVerificationGasLimit: BigInt(g.paymasterVerificationGasLimit) } : {}),
-      ...(g.paymasterPostOpGasLimit ? { paymasterPostOpGasLimit: BigInt(g.paymasterPostOpGasLimit) } : {}),
-    });
+    return estimatedUserOp(stack.client as never, stack.deployment, bundler as never, account, { calls, sponsor: stack.wallets.sponsor });
   }
 
   /** Sends through the bundler and waits, by polling eth_getUserOperationReceipt, until it is included. */
