@@ -34,7 +34,7 @@ import { startRpcProxy } from "./helpers/rpc-proxy.js";
 import { privateKeyToAccount } from "viem/accounts";
 import { main } from "../../daemon/src/cli.js";
 import { addTimelineEntry, openIncident, transition } from "../../daemon/src/incidents/index.js";
-import { CircuitBreaker, owedPauses, storePauseJournal } from "../../daemon/src/runtime/circuit-breaker.js";
+import { CircuitBreaker, owedPauses, storePauseJournal, symptomBlock } from "../../daemon/src/runtime/circuit-breaker.js";
 import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon.js";
 import { emptyStoreData, openLowdbStore, readStoreSnapshot, type StoreData } from "../../daemon/src/store/index.js";
 import type { Incident } from "../../daemon/src/types.js";
@@ -54,6 +54,16 @@ function data(incidents: Incident[], journaled: string[] = []): StoreData {
   for (const id of journaled) d.outbox.push({ id: `pause:${id}`, kind: "sentinel-pause", createdAt: now.toISOString(), incidentId: id, status: "pending", attempts: 1, payload: {} });
   return d;
 }
+
+describe("symptomBlock", () => {
+  it("is the first evidence, or after a recurrence the first evidence since the incident recovered", () => {
+    const ev = (blockNumber: number) => ({ blockNumber, blockHash: `0x${"11".repeat(32)}` as const, values: {} });
+    const entry = (kind: "finding" | "state", state: "detected" | "responding" | "recovered", evidence?: ReturnType<typeof ev>) => ({ id: "x", at: "2026-12-06T00:00:00Z", kind, message: "", public: false, state, ...(evidence ? { evidence } : {}) });
+    expect(symptomBlock({ timeline: [entry("finding", "detected", ev(76)), entry("finding", "detected", ev(80))] as never })?.blockNumber).toBe(76);
+    const recurred = [entry("finding", "detected", ev(76)), entry("state", "recovered"), entry("finding", "responding", ev(122)), entry("finding", "responding", ev(123))];
+    expect(symptomBlock({ timeline: recurred as never })?.blockNumber).toBe(122);
+  });
+});
 
 describe("owedPauses", () => {
   it("owes a pause to an open Critical incident the breaker never acted on", () => {

@@ -140,9 +140,18 @@ export function hubIncidentRef(incidentId: string): Hex {
   return keccak256(toHex(incidentId));
 }
 
-/** The block of the first evidence on the incident: the symptom's block. */
-function symptomBlock(incident: Incident) {
-  return incident.timeline.find((e) => e.evidence)?.evidence;
+/**
+ * The evidence of the symptom being paused: the incident's first evidence,
+ * or, after a recurrence (recovered, then reopened), the first evidence
+ * since it recovered: an incident that recovered and came back is paused for
+ * the new episode, and its time to pause counts from that.
+ */
+export function symptomBlock(incident: Pick<Incident, "timeline">) {
+  let from = 0;
+  incident.timeline.forEach((e, i) => {
+    if (e.kind === "state" && e.state === "recovered") from = i + 1;
+  });
+  return incident.timeline.slice(from).find((e) => e.evidence)?.evidence ?? incident.timeline.find((e) => e.evidence)?.evidence;
 }
 
 export class CircuitBreaker {
