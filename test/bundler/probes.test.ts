@@ -13,6 +13,7 @@
  *   no transaction to the EntryPoint or the factory in those blocks;
  * - the paymaster's deposit below what an operation needs: the sponsored
  *   operation's incident, AA31;
+ * - `guardian probe --json` reports each journey through the bundler;
  * - the bundler stopped: "bundler unavailable" (High, no layers), nothing
  *   paused; started again on its port: it resolves by itself.
  *
@@ -28,7 +29,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../daemon/src/config/index.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
 import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon.js";
-import { LAYER_ID, type Incident } from "../../daemon/src/types.js";
+import { LAYER_ID, type Incident, type ProbeResult } from "../../daemon/src/types.js";
+import { main } from "../../daemon/src/cli.js";
 import { ensureDeterministicDeployer, startAlto, type AltoBundler } from "../../scripts/lib/bundler.js";
 import { waitForState } from "../../scripts/lib/wait.js";
 import { devKey, startStack, type StackEnv } from "../daemon/helpers/stack.js";
@@ -175,6 +177,23 @@ describe("probes through a real bundler", () => {
     const finding = daemon.store.read().findings.find((f) => f.incidentId === incident.id && f.detector === "probes")!;
     expect(finding.summary).toMatch(/AA31/);
     expect(finding.layers).toEqual(["entryPoint"]);
+  });
+
+  it("guardian probe --json through the bundler: every journey via alto, and the bundler's own check", async () => {
+    let out = "";
+    let err = "";
+    const env = { ...s.env, GUARDIAN_BUNDLER_ALTO: alto.url, GUARDIAN_PROBE_SPONSOR_KEY: devKey("sponsor"), GUARDIAN_DATA_DIR: path.join(s.dir, "data-cli") };
+    const code = await main(["--config", path.join(s.dir, "probes.json"), "probe", "--json"], { env, cwd: s.dir, stdout: (t) => void (out += t), stderr: (t) => void (err += t) });
+    const results = (JSON.parse(out) as { results: ProbeResult[] }).results;
+    // The deposit was drained by the test before: the sponsored operation is refused with AA31, the rest pass.
+    expect(results.filter((r) => r.via === "alto").map((r) => [r.journey, r.outcome, r.aaCode ?? ""]).sort()).toEqual([
+      ["account-creation", "ok", ""],
+      ["bundler", "ok", ""],
+      ["delegation-redemption", "ok", ""],
+      ["sponsored-operation", "failed", "AA31"],
+    ]);
+    expect(code, err).toBe(1);
+    expect(out + err).not.toContain(alto.url); // the bundler is named, its URL (it may carry a key) never shown
   });
 
   it("the bundler stopped: 'bundler unavailable' with no layers, nothing paused; started again, it resolves by itself", async () => {

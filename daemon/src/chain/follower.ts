@@ -77,7 +77,7 @@ import {
   isTimeoutError,
 } from "./errors.js";
 import { formatRawTransaction, parseBlock, parseBlockId, parseLogs, parseReceipt, type ParsedBlock } from "./parse.js";
-import { parseQuantity, type RpcPool } from "./rpc-pool.js";
+import { mapLimit, parseQuantity, type RpcPool } from "./rpc-pool.js";
 
 /** The follower's persisted position: the last processed blocks, ascending. */
 export interface FollowerCheckpoint {
@@ -816,25 +816,3 @@ export function nextPollDelayMs(i: PollDelayInput): number {
   return Math.max(25, i.blockTimeMs - margin - Math.max(0, i.sinceFoundPollMs ?? 0));
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order; the first error wins. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let nextIndex = 0;
-  let failed = false;
-  async function worker(): Promise<void> {
-    while (!failed && nextIndex < items.length) {
-      const i = nextIndex++;
-      try {
-        results[i] = await fn(items[i] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  }
-  const workers = Array.from({ length: Math.min(limit, items.length) }, worker);
-  const settled = await Promise.allSettled(workers);
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (rejected) throw rejected.reason;
-  return results;
-}

@@ -161,18 +161,7 @@ export class NewHeadsSubscription {
 
   stop(): void {
     this.stopped = true;
-    this.clearTimers();
-    const s = this.socket;
-    this.socket = undefined;
-    this.subscription = undefined;
-    if (s) {
-      detach(s);
-      try {
-        s.close();
-      } catch {
-        // already closing
-      }
-    }
+    this.closeSocket();
     this.setState("stopped");
   }
 
@@ -237,6 +226,16 @@ export class NewHeadsSubscription {
 
   private fail(reason: string): void {
     if (this.stopped) return;
+    this.closeSocket();
+    this.lastError = reason;
+    this.setState("down", reason);
+    const delay = reconnectDelayMs(this.attempt++, this.o.minBackoffMs, this.o.maxBackoffMs, this.random);
+    this.timer = setTimeout(() => this.connect(), delay);
+    this.timer.unref?.();
+  }
+
+  /** Stops the timers and closes the socket (its listeners detached first, so its close event is not ours). */
+  private closeSocket(): void {
     this.clearTimers();
     const s = this.socket;
     this.socket = undefined;
@@ -246,14 +245,9 @@ export class NewHeadsSubscription {
       try {
         s.close();
       } catch {
-        // already closed
+        // already closing
       }
     }
-    this.lastError = reason;
-    this.setState("down", reason);
-    const delay = reconnectDelayMs(this.attempt++, this.o.minBackoffMs, this.o.maxBackoffMs, this.random);
-    this.timer = setTimeout(() => this.connect(), delay);
-    this.timer.unref?.();
   }
 
   private clearTimers(): void {

@@ -10,10 +10,9 @@
  * await node.mine(10);
  * await node.stop();
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { freePort, mineBlocks } from "../../../scripts/lib/local-chain.js";
+import { startNodeProcess, type NodeProcess } from "../../../scripts/lib/node-process.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const HARDHAT_CLI = path.join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -28,18 +27,8 @@ export const DEV_ACCOUNTS = [
   "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc",
 ] as const;
 
-export interface HardhatNode {
-  url: string;
-  wsUrl: string;
-  port: number;
-  pid: number;
-  /** One JSON-RPC call; throws on a JSON-RPC error. */
-  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
-  /** Mines `n` blocks as one JSON-RPC batch of `evm_mine` (every block real, unlike `hardhat_mine`). */
-  mine(n: number): Promise<void>;
-  blockNumber(): Promise<number>;
-  stop(): Promise<void>;
-}
+/** A running `hardhat node` (see scripts/lib/node-process.ts). */
+export type HardhatNode = NodeProcess;
 
 export interface StartHardhatNodeOptions {
   chainId?: number;
@@ -50,94 +39,22 @@ export interface StartHardhatNodeOptions {
 }
 
 export async function startHardhatNode(options: StartHardhatNodeOptions = {}): Promise<HardhatNode> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    try {
-      return await startOn(port, options);
-    } catch (error) {
-      lastError = error; // most likely the port was taken meanwhile
-    }
-  }
-  throw lastError;
+  return startNodeProcess({
+    name: "hardhat node",
+    command: NODE_BIN,
+    args: (port) => [
+      HARDHAT_CLI,
+      "--config",
+      options.config ?? BARE_CONFIG,
+      "node",
+      "--hostname",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      ...(options.chainId !== undefined ? ["--chain-id", String(options.chainId)] : []),
+    ],
+    // It logs every request: node-process drains both pipes for its whole life.
+    options: { cwd: ROOT, env: { ...process.env, DO_NOT_TRACK: "1" } },
+    ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+  });
 }
-
-async function startOn(port: number, options: StartHardhatNodeOptions): Promise<HardhatNode> {
-  const args = [
-    HARDHAT_CLI,
-    "--config",
-    options.config ?? BARE_CONFIG,
-    "node",
-    "--hostname",
-    "127.0.0.1",
-    "--port",
-    String(port),
-  ];
-  if (options.chainId !== undefined) args.push("--chain-id", String(options.chainId));
-  const child = spawn(NODE_BIN, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DO_NOT_TRACK: "1" } });
-  const output: string[] = [];
-  const keep = (chunk: Buffer) => {
-    output.push(chunk.toString());
-    if (output.length > 50) output.shift();
-  };
-  // Drain both pipes for the node's whole life: it logs every request.
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  let exited = false;
-  const exitPromise = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
-
-  const url = `http://127.0.0.1:${port}`;
-  const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    });
-    const body = (await response.json()) as { result?: T; error?: { code: number; message: string } };
-    if (body.error) throw new Error(`${method}: ${body.error.code} ${body.error.message}`);
-    return body.result as T;
-  };
-
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-  for (;;) {
-    if (exited) throw new Error(`hardhat node exited during start:\n${output.join("")}`);
-    try {
-      await rpc("eth_chainId");
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        await kill(child, exitPromise);
-        throw new Error(`hardhat node did not answer on port ${port}:\n${output.join("")}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  return {
-    url,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    port,
-    pid: child.pid as number,
-    rpc,
-    mine: (n: number) => mineBlocks(url, n),
-    async blockNumber() {
-      return Number.parseInt(await rpc<string>("eth_blockNumber"), 16);
-    },
-    stop: () => kill(child, exitPromise),
-  };
-}
-
-async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-export { freePort };
