@@ -309,6 +309,8 @@ try {
       `<= ${target}`,
       verdict(done === d.trials.length && d.blocksMax <= target),
     ]);
+    const seen = d.trials.flatMap((t) => (t.firstFailBlock !== undefined ? [t.firstFailBlock - t.breakBlock] : []));
+    rows.push(["  before that: factory broken -> first refused probe, blocks (median / max)", `${n(median(seen))} / ${n(max(seen))}`, "-", `<= ${d.everyBlocks}`, verdict(seen.length > 0 && max(seen) <= d.everyBlocks)]);
   }
 
   if (runs("gas")) {
