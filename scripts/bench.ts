@@ -13,7 +13,7 @@
  *   site       publisher + Astro build for 1,000 incidents; page weight
  *   probes     a real Alto on the node: RPC and bundler requests per probe round (one bundler; one bundler +
  *              node simulation; simulation only); blocks from the first refused probe to the incident, the
- *              daemon probing through Alto every 5 blocks (1 s blocks) while the factory cannot create accounts
+ *              daemon probing through Alto every 5 blocks (2 s blocks) while the factory cannot create accounts
  *   gas        scripts/gas.ts --json
  *
  * Options (defaults keep the run to a few minutes on 2 cores):
@@ -23,7 +23,7 @@
  *   --traffic-every N     one traffic block in N (20)           --store-writes N    (300)
  *   --site-incidents N    (1000)                                 --site-runs N       (3)
  *   --probe-rounds N      probe rounds per configuration (10)   --probe-trials N    (3)
- *   --probe-every-blocks N  probes.everyBlocks in the trials (5) --probe-block-ms N  (1000)
+ *   --probe-every-blocks N  probes.everyBlocks in the trials (5) --probe-block-ms N  (2000)
  *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, site, probes, gas
  *   --out FILE            where the JSON goes (bench-results.json)
  *
@@ -74,7 +74,7 @@ const settings = {
   probeRounds: option("probe-rounds", 10),
   probeTrials: option("probe-trials", 3),
   probeEveryBlocks: option("probe-every-blocks", 5),
-  probeBlockMs: option("probe-block-ms", 1000),
+  probeBlockMs: option("probe-block-ms", 2000),
 };
 const only = list("only");
 const skip = list("skip") ?? [];
