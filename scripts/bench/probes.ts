@@ -33,11 +33,11 @@ import { ROLE_INDEX } from "../../daemon/src/deploy/local.js";
 import { PROBE_DEFAULTS } from "../../daemon/src/detectors/probes.js";
 import { ProbeRunner } from "../../daemon/src/probes/runner.js";
 import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon.js";
-import type { ProbeResult } from "../../daemon/src/types.js";
+import { LAYER_ID, type ProbeResult } from "../../daemon/src/types.js";
 import { startAlto, type AltoBundler } from "../lib/bundler.js";
 import { startRpcProxy, type RpcProxy } from "../lib/fault-proxy.js";
 import { Miner } from "./miner.js";
-import { daemonEnv, devKey, type BenchStack } from "./stack.js";
+import { daemonEnv, devKey, hubAbi, type BenchStack } from "./stack.js";
 import { max, median } from "./stats.js";
 
 export interface ProbesOptions {
@@ -194,6 +194,11 @@ export async function runProbes(stack: BenchStack, o: ProbesOptions): Promise<Pr
   const impl = (stack.deployment.kit as unknown as { implementations: Record<string, Address> }).implementations.HybridDeleGatorImpl!;
   const implCode = await stack.client.getCode({ address: impl });
   let broken = false;
+  // A layer Guardian paused (an earlier phase's pause left in place) would make every refusal the breaker working.
+  for (const [name, layer] of Object.entries(LAYER_ID)) {
+    if (await stack.client.readContract({ address: stack.deployment.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [layer] }))
+      throw new Error(`the ${name} layer is paused on the bench stack: the probes would see Guardian's own pause, not a symptom`);
+  }
   try {
     o.log(`  starting Alto against the node (--safe-mode false, block time ${o.blockMs} ms)`);
     alto = await startAlto({ rpcUrl: stack.chain.url, entryPoint: stack.deployment.kit.EntryPoint, blockTimeMs: o.blockMs });
