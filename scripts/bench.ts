@@ -11,6 +11,9 @@
  *   catchup    blocks/s and events/s over 10,000 blocks of kit traffic after downtime
  *   store      store.update latency with fsync, p50/p99
  *   site       publisher + Astro build for 1,000 incidents; page weight
+ *   probes     a real Alto on the node: RPC and bundler requests per probe round (one bundler; one bundler +
+ *              node simulation; simulation only); blocks from the first refused probe to the incident, the
+ *              daemon probing through Alto every 5 blocks (2 s blocks) while the factory cannot create accounts
  *   gas        scripts/gas.ts --json
  *
  * Options (defaults keep the run to a few minutes on 2 cores):
@@ -19,7 +22,9 @@
  *   --catchup-blocks N    blocks to catch up (10000)             --catchup-runs N    (3)
  *   --traffic-every N     one traffic block in N (20)           --store-writes N    (300)
  *   --site-incidents N    (1000)                                 --site-runs N       (3)
- *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, site, gas
+ *   --probe-rounds N      probe rounds per configuration (10)   --probe-trials N    (3)
+ *   --probe-every-blocks N  probes.everyBlocks in the trials (5) --probe-block-ms N  (2000)
+ *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, site, probes, gas
  *   --out FILE            where the JSON goes (bench-results.json)
  *
  * A longer run (100 trials: the 99 % target becomes measurable; 30 min of memory; ~50 minutes):
@@ -37,9 +42,10 @@ import { runSiteBench, type SiteResult } from "./bench/site.js";
 import { ROOT, startBenchStack, type BenchStack } from "./bench/stack.js";
 import { max, median, percentile, round } from "./bench/stats.js";
 import { runMemory } from "./bench/memory.js";
+import { runProbes, type ProbeCost } from "./bench/probes.js";
 import { runStoreBench, type StoreLatency } from "./bench/store.js";
 
-const PHASES = ["detection", "ws", "memory", "catchup", "store", "site", "gas"] as const;
+const PHASES = ["detection", "ws", "memory", "catchup", "store", "site", "probes", "gas"] as const;
 type Phase = (typeof PHASES)[number];
 
 function option(name: string, fallback: number): number {
@@ -65,6 +71,10 @@ const settings = {
   storeWrites: option("store-writes", 300),
   siteIncidents: option("site-incidents", 1000),
   siteRuns: option("site-runs", 3),
+  probeRounds: option("probe-rounds", 10),
+  probeTrials: option("probe-trials", 3),
+  probeEveryBlocks: option("probe-every-blocks", 5),
+  probeBlockMs: option("probe-block-ms", 2000),
 };
 const only = list("only");
 const skip = list("skip") ?? [];
@@ -186,7 +196,7 @@ let stack: BenchStack | undefined;
 let exitCode = 0;
 try {
   log(`Guardian benchmarks on ${results.machine && (results.machine as { cpus: number }).cpus} cores (${(results.machine as { cpuModel: string }).cpuModel}), ${process.version}`);
-  if (runs("detection") || runs("ws") || runs("catchup") || runs("site") || runs("store")) {
+  if (runs("detection") || runs("ws") || runs("catchup") || runs("site") || runs("store") || runs("probes")) {
     log("starting a hardhat node and deploying the kit, Guardian and the guardian Safe");
     stack = await startBenchStack();
   }
@@ -272,6 +282,35 @@ try {
     rows.push([`status site build, ${site.incidents} incidents (median)`, `${n(median(site.runs.map((r) => r.buildMs)))} ms`, "-", "", ""]);
     rows.push([`page weight: index / median page / heaviest (${site.heaviestPage})`, `${n(site.indexKB, 1)} / ${n(site.medianPageKB, 1)} / ${n(site.heaviestKB, 1)} KB`, "-", "<= 50 KB a page", verdict(site.pagesOverBudget === 0)]);
     rows.push(["site: pages, size on disk, status.json", `${site.pages} pages, ${n(site.siteMB, 1)} MB, ${n(site.statusJsonKB)} KB`, "-", "", ""]);
+  }
+
+  if (runs("probes") && stack) {
+    log(`\n[probes] ${settings.probeRounds} probe rounds per configuration; ${settings.probeTrials} broken-factory trials, a round every ${settings.probeEveryBlocks} blocks of ${settings.probeBlockMs} ms`);
+    const p = await runProbes(stack, { rounds: settings.probeRounds, trials: settings.probeTrials, everyBlocks: settings.probeEveryBlocks, blockMs: settings.probeBlockMs, log });
+    figures.probes = p;
+    const label: Record<ProbeCost["config"], string> = { bundler: "one bundler, no node simulation", "bundler+simulation": "one bundler + node simulation", simulation: "no bundler, node simulation only" };
+    for (const c of p.cost) {
+      const ok = c.notOk.length === 0 ? "" : " [NOT all ok]";
+      rows.push([
+        `probe round, RPC / bundler requests (${label[c.config]}; median of ${c.rounds})${ok}`,
+        `${n(c.rpcRequests.median)} / ${n(c.bundlerRequests.median)}`,
+        "-",
+        "<= 6 each",
+        verdict(c.notOk.length === 0 && c.rpcRequests.median <= 6 && c.bundlerRequests.median <= 6),
+      ]);
+    }
+    const d = p.detection;
+    const target = 2 * d.everyBlocks;
+    const done = d.trials.filter((t) => t.blocks !== undefined).length;
+    rows.push([
+      `blocks, first refused probe -> incident (median / max; ${done} of ${d.trials.length} trials, every ${d.everyBlocks} blocks)`,
+      `${n(d.blocksMedian)} / ${n(d.blocksMax)}`,
+      d.onChainFindings === 0 && d.transactionsToStack === 0 ? "never (nothing on chain)" : `on-chain detector: ${d.onChainFindings} findings, ${d.transactionsToStack} txs`,
+      `<= ${target}`,
+      verdict(done === d.trials.length && d.blocksMax <= target),
+    ]);
+    const seen = d.trials.flatMap((t) => (t.firstFailBlock !== undefined ? [t.firstFailBlock - t.breakBlock] : []));
+    rows.push(["  before that: factory broken -> first refused probe, blocks (median / max)", `${n(median(seen))} / ${n(max(seen))}`, "-", `<= ${d.everyBlocks}`, verdict(seen.length > 0 && max(seen) <= d.everyBlocks)]);
   }
 
   if (runs("gas")) {

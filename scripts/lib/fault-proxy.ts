@@ -217,12 +217,15 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
   };
 
   async function upstream(calls: RpcCallBody[]): Promise<RpcAnswer[]> {
+    // One call goes as a single request, not a batch of one: some servers take no batches (Alto).
+    const single = calls.length === 1;
     const response = await fetch(options.target, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(calls),
+      body: JSON.stringify(single ? calls[0] : calls),
     });
-    const answers = (await response.json()) as RpcAnswer[];
+    const answer = (await response.json()) as RpcAnswer | RpcAnswer[];
+    const answers = single && !Array.isArray(answer) ? [answer] : answer;
     if (!Array.isArray(answers)) throw new Error("upstream answered a batch without an array");
     return answers;
   }

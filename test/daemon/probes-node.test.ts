@@ -6,7 +6,9 @@
  * paymaster: AA33 with `GuardedPaymasterPaused`; the DelegationManager:
  * `EnforcedPause`) and the others still pass; nothing is ever sent (the
  * chain does not move while probing). `guardian probe` prints the same,
- * exit 0 when all pass, 1 when any fails, 2 on bad usage.
+ * exit 0 when all pass, 1 when any fails, 2 on bad usage. A round asks the
+ * node only what it must (counted at a proxy): never whether a probe account
+ * is deployed (it is counterfactual by construction).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { main } from "../../daemon/src/cli.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
 import { ProbeRunner } from "../../daemon/src/probes/runner.js";
 import { LAYER_ID, type ProbeResult } from "../../daemon/src/types.js";
+import { startRpcProxy } from "./helpers/rpc-proxy.js";
 import { devKey, startStack, type StackEnv } from "./helpers/stack.js";
 
 const hubAbi = parseAbi(["function pause(uint8[] layers, bytes32 incident)", "function unpause(uint8[] layers, bytes32 incident)"]);
@@ -88,6 +91,24 @@ describe("probes simulated on the node", () => {
       expect(r["sponsored-operation"]!.outcome).toBe("ok");
     } finally {
       await hub("unpause", LAYER_ID.delegation);
+    }
+  });
+});
+
+describe("what a round asks the node", () => {
+  it("one block for the fees, the paymaster's hash, the DelegationManager's paused() and one handleOps per journey; no eth_getCode", async () => {
+    const proxy = await startRpcProxy({ target: s.chain.url });
+    try {
+      const pool = new RpcPool({ endpoints: [proxy.url], chainId: s.deployment.chainId, timeoutMs: 10_000 });
+      await pool.init();
+      const counted = new ProbeRunner({ chainId: s.deployment.chainId, deployment: s.deployment, pool, bundlers: [], sponsorKey: devKey("sponsor"), timeoutMs: 30_000, simulate: true });
+      const head = Number(await s.client.getBlockNumber({ cacheTime: 0 }));
+      proxy.resetCounts();
+      const results = await counted.run({ block: head });
+      for (const r of results) expect(r, JSON.stringify(r)).toMatchObject({ outcome: "ok" });
+      expect(Object.fromEntries(proxy.counts)).toEqual({ eth_getBlockByNumber: 1, eth_call: 5 });
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -177,7 +177,7 @@ export class ProbeRunner {
   private async buildOp(journey: UserJourney, block: number): Promise<UserOperation<"0.7">> {
     const d = this.o.deployment;
     const salt = keccak256(concat([toHex(journey), numberToHex(block, { size: 32 }), numberToHex(this.round, { size: 8 })]));
-    const account = await toMetaMaskSmartAccount({
+    const kitAccount = await toMetaMaskSmartAccount({
       client: this.client as never,
       implementation: Implementation.Hybrid,
       deployParams: [this.owner.address, [], [], []],
@@ -185,6 +185,9 @@ export class ProbeRunner {
       signer: { account: this.owner },
       environment: { ...d.kit, SimpleFactory: d.guardian.accountFactory } as never,
     });
+    // A probe account is counterfactual by construction (a fresh salt each round, nothing ever sent), so
+    // the kit need not ask the node whether it is deployed (one eth_getCode per journey and round saved).
+    const account = { ...kitAccount, isDeployed: async () => false };
     const { factory, factoryData } = (await account.getFactoryArgs()) as { factory: Address; factoryData: Hex };
     const calls =
       journey === "delegation-redemption"
