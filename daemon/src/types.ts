@@ -317,6 +317,8 @@ export interface ProbeResult {
   error?: string;
   /** The cause in words: cleaned and bounded (it comes from a bundler or a node). */
   message?: string;
+  /** The canary only (a real creation): blocks from sending to inclusion. */
+  blocks?: number;
 }
 
 /** The results of one round of probes, taken at a block. */

@@ -222,7 +222,14 @@ describe("loadConfig", () => {
     const shown = JSON.stringify(config) + inspect(config, { depth: 10 });
     expect(shown).not.toContain("s3cr3t");
     expect(shown).not.toContain(KEY.slice(2));
-    // Defaults: no bundler, probes on (simulated on the node).
+    const withCanary = loadConfig({ file: writeJson(cwd, "c.json", { preset: "local", probes: { canary: {} } }), env: { GUARDIAN_CANARY_KEY: KEY }, cwd });
+    expect(withCanary.probes.canary).toEqual({ everyMinutes: 60, timeoutBlocks: 30 });
+    expect(withCanary.secrets.canaryKey?.reveal()).toBe(KEY);
+    expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "c2.json", { preset: "local", probes: { canary: { everyMinutes: 0 } } }), env: {}, cwd }))).toEqual([
+      "probes.canary.everyMinutes: expected minutes (a number > 0), got 0",
+    ]);
+    // Defaults: no bundler, probes on (simulated on the node), no canary.
+    expect(loadConfig({ env: {}, cwd }).probes.canary).toBeUndefined();
     expect(loadConfig({ env: {}, cwd }).bundlers).toEqual([]);
 
     const bad = writeJson(cwd, "bad.json", {

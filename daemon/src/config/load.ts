@@ -88,7 +88,14 @@ export interface GuardianConfig {
    */
   readonly bundlers: ReadonlyArray<{ readonly name: string; readonly url?: Secret }>;
   /** Probe rounds: how often, how long a probe may take, whether to simulate on the node too. */
-  readonly probes: { readonly enabled: boolean; readonly everyBlocks: number; readonly timeoutMs: number; readonly simulate: boolean };
+  readonly probes: {
+    readonly enabled: boolean;
+    readonly everyBlocks: number;
+    readonly timeoutMs: number;
+    readonly simulate: boolean;
+    /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
+    readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
+  };
   readonly secrets: Secrets;
 }
 

@@ -170,7 +170,8 @@ export const probesOverridesSchema = z.strictObject({
   latencyFloorMs: z.number({ error: "expected milliseconds (a number >= 0)" }).min(0, { error: "expected milliseconds (a number >= 0)" }).optional(),
   latencySamples: count.optional(),
   minLatencySamples: count.optional(),
-  severity: z.strictObject({ failing: severity.optional(), unavailable: severity.optional(), bundler: severity.optional(), latency: severity.optional() }).optional(),
+  canarySlowBlocks: blocks.optional(),
+  severity: z.strictObject({ failing: severity.optional(), unavailable: severity.optional(), bundler: severity.optional(), latency: severity.optional(), slowCreation: severity.optional() }).optional(),
 });
 
 /**
@@ -263,6 +264,18 @@ export const probesSchema = z.strictObject({
   timeoutMs: positiveInt("milliseconds (a positive integer)").default(10_000),
   /** Also simulate each journey on the node (`eth_call` on the EntryPoint), with or without bundlers. */
   simulate: z.boolean().default(true),
+  /**
+   * A real account creation through the first bundler every `everyMinutes`,
+   * paid by the funded key in env GUARDIAN_CANARY_KEY: its inclusion time.
+   * Absent: no canary (it costs gas each run).
+   */
+  canary: z
+    .strictObject({
+      everyMinutes: z.number({ error: "expected minutes (a number > 0)" }).positive({ error: "expected minutes (a number > 0)" }).default(60),
+      /** Blocks to wait for inclusion before the creation counts as lost. */
+      timeoutBlocks: positiveInt("a number of blocks (a positive integer)").default(30),
+    })
+    .optional(),
 });
 
 export const PRESET_NAMES = ["local", "chain138"] as const;

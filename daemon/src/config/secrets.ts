@@ -8,6 +8,7 @@
  *     GUARDIAN_BUNDLER_<NAME>      URL of the bundler named <name> in `bundlers` (it may carry an API key)
  *     GUARDIAN_PROBE_SPONSOR_KEY   the key the sponsored-operation probe signs paymaster data with
  *                                  (the paymaster's sponsor signer, or a key it also accepts)
+ *     GUARDIAN_CANARY_KEY          the funded key the canary (probes.canary) creates real accounts with
  *
  * `findSecretsInFile` refuses a file that looks like it holds one. Error
  * messages never repeat a secret's value.
@@ -21,6 +22,7 @@ export const ADMIN_TOKEN_ENV = "GUARDIAN_ADMIN_TOKEN";
 export const WEBHOOK_ENV_PREFIX = "GUARDIAN_WEBHOOK_";
 export const BUNDLER_ENV_PREFIX = "GUARDIAN_BUNDLER_";
 export const PROBE_SPONSOR_KEY_ENV = "GUARDIAN_PROBE_SPONSOR_KEY";
+export const CANARY_KEY_ENV = "GUARDIAN_CANARY_KEY";
 
 export interface Secrets {
   readonly sentinelKey?: Secret<Hex>;
@@ -30,6 +32,7 @@ export interface Secrets {
   /** Bundler URLs by name, lower-case: GUARDIAN_BUNDLER_ALTO_1 → bundlers["alto-1"]. */
   readonly bundlers: Readonly<Record<string, Secret>>;
   readonly probeSponsorKey?: Secret<Hex>;
+  readonly canaryKey?: Secret<Hex>;
 }
 
 /** The env variable that holds the URL of bundler `name`. */
@@ -92,14 +95,9 @@ export function findSecretsInFile(raw: unknown): string[] {
 
 /** Reads the secrets from `env`; pushes a problem (without the value) for each malformed one. */
 export function readSecrets(env: Readonly<Record<string, string | undefined>>, problems: string[]): Secrets {
-  let sentinelKey: Secret<Hex> | undefined;
   let adminToken: Secret | undefined;
 
-  const key = env[SENTINEL_KEY_ENV]?.trim();
-  if (key) {
-    if (/^0x[0-9a-fA-F]{64}$/.test(key)) sentinelKey = new Secret(key as Hex, SENTINEL_KEY_ENV);
-    else problems.push(`env ${SENTINEL_KEY_ENV}: expected 0x followed by 64 hex digits (value not shown)`);
-  }
+  const sentinelKey = privateKeyIn(env, SENTINEL_KEY_ENV, problems);
 
   const token = env[ADMIN_TOKEN_ENV];
   if (token !== undefined && token !== "") {
@@ -107,16 +105,21 @@ export function readSecrets(env: Readonly<Record<string, string | undefined>>, p
     else problems.push(`env ${ADMIN_TOKEN_ENV}: expected at least 16 characters without spaces (value not shown)`);
   }
 
-  const probeKey = env[PROBE_SPONSOR_KEY_ENV]?.trim();
-  let probeSponsorKey: Secret<Hex> | undefined;
-  if (probeKey) {
-    if (/^0x[0-9a-fA-F]{64}$/.test(probeKey)) probeSponsorKey = new Secret(probeKey as Hex, PROBE_SPONSOR_KEY_ENV);
-    else problems.push(`env ${PROBE_SPONSOR_KEY_ENV}: expected 0x followed by 64 hex digits (value not shown)`);
-  }
+  const probeSponsorKey = privateKeyIn(env, PROBE_SPONSOR_KEY_ENV, problems);
+  const canaryKey = privateKeyIn(env, CANARY_KEY_ENV, problems);
 
   const webhooks = urlsByName(env, WEBHOOK_ENV_PREFIX, problems);
   const bundlers = urlsByName(env, BUNDLER_ENV_PREFIX, problems);
-  return Object.freeze({ sentinelKey, adminToken, webhooks, bundlers, ...(probeSponsorKey ? { probeSponsorKey } : {}) });
+  return Object.freeze({ sentinelKey, adminToken, webhooks, bundlers, ...(probeSponsorKey ? { probeSponsorKey } : {}), ...(canaryKey ? { canaryKey } : {}) });
+}
+
+/** A private key (0x + 64 hex digits) from env `name`, or undefined; a malformed one is a problem (value not shown). */
+function privateKeyIn(env: Readonly<Record<string, string | undefined>>, name: string, problems: string[]): Secret<Hex> | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  if (/^0x[0-9a-fA-F]{64}$/.test(value)) return new Secret(value as Hex, name);
+  problems.push(`env ${name}: expected 0x followed by 64 hex digits (value not shown)`);
+  return undefined;
 }
 
 /** The http(s) URLs of env PREFIX<NAME> variables by lower-case name ('_' → '-'). */

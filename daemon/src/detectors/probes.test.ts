@@ -116,6 +116,16 @@ describe("probes detector", () => {
     expect(run([...fast, [ok("account-creation", "alto", 1_500)], [ok("account-creation", "alto", 1_500)]]).findings).toEqual([]);
   });
 
+  it("the canary included more than canarySlowBlocks blocks after sending: Medium slow account creation; fast again: recovered", () => {
+    const canary = (blocks: number): ProbeResult => ({ journey: "account-creation", via: "canary:alto", outcome: "ok", latencyMs: blocks * 2000, blocks });
+    const { findings } = run([[canary(1)], [canary(9)], [canary(8)], [canary(2)]]);
+    expect(findings.map((f) => [f.round, f.key, f.severity, f.recovered ?? false])).toEqual([
+      [1, "probes:slow-creation:canary:alto", "medium", false],
+      [3, "probes:slow-creation:canary:alto", "medium", true],
+    ]);
+    expect(findings[0]!.summary).toMatch(/included 9 blocks/);
+  });
+
   it("attacker-written text is cleaned and bounded in the finding", () => {
     const evil = { ...refused("account-creation", "AA13"), message: `\u001b]52;c;ZXZpbA==\u0007fake \u202e${"x".repeat(5000)}` };
     const { findings } = run([[evil], [evil]]);

@@ -30,7 +30,10 @@
  *   say nothing of the stack and are not counted;
  * - a journey's latency through one bundler above `latencyFactor` × its
  *   rolling median (and above `latencyFloorMs`) for `failRounds` rounds is
- *   "performance degradation" (Medium).
+ *   "performance degradation" (Medium);
+ * - the canary (probes/canary.ts, a real creation) included more than
+ *   `canarySlowBlocks` blocks after it was sent is "slow account creation"
+ *   (Medium); a canary that fails counts as account creation failing.
  *
  * Each symptom recovers after `clearRounds` rounds without it (a recovered
  * finding, same key). Rounds come from the daemon's probe timer; block
@@ -61,7 +64,9 @@ export interface ProbeThresholds {
   latencySamples: number;
   /** Latencies needed before slowness is judged. */
   minLatencySamples: number;
-  severity: { failing: Severity; unavailable: Severity; bundler: Severity; latency: Severity };
+  /** The canary's creation included more than this many blocks after sending: "slow account creation". */
+  canarySlowBlocks: number;
+  severity: { failing: Severity; unavailable: Severity; bundler: Severity; latency: Severity; slowCreation: Severity };
 }
 
 export const PROBE_DEFAULTS: ProbeThresholds = {
@@ -72,7 +77,8 @@ export const PROBE_DEFAULTS: ProbeThresholds = {
   latencyFloorMs: 2_000,
   latencySamples: 20,
   minLatencySamples: 5,
-  severity: { failing: "high", unavailable: "critical", bundler: "high", latency: "medium" },
+  canarySlowBlocks: 5,
+  severity: { failing: "high", unavailable: "critical", bundler: "high", latency: "medium", slowCreation: "medium" },
 };
 
 export interface ProbeFacts {
@@ -99,6 +105,8 @@ export interface ProbesState {
   bundlers: Record<string, Streak>;
   /** By "<journey>@<via>": recent latencies (ms) of good rounds and the slowness streak. */
   latency: Record<string, Streak & { samples: number[] }>;
+  /** The canary's slow creations, by via: the severity reported while slow. */
+  slowCreation?: Record<string, Severity>;
 }
 
 export const initialProbesState = (): ProbesState => ({ journeys: {}, bundlers: {}, latency: {} });
@@ -179,7 +187,7 @@ function median(values: readonly number[]): number {
 export const probes: Detector<ProbeFacts, ProbesState, ProbeThresholds> = (facts, state, t) => {
   const { round, pauses } = facts;
   const findings: Finding[] = [];
-  const next: ProbesState = { journeys: { ...state.journeys }, bundlers: { ...state.bundlers }, latency: { ...state.latency } };
+  const next: ProbesState = { journeys: { ...state.journeys }, bundlers: { ...state.bundlers }, latency: { ...state.latency }, ...(state.slowCreation ? { slowCreation: { ...state.slowCreation } } : {}) };
   const evidence = (values: Record<string, string | number | boolean>) => ({ blockNumber: round.block, blockHash: round.blockHash, values });
   const emit = (f: Omit<Finding, "detector" | "observedAt" | "contracts"> & { contracts?: Finding["contracts"] }) =>
     findings.push({ detector: PROBES, observedAt: round.observedAt, contracts: [], ...f });
@@ -294,6 +302,30 @@ export const probes: Detector<ProbeFacts, ProbesState, ProbeThresholds> = (facts
       }
       next.latency[lk] = l;
     }
+  }
+  // 4. The canary: a real creation included too many blocks after it was sent.
+  for (const r of round.results.filter((x) => x.journey === "account-creation" && x.outcome === "ok" && x.blocks !== undefined)) {
+    const via = untrustedText(r.via, 64);
+    const key = `${PROBES}:slow-creation:${via}`;
+    const slow = { ...(next.slowCreation ?? {}) };
+    const reported = slow[r.via];
+    if ((r.blocks as number) > t.canarySlowBlocks) {
+      if (!reported) {
+        slow[r.via] = t.severity.slowCreation;
+        emit({
+          key,
+          severity: t.severity.slowCreation,
+          title: "Slow account creation",
+          summary: `The canary's account creation through ${via} was included ${r.blocks} blocks (${Math.round(r.latencyMs / 1000)} s) after it was sent; more than ${t.canarySlowBlocks} blocks is slow for users.`,
+          layers: [],
+          evidence: evidence({ via, blocks: r.blocks as number, latencyMs: Math.round(r.latencyMs) }),
+        });
+      }
+    } else if (reported) {
+      delete slow[r.via];
+      emit({ key, severity: reported, title: "Account creation fast again", summary: `The canary's account creation through ${via} was included ${r.blocks} blocks after it was sent.`, layers: [], evidence: evidence({ via, blocks: r.blocks as number }), recovered: true });
+    }
+    next.slowCreation = slow;
   }
   return { findings, nextState: next };
 };

@@ -44,7 +44,7 @@ import {
   type PublicClient,
 } from "viem";
 import { entryPoint07Abi, toPackedUserOperation, type UserOperation } from "viem/account-abstraction";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { Implementation, contracts, toMetaMaskSmartAccount, ExecutionMode } from "@metamask/smart-accounts-kit";
 import type { RpcPool } from "../chain/index.js";
 import type { BundlerClient, BundlerFailure } from "../bundler/client.js";
@@ -94,8 +94,7 @@ export class ProbeRunner {
 
   constructor(private readonly o: ProbeRunnerOptions) {
     this.owner = privateKeyToAccount(o.ownerKey ?? generatePrivateKey());
-    const chain = defineChain({ id: o.chainId, name: `chain-${o.chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [] } } });
-    this.client = createPublicClient({ chain, transport: o.pool.transport() }) as PublicClient;
+    this.client = poolClient(o.chainId, o.pool);
   }
 
   /** One round at block `at`: every journey through every bundler (and on the node). */
@@ -177,59 +176,21 @@ export class ProbeRunner {
   private async buildOp(journey: UserJourney, block: number): Promise<UserOperation<"0.7">> {
     const d = this.o.deployment;
     const salt = keccak256(concat([toHex(journey), numberToHex(block, { size: 32 }), numberToHex(this.round, { size: 8 })]));
-    const kitAccount = await toMetaMaskSmartAccount({
-      client: this.client as never,
-      implementation: Implementation.Hybrid,
-      deployParams: [this.owner.address, [], [], []],
-      deploySalt: salt,
-      signer: { account: this.owner },
-      environment: { ...d.kit, SimpleFactory: d.guardian.accountFactory } as never,
-    });
-    // A probe account is counterfactual by construction (a fresh salt each round, nothing ever sent), so
-    // the kit need not ask the node whether it is deployed (one eth_getCode per journey and round saved).
-    const account = { ...kitAccount, isDeployed: async () => false };
-    const { factory, factoryData } = (await account.getFactoryArgs()) as { factory: Address; factoryData: Hex };
     const calls =
       journey === "delegation-redemption"
         ? [{ to: d.kit.DelegationManager, value: 0n, data: contracts.DelegationManager.encode.redeemDelegations({ delegations: [[]], modes: [ExecutionMode.SingleDefault], executions: [[{ target: zeroAddress, value: 0n, callData: "0x" }]] }) }]
         : [{ to: zeroAddress, value: 0n, data: "0x" as Hex }];
     const sponsored = journey === "sponsored-operation";
-    const fees = sponsored ? await this.fees() : { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n };
-    const op: UserOperation<"0.7"> = {
-      sender: account.address,
-      nonce: 0n,
-      factory,
-      factoryData,
-      callData: await account.encodeCalls(calls),
-      callGasLimit: 300_000n,
-      verificationGasLimit: 1_500_000n,
-      preVerificationGas: 100_000n,
-      ...fees,
-      signature: "0x",
-    };
-    if (sponsored && this.o.sponsorKey) {
-      const sponsor = privateKeyToAccount(this.o.sponsorKey);
-      op.paymaster = d.guardian.paymaster;
-      op.paymasterVerificationGasLimit = 200_000n;
-      op.paymasterPostOpGasLimit = 100_000n;
-      const window = encodeAbiParameters([{ type: "uint48" }, { type: "uint48" }], [0, 0]);
-      op.paymasterData = concat([window, `0x${"00".repeat(65)}`]);
-      const hash = await this.client.readContract({ address: d.guardian.paymaster, abi: paymasterHashAbi, functionName: "getHash", args: [toPackedUserOperation(op) as never, 0, 0] });
-      op.paymasterData = concat([window, await sponsor.signMessage({ message: { raw: hash } })]);
-    }
-    op.signature = await account.signUserOperation({ ...op, chainId: this.o.chainId } as never);
-    return op;
-  }
-
-  /** What a wallet would offer now: twice the base fee plus 1 gwei, or the gas price on a chain without EIP-1559. */
-  private async fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    const block = await this.client.getBlock({ blockTag: "latest" });
-    if (block.baseFeePerGas === null || block.baseFeePerGas === undefined) {
-      const price = await this.client.getGasPrice();
-      return { maxFeePerGas: price, maxPriorityFeePerGas: price };
-    }
-    const tip = 1_000_000_000n;
-    return { maxFeePerGas: block.baseFeePerGas * 2n + tip, maxPriorityFeePerGas: tip };
+    return creationOp({
+      client: this.client,
+      chainId: this.o.chainId,
+      deployment: d,
+      owner: this.owner,
+      salt,
+      calls,
+      fees: sponsored ? await walletFees(this.client) : { maxFeePerGas: 0n, maxPriorityFeePerGas: 0n },
+      ...(sponsored && this.o.sponsorKey ? { sponsorKey: this.o.sponsorKey } : {}),
+    });
   }
 
   private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
@@ -239,6 +200,83 @@ export class ProbeRunner {
     });
     return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/** Gas limits of a user operation (defaults: generous limits for a simulation). */
+export interface OpGas {
+  callGasLimit: bigint;
+  verificationGasLimit: bigint;
+  preVerificationGas: bigint;
+}
+
+/**
+ * A signed user operation creating a fresh counterfactual HybridDeleGator of
+ * `owner` (salt `salt`) through Guardian's factory and making `calls`;
+ * sponsored by Guardian's paymaster when `sponsorKey` is given.
+ */
+export async function creationOp(o: {
+  client: PublicClient;
+  chainId: number;
+  deployment: ProbeDeployment;
+  owner: LocalAccount;
+  salt: Hex;
+  calls: Array<{ to: Address; value: bigint; data: Hex }>;
+  fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+  gas?: OpGas;
+  sponsorKey?: Hex;
+}): Promise<UserOperation<"0.7">> {
+  const d = o.deployment;
+  const kitAccount = await toMetaMaskSmartAccount({
+    client: o.client as never,
+    implementation: Implementation.Hybrid,
+    deployParams: [o.owner.address, [], [], []],
+    deploySalt: o.salt,
+    signer: { account: o.owner },
+    environment: { ...d.kit, SimpleFactory: d.guardian.accountFactory } as never,
+  });
+  // The account is counterfactual by construction (a fresh salt), so the kit need not ask the
+  // node whether it is deployed (one eth_getCode per operation saved).
+  const account = { ...kitAccount, isDeployed: async () => false };
+  const { factory, factoryData } = (await account.getFactoryArgs()) as { factory: Address; factoryData: Hex };
+  const op: UserOperation<"0.7"> = {
+    sender: account.address,
+    nonce: 0n,
+    factory,
+    factoryData,
+    callData: await account.encodeCalls(o.calls),
+    ...(o.gas ?? { callGasLimit: 300_000n, verificationGasLimit: 1_500_000n, preVerificationGas: 100_000n }),
+    ...o.fees,
+    signature: "0x",
+  };
+  if (o.sponsorKey) {
+    const sponsor = privateKeyToAccount(o.sponsorKey);
+    op.paymaster = d.guardian.paymaster;
+    op.paymasterVerificationGasLimit = 200_000n;
+    op.paymasterPostOpGasLimit = 100_000n;
+    const window = encodeAbiParameters([{ type: "uint48" }, { type: "uint48" }], [0, 0]);
+    op.paymasterData = concat([window, `0x${"00".repeat(65)}`]);
+    const hash = await o.client.readContract({ address: d.guardian.paymaster, abi: paymasterHashAbi, functionName: "getHash", args: [toPackedUserOperation(op) as never, 0, 0] });
+    op.paymasterData = concat([window, await sponsor.signMessage({ message: { raw: hash } })]);
+  }
+  op.signature = await account.signUserOperation({ ...op, chainId: o.chainId } as never);
+  return op;
+}
+
+/** What a wallet would offer now: twice the base fee plus 1 gwei, or the gas price on a chain without EIP-1559. */
+export async function walletFees(client: PublicClient): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+  const block = await client.getBlock({ blockTag: "latest" });
+  if (block.baseFeePerGas === null || block.baseFeePerGas === undefined) {
+    const price = await client.getGasPrice();
+    return { maxFeePerGas: price, maxPriorityFeePerGas: price };
+  }
+  const tip = 1_000_000_000n;
+  return { maxFeePerGas: block.baseFeePerGas * 2n + tip, maxPriorityFeePerGas: tip };
+}
+
+/** A viem client over the pool, for chain `chainId`. */
+export function poolClient(chainId: number, pool: Pick<RpcPool, "transport">): PublicClient {
+  const chain = defineChain({ id: chainId, name: `chain-${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [] } } });
+  return createPublicClient({ chain, transport: pool.transport() }) as PublicClient;
 }
 
 class ProbeTimeout extends Error {}

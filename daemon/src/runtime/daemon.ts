@@ -33,7 +33,7 @@ import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
 import { PauseAbilityWatch } from "./pause-ability-watch.js";
 import { createStoreSink, foldFindings } from "./sink.js";
-import { ProbeRounds, probeRunnerFor } from "./probe-rounds.js";
+import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
 
 export interface DaemonOptions {
   config: GuardianConfig;
@@ -246,11 +246,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       revertLookup: poolRevertLookup(pool),
       log,
     });
-    // Probes: synthetic user journeys through each bundler (and simulated on the node), every few blocks.
+    // Probes: synthetic user journeys through each bundler (and simulated on the node), every few blocks;
+    // the canary, if asked for, creates a real account now and then.
+    const canary = config.probes.enabled ? canaryFor(config, deployment, pool) : undefined;
     const probeRounds =
       config.probes.enabled && (config.bundlers.length > 0 || config.probes.simulate)
         ? new ProbeRounds({
             runner: probeRunnerFor(config, deployment, pool),
+            ...(canary ? { canary: { run: () => canary.run(), everyMs: Math.round(config.probes.canary!.everyMinutes * 60_000) } } : {}),
             store,
             pipeline,
             everyBlocks: config.probes.everyBlocks,
@@ -260,7 +263,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
             log,
           })
         : undefined;
-    if (probeRounds) cleanups.push(() => probeRounds.stop());
+    if (probeRounds) {
+      probeRounds.start();
+      cleanups.push(() => probeRounds.stop());
+    }
     let healthState: PipelineState = initialPipelineState();
     let healthBusy = false;
     let lastCommitMs = Date.now();
