@@ -96,7 +96,7 @@ describe("probes simulated on the node", () => {
 });
 
 describe("what a round asks the node", () => {
-  it("one block for the fees, the paymaster's hash, the DelegationManager's paused() and one handleOps per journey; no eth_getCode", async () => {
+  it("one block for the fees, the paymaster's hash, then the DelegationManager's paused() and one handleOps per journey in one batch; no eth_getCode", async () => {
     const proxy = await startRpcProxy({ target: s.chain.url });
     try {
       const pool = new RpcPool({ endpoints: [proxy.url], chainId: s.deployment.chainId, timeoutMs: 10_000 });
@@ -107,6 +107,8 @@ describe("what a round asks the node", () => {
       const results = await counted.run({ block: head });
       for (const r of results) expect(r, JSON.stringify(r)).toMatchObject({ outcome: "ok" });
       expect(Object.fromEntries(proxy.counts)).toEqual({ eth_getBlockByNumber: 1, eth_call: 5 });
+      // In HTTP requests: the fees' block, the paymaster's hash, and every simulation in one batch.
+      expect(proxy.requests.total).toBe(3);
     } finally {
       await proxy.close();
     }

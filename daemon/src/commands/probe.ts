@@ -1,7 +1,8 @@
 /**
  * `guardian probe [--json]`: the probes once, now — the on-call engineer's
  * first question, "is it us or them?". Every user journey through every
- * configured bundler and, with `probes.simulate`, on the node; one line per
+ * configured bundler and on the node (without bundlers, or with
+ * `probes.simulate`); one line per
  * result (or JSON), with the decoded cause of each refusal. Exit 0 when all
  * passed, 1 when any failed or timed out, 2 on bad usage or config.
  * Nothing is sent: probes are simulations.
@@ -34,7 +35,7 @@ export function registerProbe(program: Command, ctx: CliContext): void {
       const pool = new RpcPool({ endpoints: poolEndpoints(config), chainId: config.chainId, timeoutMs: config.follower.requestTimeoutMs });
       await pool.init();
       // Without a bundler the node is the only way to probe.
-      const runner = probeRunnerFor(config, deployment, pool, { simulate: config.probes.simulate || config.bundlers.length === 0 });
+      const runner = probeRunnerFor(config, deployment, pool, { simulate: config.probes.simulate === true || config.bundlers.length === 0 });
       const block = await pool.request<string>("eth_blockNumber", []);
       const results = await runner.run({ block: Number(BigInt(block)) });
       if (args.json) ctx.stdout(JSON.stringify({ chainId: config.chainId, block: Number(BigInt(block)), results }, null, 2) + "\n");

@@ -217,7 +217,7 @@ describe("loadConfig", () => {
       ["alto", "http://127.0.0.1:4337"],
       ["pimlico-eu", "https://api.pimlico.example/v2/138/rpc?apikey=s3cr3t"],
     ]);
-    expect(config.probes).toEqual({ enabled: true, everyBlocks: 3, timeoutMs: 10_000, simulate: true });
+    expect(config.probes).toEqual({ enabled: true, everyBlocks: 3, timeoutMs: 10_000 });
     expect(config.secrets.probeSponsorKey?.reveal()).toBe(KEY);
     const shown = JSON.stringify(config) + inspect(config, { depth: 10 });
     expect(shown).not.toContain("s3cr3t");

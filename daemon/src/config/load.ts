@@ -92,7 +92,8 @@ export interface GuardianConfig {
     readonly enabled: boolean;
     readonly everyBlocks: number;
     readonly timeoutMs: number;
-    readonly simulate: boolean;
+    /** Simulate on the node too; default (undefined): only when no bundler is configured. */
+    readonly simulate?: boolean;
     /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };

@@ -262,8 +262,12 @@ export const probesSchema = z.strictObject({
   everyBlocks: positiveInt("a number of blocks (a positive integer)").default(5),
   /** A probe not answered within this is "timed out". */
   timeoutMs: positiveInt("milliseconds (a positive integer)").default(10_000),
-  /** Also simulate each journey on the node (`eth_call` on the EntryPoint), with or without bundlers. */
-  simulate: z.boolean().default(true),
+  /**
+   * Also simulate each journey on the node (`eth_call` on the EntryPoint).
+   * Default: only when no bundler is configured (then it is the only way to
+   * probe); with bundlers it costs ~0.6-1.2 more RPC requests a block.
+   */
+  simulate: z.boolean().optional(),
   /**
    * A real account creation through the first bundler every `everyMinutes`,
    * paid by the funded key in env GUARDIAN_CANARY_KEY: its inclusion time.

@@ -110,6 +110,7 @@ export class ProbeRunner {
       }),
     );
     const journeys: UserJourney[] = ["account-creation", ...(this.o.sponsorKey ? (["sponsored-operation"] as const) : []), "delegation-redemption"];
+    const built: Array<{ journey: UserJourney; op: UserOperation<"0.7"> }> = [];
     for (const journey of journeys) {
       let op: UserOperation<"0.7">;
       try {
@@ -119,12 +120,44 @@ export class ProbeRunner {
         results.push({ journey, via: "node", outcome: isTimeout(error) ? "timeout" : "failed", latencyMs: 0, causeKind: "service", message: clean(error) });
         continue;
       }
-      await Promise.all([
-        ...this.o.bundlers.filter((b) => bundlerUp.has(b.name)).map(async (b) => results.push(await this.viaBundler(journey, op, b))),
-        ...(this.o.simulate ? [(async () => results.push(await this.viaNode(journey, op, at.block)))()] : []),
-      ]);
+      built.push({ journey, op });
+      await Promise.all(this.o.bundlers.filter((b) => bundlerUp.has(b.name)).map(async (b) => results.push(await this.viaBundler(journey, op, b))));
     }
+    if (this.o.simulate && built.length) results.push(...(await this.onNode(built, at.block)));
     return results;
+  }
+
+  /**
+   * Every journey simulated on the node in one JSON-RPC batch (the request
+   * budget: one request a round while all pass). When a call in it reverts
+   * the pool refuses the whole batch: each journey is then simulated on its
+   * own, so each gets its own cause.
+   */
+  private async onNode(built: Array<{ journey: UserJourney; op: UserOperation<"0.7"> }>, block: number): Promise<ProbeResult[]> {
+    const started = performance.now();
+    const tag = numberToHex(block);
+    const calls = [
+      { method: "eth_call", params: [{ to: this.o.deployment.kit.DelegationManager, data: encodeFunctionData({ abi: pausableAbi, functionName: "paused" }) }, tag] },
+      ...built.map(({ op }) => ({ method: "eth_call", params: [this.handleOpsCall(op), tag] })),
+    ];
+    try {
+      const [paused] = await this.withTimeout(this.o.pool.batch<Hex>(calls), "the probes' simulation");
+      const latencyMs = performance.now() - started;
+      const delegationPaused = typeof paused === "string" && /^0x[0-9a-fA-F]+$/.test(paused) && BigInt(paused) !== 0n;
+      return built.map(({ journey }) =>
+        journey === "delegation-redemption" && delegationPaused
+          ? { journey, via: "node", outcome: "failed" as const, latencyMs, causeKind: "stack" as const, error: "EnforcedPause", message: "the DelegationManager is paused" }
+          : { journey, via: "node", outcome: "ok" as const, latencyMs },
+      );
+    } catch {
+      return Promise.all(built.map(({ journey, op }) => this.viaNode(journey, op, block)));
+    }
+  }
+
+  /** The `eth_call` of `handleOps([op])` from an address nobody holds a key for. */
+  private handleOpsCall(op: UserOperation<"0.7">) {
+    const data = encodeFunctionData({ abi: entryPoint07Abi, functionName: "handleOps", args: [[toPackedUserOperation(op)], SIMULATION_FROM] });
+    return { from: SIMULATION_FROM, to: this.o.deployment.kit.EntryPoint, data, gas: numberToHex(10_000_000n) };
   }
 
   /** The bundler answers and serves our EntryPoint (its chain is checked once it answers). */
@@ -161,8 +194,7 @@ export class ProbeRunner {
         );
         if (BigInt(paused) !== 0n) return { ...base, outcome: "failed", latencyMs: latency(), causeKind: "stack", error: "EnforcedPause", message: "the DelegationManager is paused" };
       }
-      const data = encodeFunctionData({ abi: entryPoint07Abi, functionName: "handleOps", args: [[toPackedUserOperation(op)], SIMULATION_FROM] });
-      await this.withTimeout(this.o.pool.request("eth_call", [{ from: SIMULATION_FROM, to: this.o.deployment.kit.EntryPoint, data, gas: numberToHex(10_000_000n) }, tag]), "handleOps simulation");
+      await this.withTimeout(this.o.pool.request("eth_call", [this.handleOpsCall(op), tag]), "handleOps simulation");
       return { ...base, outcome: "ok", latencyMs: latency() };
     } catch (error) {
       if (isTimeout(error)) return { ...base, outcome: "timeout", latencyMs: latency(), causeKind: "service", message: clean(error) };

@@ -250,7 +250,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // the canary, if asked for, creates a real account now and then.
     const canary = config.probes.enabled ? canaryFor(config, deployment, pool) : undefined;
     const probeRounds =
-      config.probes.enabled && (config.bundlers.length > 0 || config.probes.simulate)
+      config.probes.enabled && (config.bundlers.length > 0 || config.probes.simulate !== false)
         ? new ProbeRounds({
             runner: probeRunnerFor(config, deployment, pool),
             ...(canary ? { canary: { run: () => canary.run(), everyMs: Math.round(config.probes.canary!.everyMinutes * 60_000) } } : {}),

@@ -115,7 +115,7 @@ export function probeRunnerFor(config: GuardianConfig, deployment: ProbeDeployme
     bundlers: config.bundlers.map((b) => ({ name: b.name, client: createBundlerClient({ url: b.url!.reveal(), timeoutMs: config.probes.timeoutMs }) })),
     ...(config.secrets.probeSponsorKey ? { sponsorKey: config.secrets.probeSponsorKey.reveal() } : {}),
     timeoutMs: config.probes.timeoutMs,
-    simulate: o.simulate ?? config.probes.simulate,
+    simulate: o.simulate ?? config.probes.simulate ?? config.bundlers.length === 0,
   });
 }
 
