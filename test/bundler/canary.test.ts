@@ -8,7 +8,6 @@
  * canary's creation is refused and counts as account creation failing. A
  * canary asked for without its key is refused at start, naming the variable.
  */
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import pino from "pino";
 import { formatEther, parseAbi, toHex, type Address } from "viem";
@@ -17,12 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../daemon/src/config/index.js";
 import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon.js";
 import { ensureDeterministicDeployer, startAlto, type AltoBundler } from "../../scripts/lib/bundler.js";
-import { waitForState } from "../../scripts/lib/wait.js";
 import { DEV_MNEMONIC } from "../../scripts/lib/local-chain.js";
 import { devKey, startStack, type StackEnv } from "../daemon/helpers/stack.js";
+import { probeCounts, untilBlocks, writeProbeConfig } from "./helpers.js";
 
 const BLOCK_MS = 500;
-const DEADLINE_BLOCKS = 200;
 /** The canary's key: a funded dev account no role uses (roles 0..9, the bench 10, Alto 18/19). */
 const CANARY_INDEX = 12;
 
@@ -33,27 +31,13 @@ let canary: Address;
 let file: string;
 let env: Record<string, string>;
 
-const head = async () => Number(await s.client.getBlockNumber({ cacheTime: 0 }));
-
-/** guardian_probe_results_total for the canary by outcome, and its last latency, from /metrics. */
-async function canaryMetrics(): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://${daemon.observability.host}:${daemon.observability.port}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^guardian_probe_results_total\{journey="account-creation",via="canary:alto",outcome="([^"]+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
-  return out;
+/** The canary's results by outcome, from /metrics. */
+async function canaryMetrics(d: RunningDaemon = daemon): Promise<Record<string, number>> {
+  const counts = await probeCounts(d);
+  return Object.fromEntries(Object.entries(counts).flatMap(([k, n]) => (k.startsWith("account-creation canary:alto ") ? [[k.split(" ")[2]!, n]] : [])));
 }
 
-async function until<T>(what: string, pick: () => Promise<T | undefined>): Promise<T> {
-  const from = await head();
-  return waitForState({
-    what,
-    deadlineBlock: from + DEADLINE_BLOCKS,
-    probe: async () => {
-      const value = await pick();
-      return { atBlock: await head(), seen: value === undefined ? "not yet" : "yes", ...(value === undefined ? {} : { value }) };
-    },
-  });
-}
+const until = <T>(what: string, pick: () => Promise<T | undefined>) => untilBlocks(s, what, pick);
 
 beforeAll(async () => {
   s = await startStack({ blockTimeMs: BLOCK_MS });
@@ -62,23 +46,8 @@ beforeAll(async () => {
   const key = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: CANARY_INDEX });
   canary = key.address;
   await s.rpc("hardhat_setBalance", [canary, "0x56BC75E2D63100000"]); // 100 ETH
-  file = path.join(s.dir, "canary.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      preset: "local",
-      blockTimeMs: BLOCK_MS,
-      rpc: { endpoints: [{ name: "node", http: s.chain.url }] },
-      deploymentsFile: `deployments/${s.deployment.chainId}.json`,
-      dataDir: "data-canary",
-      follower: { requestTimeoutMs: 5000 },
-      metrics: { port: 0 },
-      autoPause: { entryPoint: false, accountFactory: false, delegation: false },
-      bundlers: [{ name: "alto" }],
-      // Probes rarely (the canary is what is tested), the canary every 3 s.
-      probes: { everyBlocks: 1000, simulate: false, canary: { everyMinutes: 0.05, timeoutBlocks: 60 } },
-    }),
-  );
+  // Probes rarely (the canary is what is tested), the canary every 3 s.
+  file = writeProbeConfig(s, "canary", { blockTimeMs: BLOCK_MS, probes: { everyBlocks: 1000, simulate: false, canary: { everyMinutes: 0.05, timeoutBlocks: 60 } } });
   env = { ...s.env, GUARDIAN_BUNDLER_ALTO: alto.url, GUARDIAN_CANARY_KEY: toHex(key.getHdKey().privateKey!) };
   await s.intervalMining(BLOCK_MS);
   daemon = await startDaemon({ config: loadConfig({ file, env, cwd: s.dir }), publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, pauseAbilityIntervalSeconds: 3600, logger: process.env.CANARY_LOG ? pino({ level: "info" }, pino.destination(process.env.CANARY_LOG)) : pino({ level: "silent" }) });
@@ -130,8 +99,7 @@ describe("the canary", () => {
       const before = await s.client.getBalance({ address: canary });
       const deposit = () => s.client.readContract({ address: s.deployment.kit.EntryPoint, abi: parseAbi(["function balanceOf(address) view returns (uint256)"]), functionName: "balanceOf", args: [s.deployment.guardian.paymaster] });
       const depositBefore = await deposit();
-      const metricsOf = async () => (await (await fetch(`http://${sponsored.observability.host}:${sponsored.observability.port}/metrics`)).text()).match(/via="canary:alto",outcome="ok"\} (\d+)/)?.[1];
-      await until("a sponsored canary creation included", async () => (Number((await metricsOf()) ?? 0) >= 1 ? true : undefined));
+      await until("a sponsored canary creation included", async () => (((await canaryMetrics(sponsored)).ok ?? 0) >= 1 ? true : undefined));
       expect(await s.client.getBalance({ address: canary })).toBe(before);
       expect(await deposit()).toBeLessThan(depositBefore);
     } finally {

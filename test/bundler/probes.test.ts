@@ -21,7 +21,6 @@
  * the point is what the probes see. Every wait is for a state, by blocks,
  * with a generous deadline.
  */
-import { writeFileSync } from "node:fs";
 import path from "node:path";
 import pino from "pino";
 import { encodeFunctionData, parseAbi, type Address, type Hex } from "viem";
@@ -32,13 +31,11 @@ import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon
 import { LAYER_ID, type Incident, type ProbeResult } from "../../daemon/src/types.js";
 import { main } from "../../daemon/src/cli.js";
 import { ensureDeterministicDeployer, startAlto, type AltoBundler } from "../../scripts/lib/bundler.js";
-import { waitForState } from "../../scripts/lib/wait.js";
 import { devKey, startStack, type StackEnv } from "../daemon/helpers/stack.js";
+import { probeCounts, untilBlocks, writeProbeConfig } from "./helpers.js";
 
 const BLOCK_MS = 500;
 const EVERY_BLOCKS = 2;
-/** Blocks a state may take to show: generous, a loaded 2-core machine is slow. */
-const DEADLINE_BLOCKS = 200;
 const ZERO32 = `0x${"00".repeat(32)}` as Hex;
 const hubAbi = parseAbi(["function pause(uint8[] layers, bytes32 incident)", "function unpause(uint8[] layers, bytes32 incident)", "function isPaused(uint8 layer) view returns (bool)"]);
 
@@ -50,19 +47,7 @@ const head = async () => Number(await s.client.getBlockNumber({ cacheTime: 0 }))
 const incidents = (): Incident[] => Object.values(daemon.store.read().incidents);
 const probeIncidents = () => incidents().filter((i) => i.source === "probes");
 
-/** Waits (by blocks) until `pick` returns something. */
-async function until<T>(what: string, pick: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const from = await head();
-  return waitForState({
-    what,
-    deadlineBlock: from + DEADLINE_BLOCKS,
-    probe: async () => {
-      const value = await pick();
-      const at = await head();
-      return value === undefined ? { atBlock: at, seen: "not yet" } : { atBlock: at, seen: "yes", value };
-    },
-  });
-}
+const until = <T>(what: string, pick: () => T | undefined | Promise<T | undefined>) => untilBlocks(s, what, pick);
 
 /** Waits until the daemon has processed `n` more blocks (and so run ~n/EVERY_BLOCKS probe rounds). */
 async function blocksProcessed(n: number) {
@@ -90,22 +75,7 @@ beforeAll(async () => {
   s = await startStack({ blockTimeMs: BLOCK_MS });
   await ensureDeterministicDeployer(s.chain.url);
   alto = await startAlto({ rpcUrl: s.chain.url, entryPoint: s.deployment.kit.EntryPoint, blockTimeMs: BLOCK_MS });
-  const file = path.join(s.dir, "probes.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      preset: "local",
-      blockTimeMs: BLOCK_MS,
-      rpc: { endpoints: [{ name: "node", http: s.chain.url }] },
-      deploymentsFile: `deployments/${s.deployment.chainId}.json`,
-      dataDir: "data-probes",
-      follower: { requestTimeoutMs: 5000 },
-      metrics: { port: 0 },
-      autoPause: { entryPoint: false, accountFactory: false, delegation: false },
-      bundlers: [{ name: "alto" }],
-      probes: { everyBlocks: EVERY_BLOCKS, timeoutMs: 30_000, simulate: false },
-    }),
-  );
+  const file = writeProbeConfig(s, "probes", { blockTimeMs: BLOCK_MS, probes: { everyBlocks: EVERY_BLOCKS, timeoutMs: 30_000, simulate: false } });
   const config = loadConfig({ file, env: { ...s.env, GUARDIAN_BUNDLER_ALTO: alto.url, GUARDIAN_PROBE_SPONSOR_KEY: devKey("sponsor") }, cwd: s.dir });
   daemon = await startDaemon({ config, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, pauseAbilityIntervalSeconds: 3600, logger: pino({ level: "silent" }) });
   await s.intervalMining(BLOCK_MS);
@@ -118,19 +88,11 @@ afterAll(async () => {
 });
 
 describe("probes through a real bundler", () => {
-  /** guardian_probe_results_total by "journey via outcome", from the daemon's /metrics. */
-  async function probeCounts(): Promise<Record<string, number>> {
-    const text = await (await fetch(`http://${daemon.observability.host}:${daemon.observability.port}/metrics`)).text();
-    const out: Record<string, number> = {};
-    for (const m of text.matchAll(/^guardian_probe_results_total\{journey="([^"]+)",via="([^"]+)",outcome="([^"]+)"\} (\d+)/gm)) out[`${m[1]} ${m[2]} ${m[3]}`] = Number(m[4]);
-    return out;
-  }
-
   it("100 healthy blocks raise no probe incident", async () => {
     await blocksProcessed(100);
     expect(probeIncidents().map((i) => i.key)).toEqual([]);
     // The probes really ran through the bundler, and passed.
-    const counts = await probeCounts();
+    const counts = await probeCounts(daemon);
     for (const journey of ["bundler", "account-creation", "sponsored-operation", "delegation-redemption"]) expect(counts[`${journey} alto ok`], JSON.stringify(counts)).toBeGreaterThanOrEqual(10);
     expect(Object.keys(counts).filter((k) => !k.endsWith(" ok"))).toEqual([]);
   });
