@@ -5,8 +5,10 @@
  * the layer pauses pause-changed last saw (the store's detector state), and
  * its findings go to the store like rpc-health's. One round at a time: a
  * round that outlasts its blocks (a slow bundler) delays the next, it does
- * not pile up. The probes' streaks live in memory, like RPC health: after a
- * restart the symptom is simply seen again.
+ * not pile up. The canary, if configured, runs on its own timer and is
+ * judged the same way, never interleaved with a round. The probes' streaks
+ * live in memory, like RPC health: after a restart the symptom is simply
+ * seen again.
  */
 import type { Hex } from "viem";
 import { createBundlerClient } from "../bundler/client.js";
@@ -50,10 +52,10 @@ export class ProbeRounds {
       if (this.stopped || this.canaryBusy) return;
       this.canaryBusy = (async () => {
         const result = await canary.run();
-        const tip = (this.o.store.read().chain as { ring?: Array<{ number: number; hash: Hex }> }).ring?.at(-1);
+        const tip = this.o.store.read().chain.ring.at(-1);
         if (!tip) return;
-        const cost = result.costWei;
-        this.o.log(`canary: ${result.outcome}`, { via: result.via, blocks: result.blocks, ms: Math.round(result.latencyMs), ...(cost ? { costWei: cost } : {}), ...(result.gasUsed ? { gasUsed: result.gasUsed } : {}), ...(result.message ? { cause: result.message } : {}) }, result.outcome === "ok" ? "info" : "warn");
+        const { costWei, gasUsed, message } = result;
+        this.o.log(`canary: ${result.outcome}`, { via: result.via, blocks: result.blocks, ms: Math.round(result.latencyMs), ...(costWei ? { costWei } : {}), ...(gasUsed ? { gasUsed } : {}), ...(message ? { cause: message } : {}) }, result.outcome === "ok" ? "info" : "warn");
         await this.judge([result], tip.number, tip.hash);
       })()
         .catch((e) => this.o.log("canary failed", { err: (e as Error).message }, "error"))
