@@ -31,7 +31,7 @@
 import { appendFileSync } from "node:fs";
 import path from "node:path";
 import { decodeFunctionData, keccak256, parseAbi, toHex, type Address, type Hex } from "viem";
-import { hubIncidentRef } from "../../daemon/src/runtime/circuit-breaker.js";
+import { hubIncidentRef, owedPauses } from "../../daemon/src/runtime/circuit-breaker.js";
 import { readStoreSnapshot, storeDataSchema, type StoreData } from "../../daemon/src/store/index.js";
 import type { Layer } from "../../daemon/src/types.js";
 import { startRpcProxy, type ProxyFault, type RpcProxy } from "../lib/fault-proxy.js";
@@ -423,9 +423,16 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
   const final = startDaemon();
   try {
     await final.ready;
-    // Blocks keep coming until every journaled pause is mined, then the chain stops and the daemon catches up.
-    const pending = async () => ((await store())?.outbox ?? []).filter((x) => x.kind === "sentinel-pause" && x.status !== "done");
-    await waitUntil(async () => (await pending()).length === 0, 30_000, "journaled pauses mined", 250).catch(async (error: Error) => {
+    // Blocks keep coming until every pause owed is journaled and every journaled pause is mined (a pause owed
+    // by an incident stored just before a SIGKILL is journaled by this daemon's breaker soon after it starts),
+    // then the chain stops and the daemon catches up.
+    const pending = async () => {
+      const data = await store();
+      if (!data) return [];
+      const owed = owedPauses(data, { entryPoint: true, accountFactory: true, delegation: true }).map((a) => ({ owed: a.incidentId }));
+      return [...owed, ...data.outbox.filter((x) => x.kind === "sentinel-pause" && x.status !== "done")];
+    };
+    await waitUntil(async () => (await pending()).length === 0, 30_000, "owed pauses journaled and mined", 250).catch(async (error: Error) => {
       failure ??= new Error(`${error.message}: ${JSON.stringify(await pending())}`);
     });
     await rpc("evm_setIntervalMining", [0]);
