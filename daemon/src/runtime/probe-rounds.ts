@@ -67,7 +67,9 @@ export class ProbeRounds {
   /** The follower committed up to block `to` (hash `hash`) with the head at `head`. */
   onCommitted(to: number, hash: Hex, head: number): void {
     if (this.stopped || this.busy) return;
-    if (head - to > 1) return; // catching up: the chain of an hour ago says nothing of users now
+    // Far behind (catching up after downtime): a round now would be judged against pauses of an hour ago.
+    // A few blocks behind (a busy host) still probes: users see the chain as it is now either way.
+    if (head - to > Math.max(2, this.o.everyBlocks)) return;
     if (this.lastBlock !== undefined && to - this.lastBlock < this.o.everyBlocks) return;
     this.lastBlock = to;
     this.busy = this.round(to, hash)
