@@ -9,6 +9,7 @@ import {
   isAnswerError,
   isRangeLimitError,
   parseRetryAfter,
+  revertDataOf,
 } from "./errors.js";
 
 const rpc = (code: number, message: string, method = "eth_getLogs", data?: unknown) => new RpcResponseError("ep", method, code, message, data);
@@ -103,6 +104,16 @@ describe("describeRpcError", () => {
     const d = describeRpcError(http(429, {}, "see https://mainnet.example.io/v3/SECRETKEY"));
     expect(d).toMatch(/^rate-limit, HTTP 429: /);
     expect(d).not.toContain("SECRETKEY");
+  });
+});
+
+describe("revertDataOf", () => {
+  it("finds a node's revert data on the error or along its causes, hex only", () => {
+    expect(revertDataOf(rpc(3, "execution reverted", "eth_call", "0xd93c0665"))).toBe("0xd93c0665");
+    expect(revertDataOf(new Error("wrapped", { cause: { data: { data: "0x4ca249dc" } } }))).toBe("0x4ca249dc");
+    expect(revertDataOf(rpc(3, "execution reverted", "eth_call", "0x"))).toBe("0x"); // an empty revert
+    expect(revertDataOf(rpc(3, "execution reverted", "eth_call", "0xnothex"))).toBeUndefined();
+    expect(revertDataOf(new Error("no data"))).toBeUndefined();
   });
 });
 

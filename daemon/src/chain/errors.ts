@@ -102,6 +102,20 @@ export class InconsistentChainError extends ChainError {
 }
 
 /** The message of anything thrown, without stack, and with any URL in it redacted to scheme://host:port. */
+/**
+ * The revert data a node returned with an error (`data`, or `data.data` as
+ * some clients nest it), looked for along the error's causes: hex only, at
+ * most 8 causes deep. "0x" is an empty revert.
+ */
+export function revertDataOf(error: unknown): `0x${string}` | undefined {
+  let e: any = error;
+  for (let depth = 0; e && depth < 8; depth++) {
+    for (const candidate of [e.data, e.data?.data]) if (typeof candidate === "string" && /^0x[0-9a-fA-F]*$/.test(candidate)) return candidate as `0x${string}`;
+    e = e.cause;
+  }
+  return undefined;
+}
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     const short = (error as { shortMessage?: unknown }).shortMessage;

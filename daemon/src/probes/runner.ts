@@ -46,7 +46,7 @@ import {
 import { entryPoint07Abi, toPackedUserOperation, type UserOperation } from "viem/account-abstraction";
 import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { Implementation, contracts, toMetaMaskSmartAccount, ExecutionMode } from "@metamask/smart-accounts-kit";
-import type { RpcPool } from "../chain/index.js";
+import { revertDataOf, type RpcPool } from "../chain/index.js";
 import type { BundlerClient, BundlerFailure } from "../bundler/client.js";
 import { decodeRevert, describeRevert, type DecodedRevert } from "../decode/revert.js";
 import { untrustedText } from "../decode/untrusted-text.js";
@@ -198,8 +198,8 @@ export class ProbeRunner {
       return { ...base, outcome: "ok", latencyMs: latency() };
     } catch (error) {
       if (isTimeout(error)) return { ...base, outcome: "timeout", latencyMs: latency(), causeKind: "service", message: clean(error) };
-      const data = revertData(error);
-      if (data === undefined) return { ...base, outcome: "failed", latencyMs: latency(), causeKind: "service", message: clean(error) };
+      const data = revertDataOf(error);
+      if (data === undefined || data.length < 10) return { ...base, outcome: "failed", latencyMs: latency(), causeKind: "service", message: clean(error) };
       return { ...base, outcome: "failed", latencyMs: latency(), causeKind: "stack", ...describeDecoded(decodeRevert(data)) };
     }
   }
@@ -343,17 +343,6 @@ function describeDecoded(r: DecodedRevert): Pick<ProbeResult, "aaCode" | "error"
     }
   }
   return out;
-}
-
-/** The revert data in an RPC error (the pool keeps the node's `data`). */
-function revertData(error: unknown): Hex | undefined {
-  let e: any = error;
-  for (let depth = 0; e && depth < 8; depth++) {
-    if (typeof e.data === "string" && /^0x[0-9a-fA-F]*$/.test(e.data) && e.data.length >= 10) return e.data as Hex;
-    if (typeof e.data?.data === "string" && /^0x[0-9a-fA-F]*$/.test(e.data.data) && e.data.data.length >= 10) return e.data.data as Hex;
-    e = e.cause;
-  }
-  return undefined;
 }
 
 /** A v0.7 user operation as ERC-4337 RPC methods take it (quantities as hex). */

@@ -12,19 +12,9 @@
  * MethodUnavailableError without a request.
  */
 import { numberToHex, type Hex } from "viem";
-import type { RpcPool } from "../chain/index.js";
+import { revertDataOf, type RpcPool } from "../chain/index.js";
 import type { RevertLookup } from "../pipeline/index.js";
 import type { ChainTransaction } from "../types.js";
-
-function errorData(error: unknown): Hex | undefined {
-  let e: any = error;
-  while (e) {
-    if (typeof e.data === "string" && e.data.startsWith("0x")) return e.data as Hex;
-    if (typeof e.data?.data === "string" && e.data.data.startsWith("0x")) return e.data.data as Hex;
-    e = e.cause;
-  }
-  return undefined;
-}
 
 export function poolRevertLookup(pool: RpcPool): RevertLookup {
   return async (tx: ChainTransaction) => {
@@ -43,7 +33,7 @@ export function poolRevertLookup(pool: RpcPool): RevertLookup {
       ]);
       return undefined;
     } catch (err) {
-      return errorData(err);
+      return revertDataOf(err);
     }
   };
 }
