@@ -18,7 +18,7 @@ interface Run {
   stderr: string;
 }
 
-async function cli(cwd: string, argv: string[], env: Record<string, string> = {}): Promise<Run> {
+async function cli(cwd: string, argv: string[], env: Record<string, string> = {}, now: Date = NOW): Promise<Run> {
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {
@@ -26,7 +26,7 @@ async function cli(cwd: string, argv: string[], env: Record<string, string> = {}
     stderr: (t) => void (stderr += t),
     env,
     cwd,
-    clock: () => NOW,
+    clock: () => now,
     lockWaitMs: 0,
   });
   return { code, stdout, stderr };
@@ -92,6 +92,32 @@ describe("guardian incident (store path: no daemon running)", () => {
     const open = JSON.parse((await cli(cwd, ["incident", "list", "--open", "--json"])).stdout) as Incident[];
     expect(open.map((i) => i.id)).toEqual([a.id]);
     expect((await cli(cwd, ["incident", "ack", a.id, "--by", "dana"])).stdout).toBe(`incident ${a.id} acknowledged by dana\n`);
+  });
+
+  it("closed incidents move to history after a day, and list, show, update and postmortem still find them", async () => {
+    const cwd = tempDir();
+    const old = (await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "high", "--title", "Old outage"])).stdout.trim();
+    await cli(cwd, ["incident", "update", old, "--state", "recovered", "--by", "x"]);
+    await cli(cwd, ["incident", "update", old, "--state", "postreview", "--by", "x"]);
+    const later = new Date(NOW.getTime() + 25 * 3_600_000);
+    const fresh = (await cli(cwd, ["incident", "trigger", ADDRESS, "--severity", "low", "--title", "New one"], {}, later)).stdout.trim();
+    // The write a day later moved the closed incident out of store.json.
+    const hot = JSON.parse(readFileSync(storeFile(cwd), "utf8")) as { incidents: Record<string, unknown> };
+    expect(Object.keys(hot.incidents)).toEqual([fresh]);
+    expect(readdirSync(path.join(cwd, ".guardian", "history"))).toEqual(["incidents-2025-03.jsonl"]);
+
+    const listed = JSON.parse((await cli(cwd, ["incident", "list", "--json"], {}, later)).stdout) as Incident[];
+    expect(listed.map((i) => i.id)).toEqual([fresh, old]);
+    expect((await cli(cwd, ["incident", "list", "--limit", "1"], {}, later)).stdout).toMatch(/New one\n\(1 older not shown: --limit 2\)\n$/);
+    expect((await cli(cwd, ["incident", "list", "--limit", "0"], {}, later)).stderr).toMatch(/--limit: expected a number of incidents ≥ 1/);
+    const shown = JSON.parse((await cli(cwd, ["incident", "show", old.slice(0, 8), "--json"], {}, later)).stdout) as Incident;
+    expect(shown).toMatchObject({ id: old, state: "postreview", title: "Old outage" });
+    // Post-review is final: the refusal comes from the lifecycle, about the archived incident.
+    const refused = await cli(cwd, ["incident", "update", old, "--state", "responding"], {}, later);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/postreview/);
+    expect((await cli(cwd, ["postmortem", old], {}, later)).stdout).toMatch(/Old outage/);
+    expect((await cli(cwd, ["notify", old.slice(0, 6)], {}, later)).stdout).toMatch(/Old outage/);
   });
 
   it("resolves deployment names against the deployments file, with the contract's layers", async () => {

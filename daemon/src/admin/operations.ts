@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { acknowledge, findIncident, manualIncidentKey, openIncident, transition } from "../incidents/index.js";
-import type { GuardianStore } from "../store/store.js";
+import { acknowledge, manualIncidentKey, openIncident, transition } from "../incidents/index.js";
+import { findStoredIncident, type GuardianStore } from "../store/store.js";
 import type { Incident, SlaMinutes } from "../types.js";
 import { ackRequestSchema, triggerRequestSchema, updateRequestSchema, type AckResult, type IncidentService } from "./protocol.js";
 
@@ -23,6 +23,8 @@ export interface IncidentChange {
  * daemon serving its admin endpoint). Each write is one `store.update`: a
  * refused transition throws inside the mutator, so nothing is written.
  * Requests are validated with the protocol schemas (zod errors propagate).
+ * An archived incident is found too, and restored into the hot state for the
+ * write (see GuardianStore.update).
  */
 export function createStoreIncidentService(parameters: StoreIncidentServiceParameters): IncidentService {
   const { store } = parameters;
@@ -54,8 +56,9 @@ export function createStoreIncidentService(parameters: StoreIncidentServiceParam
 
     async update(id, request) {
       const r = updateRequestSchema.parse(request, { reportInput: true });
+      const found = (await findStoredIncident(store.read().incidents, store.history, id)).incident.id;
       const incident = await store.update((draft) => {
-        const current = findIncident(draft.incidents, id);
+        const current = draft.incidents[found]!;
         const next = transition(current, r.state, {
           now: clock(),
           ...(r.message !== undefined ? { message: r.message } : {}),
@@ -64,20 +67,21 @@ export function createStoreIncidentService(parameters: StoreIncidentServiceParam
         });
         draft.incidents[next.id] = next;
         return next;
-      });
+      }, { restore: [found] });
       notify("updated", incident);
       return incident;
     },
 
     async acknowledge(id, request) {
       const r = ackRequestSchema.parse(request, { reportInput: true });
+      const found = (await findStoredIncident(store.read().incidents, store.history, id)).incident.id;
       const result = await store.update((draft): AckResult => {
-        const current = findIncident(draft.incidents, id);
+        const current = draft.incidents[found]!;
         const next = acknowledge(current, { now: clock(), by: r.by });
         if (next === current) return { incident: current as Incident, alreadyAcknowledged: true };
         draft.incidents[next.id] = next;
         return { incident: next, alreadyAcknowledged: false };
-      });
+      }, { restore: [found] });
       if (!result.alreadyAcknowledged) notify("acknowledged", result.incident);
       return result;
     },

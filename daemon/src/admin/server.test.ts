@@ -13,6 +13,7 @@ import {
   unpublishAdminEndpoint,
 } from "../store/runtime-files.js";
 import { tempDir } from "../store/testing/spawn.js";
+import { EMPTY_HISTORY } from "../store/store.js";
 import { AdminRequestError, createAdminClient } from "./client.js";
 import type { IncidentChange } from "./operations.js";
 import { startAdminServer, type AdminServer } from "./server.js";
@@ -45,7 +46,7 @@ describe("startAdminServer", () => {
   it("binds loopback only", async () => {
     const { admin } = await setup();
     expect(admin.host).toBe("127.0.0.1");
-    const store = { read: () => ({}) as never, update: async () => undefined as never, close: async () => {} };
+    const store = { read: () => ({}) as never, update: async () => undefined as never, history: EMPTY_HISTORY, close: async () => {} };
     await expect(startAdminServer({ store, token: TOKEN, host: "0.0.0.0" })).rejects.toThrow(/loopback/);
     await expect(startAdminServer({ store, token: TOKEN, host: "192.168.1.10" })).rejects.toThrow(/loopback/);
     await expect(startAdminServer({ store, token: "short" })).rejects.toThrow(/at least 16/);

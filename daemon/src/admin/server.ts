@@ -13,9 +13,9 @@ import type { AddressInfo } from "node:net";
 import * as z from "zod";
 import { isLoopbackHost } from "../config/schema.js";
 import { formatIssues } from "../config/issues.js";
-import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError, findIncident } from "../incidents/index.js";
-import type { GuardianStore } from "../store/store.js";
-import type { Incident, SlaMinutes } from "../types.js";
+import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "../incidents/index.js";
+import { findStoredIncident, incidentsWithHistory, type GuardianStore } from "../store/store.js";
+import type { SlaMinutes } from "../types.js";
 import { createStoreIncidentService, type IncidentChange } from "./operations.js";
 import type { AckRequest, TriggerRequest, UpdateRequest } from "./protocol.js";
 
@@ -101,10 +101,10 @@ export async function startAdminServer(parameters: StartAdminServerParameters): 
     if (resource !== "incidents") throw new HttpError(404, "NotFound", `no route ${method} ${url.pathname}`);
 
     if (id === undefined) {
-      if (method === "GET") return { status: 200, body: { incidents: sortedIncidents(store.read().incidents) } };
+      if (method === "GET") return { status: 200, body: { incidents: await incidentsWithHistory(store, ARCHIVED_LISTED) } };
       if (method === "POST") return { status: 201, body: { incident: await service.trigger((await readJson(req)) as TriggerRequest) } };
     } else if (action === undefined && parts.length === 3) {
-      if (method === "GET") return { status: 200, body: { incident: findIncident(store.read().incidents, id) } };
+      if (method === "GET") return { status: 200, body: { incident: (await findStoredIncident(store.read().incidents, store.history, id)).incident } };
     } else if (action === "state" && parts.length === 4) {
       if (method === "POST") return { status: 200, body: { incident: await service.update(id, (await readJson(req)) as UpdateRequest) } };
     } else if (action === "ack" && parts.length === 4) {
@@ -155,9 +155,8 @@ function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }
 
-function sortedIncidents(incidents: Readonly<Record<string, Readonly<Incident>>>): Readonly<Incident>[] {
-  return Object.values(incidents).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-}
+/** How many archived incidents the list adds after the hot ones (the newest). */
+const ARCHIVED_LISTED = 200;
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers["content-type"] ?? "";

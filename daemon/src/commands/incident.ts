@@ -23,8 +23,8 @@ import {
   loadDeployments,
   type GuardianConfig,
 } from "../config/index.js";
-import { findIncident, isOpen } from "../incidents/index.js";
-import { findRunningDaemon, openLowdbStore, readAdminToken, readStoreSnapshot } from "../store/index.js";
+import { IncidentNotFoundError, isOpen } from "../incidents/index.js";
+import { findRunningDaemon, findStoredIncident, incidentsWithHistory, openLowdbStore, readAdminToken, readStoreSnapshot, readStoreView } from "../store/index.js";
 import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident, type Layer } from "../types.js";
 import { parseArgs } from "./args.js";
 import type { CliContext } from "./context.js";
@@ -67,7 +67,11 @@ export const ackArgsSchema = z.object({ id: idArg, by: person.optional(), json: 
 export type AckArgs = z.output<typeof ackArgsSchema>;
 const ackNames = { id: "<id>", by: "--by", json: "--json" };
 
-export const listArgsSchema = z.object({ json: z.boolean().default(false), open: z.boolean().default(false) });
+export const listArgsSchema = z.object({
+  json: z.boolean().default(false),
+  open: z.boolean().default(false),
+  limit: z.coerce.number().int().min(1, "expected a number of incidents ≥ 1").default(100),
+});
 export type ListArgs = z.output<typeof listArgsSchema>;
 
 export const showArgsSchema = z.object({ id: idArg, json: z.boolean().default(false) });
@@ -111,6 +115,7 @@ export function registerIncident(program: Command, ctx: CliContext): void {
     .command("list")
     .description("list incidents, newest first")
     .option("--open", "only open incidents (detected, responding, contained)")
+    .option("--limit <n>", "at most this many, newest first (closed incidents come from history)", "100")
     .option("--json", "print JSON")
     .action((options: Record<string, unknown>) => listCommand(ctx, options));
 
@@ -168,27 +173,37 @@ export async function ackCommand(ctx: CliContext, raw: unknown): Promise<void> {
 }
 
 export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> {
-  const args = parseArgs(listArgsSchema, raw, { json: "--json", open: "--open" });
+  const args = parseArgs(listArgsSchema, raw, { json: "--json", open: "--open", limit: "--limit" });
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
-  const incidents = Object.values(data?.incidents ?? {})
-    .filter((i) => !args.open || isOpen(i))
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
-  ctx.stdout(args.json ? `${JSON.stringify(incidents, null, 2)}\n` : formatIncidentList(incidents));
+  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
+  // Open incidents are always hot; closed ones may be archived (history).
+  const hot = Object.values(view?.read().incidents ?? {});
+  const all = view === undefined || args.open ? hot : await incidentsWithHistory(view, args.limit);
+  const matching = all.filter((i) => !args.open || isOpen(i)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+  const incidents = matching.slice(0, args.limit);
+  const total = view === undefined || args.open ? matching.length : hot.length + view.history.count();
+  const more = total - incidents.length;
+  if (args.json) ctx.stdout(`${JSON.stringify(incidents, null, 2)}\n`);
+  else ctx.stdout(formatIncidentList(incidents) + (more > 0 ? `(${more} older not shown: --limit ${args.limit + more})\n` : ""));
 }
 
 export async function showCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(showArgsSchema, raw, { id: "<id>", json: "--json" });
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
-  const incident = findIncident(data?.incidents ?? {}, args.id);
+  const incident = await findInDataDir(config, args.id);
   ctx.stdout(args.json ? `${JSON.stringify(incident, null, 2)}\n` : formatIncident(incident, ctx.clock()));
 }
 
 /** The full id of an existing incident (so that a typo never creates a store or takes a lock). */
 async function existingIncidentId(config: GuardianConfig, idOrPrefix: string): Promise<string> {
-  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
-  return findIncident(data?.incidents ?? {}, idOrPrefix).id;
+  return (await findInDataDir(config, idOrPrefix)).id;
+}
+
+/** An incident of the data directory, hot or archived, read without the lock. */
+export async function findInDataDir(config: Pick<GuardianConfig, "dataDir" | "chainId">, idOrPrefix: string): Promise<Readonly<Incident>> {
+  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
+  if (view === undefined) throw new IncidentNotFoundError(idOrPrefix);
+  return (await findStoredIncident(view.read().incidents, view.history, idOrPrefix)).incident;
 }
 
 interface ResolvedContract {
@@ -254,6 +269,7 @@ export async function withIncidentService<R>(
     purpose,
     ringSize: config.follower.ringSize,
     lockWaitMs: ctx.lockWaitMs ?? CLI_LOCK_WAIT_MS,
+    archiveAfterMs: config.store.archiveAfterHours * 3_600_000,
     clock: ctx.clock,
     logger: { warn: (_details, text) => ctx.stderr(`warning: ${text}\n`) },
   });

@@ -12,9 +12,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
-import { findIncident, toPublic } from "../incidents/index.js";
+import { IncidentNotFoundError, toPublic } from "../incidents/index.js";
 import { NOTICE_FORMATS, renderPostmortem, renderPublicNotice } from "../paperwork/index.js";
-import { readStoreSnapshot } from "../store/index.js";
+import { findStoredIncident, findingsOfIncident, readStoreView } from "../store/index.js";
+import { findInDataDir } from "./incident.js";
 import { parseArgs } from "./args.js";
 import type { CliContext } from "./context.js";
 import { ArgumentError } from "./errors.js";
@@ -59,17 +60,18 @@ export function registerPaperwork(program: Command, ctx: CliContext): void {
 export async function postmortemCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(postmortemArgsSchema, raw, postmortemNames);
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
-  const incident = findIncident(data?.incidents ?? {}, args.id);
-  const markdown = renderPostmortem(incident, { now: ctx.clock(), findings: data?.findings ?? [], chainId: config.chainId, sla: config.sla });
+  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
+  if (view === undefined) throw new IncidentNotFoundError(args.id);
+  const { incident } = await findStoredIncident(view.read().incidents, view.history, args.id);
+  const findings = await findingsOfIncident(view, incident, ctx.clock());
+  const markdown = renderPostmortem(incident, { now: ctx.clock(), findings, chainId: config.chainId, sla: config.sla });
   await emit(ctx, markdown, args);
 }
 
 export async function notifyCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(notifyArgsSchema, raw, notifyNames);
   const config = ctx.config();
-  const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
-  const incident = findIncident(data?.incidents ?? {}, args.id);
+  const incident = await findInDataDir(config, args.id);
   await emit(ctx, renderPublicNotice(toPublic(incident), { now: ctx.clock(), format: args.format }), args);
 }
 

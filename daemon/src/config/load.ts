@@ -97,6 +97,8 @@ export interface GuardianConfig {
     /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };
+  /** The store: closed incidents move to history after `archiveAfterHours`. */
+  readonly store: { readonly archiveAfterHours: number };
   readonly secrets: Secrets;
 }
 
@@ -211,6 +213,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     pause: data.pause,
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
+    store: data.store,
     secrets,
   };
   return deepFreeze(config);

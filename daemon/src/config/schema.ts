@@ -282,6 +282,12 @@ export const probesSchema = z.strictObject({
     .optional(),
 });
 
+/** The store: where Guardian's state lives, and when closed incidents leave the hot state. */
+export const storeSchema = z.strictObject({
+  /** A post-review incident untouched this long moves to history (read on demand). */
+  archiveAfterHours: z.number({ error: "expected hours (a number > 0)" }).positive({ error: "expected hours (a number > 0)" }).default(24),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -319,6 +325,7 @@ export const configFileSchema = z.strictObject({
       });
     }),
   probes: probesSchema.default(probesSchema.parse({})),
+  store: storeSchema.default(storeSchema.parse({})),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

@@ -23,6 +23,12 @@ export interface CorrelateContext {
    * entry (they are still counted in findingCount). Default 5 minutes.
    */
   cooldownMs?: number;
+  /**
+   * The highest occurrence of a key among incidents no longer in `incidents`
+   * (archived after post-review), so a recurrence long after gets the next
+   * number, and so a new id. Default: none archived.
+   */
+  lastOccurrence?: (key: string) => number | undefined;
 }
 
 export interface CorrelateResult {
@@ -43,7 +49,8 @@ export const DEFAULT_COOLDOWN_MS = 5 * 60_000;
  * the same incident, so a symptom that repeats every block pages once.
  *
  * 1. Find the latest incident of `finding.key`.
- * 2. None, or it is in post-review (closed): open a new one (occurrence n+1);
+ * 2. None, or it is in post-review (closed): open a new one (occurrence n+1,
+ *    counting archived incidents through `context.lastOccurrence`);
  *    notify on-call; pause if Critical.
  * 3. It is recovered: the problem recurred: reopen it (→ responding); notify.
  * 4. Record the finding: count it; add a private "finding" entry with the
@@ -95,7 +102,7 @@ export function correlateFinding(
       source: finding.detector,
       now,
       sla,
-      occurrence: (latest?.occurrence ?? 0) + 1,
+      occurrence: Math.max(latest?.occurrence ?? 0, context.lastOccurrence?.(finding.key) ?? 0) + 1,
       message: finding.title,
       ...(finding.evidence ? { evidence: finding.evidence } : {}),
     });

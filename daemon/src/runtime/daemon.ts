@@ -120,7 +120,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     purpose: "daemon",
     ringSize: config.follower.ringSize,
     ...(options.recordProcessed ? { recordProcessed: true } : {}),
-    logger: { warn: (m: string) => logger.warn(m) } as never,
+    archiveAfterMs: config.store.archiveAfterHours * 3_600_000,
+    logger: { warn: (details, message) => logger.warn(details, message) },
     clock,
   });
   const metrics = new DaemonMetrics();
@@ -159,7 +160,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...pipelineOverrides(config.detectors),
     };
     const sla = config.sla;
-    const foldCtx = () => ({ now: clock(), autoPause: config.autoPause, sla });
+    const foldCtx = () => ({ now: clock(), autoPause: config.autoPause, sla, lastOccurrence: (key: string) => store.history.lastOccurrence(key) });
 
     // 3. Actions: the circuit breaker and notifications.
     let dispatch: (actions: IncidentAction[]) => void = () => {};

@@ -21,7 +21,7 @@ import {
   type Status,
   type UptimeSample,
 } from "../publish/index.js";
-import type { GuardianStore } from "../store/index.js";
+import { incidentsWithHistory, type GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Layer } from "../types.js";
 
 const hubReadAbi = parseAbi([
@@ -30,6 +30,9 @@ const hubReadAbi = parseAbi([
   "function layerTargets(uint8 layer) view returns (address[])",
 ]);
 const pausableAbi = parseAbi(["function paused() view returns (bool)"]);
+
+/** Archived incidents the status page may still show (buildStatus keeps 200 at most). */
+const PUBLISHED_ARCHIVED = 200;
 
 export interface StatusPublisherOptions {
   store: GuardianStore;
@@ -160,7 +163,8 @@ export class StatusPublisher {
     const status = buildStatus(
       {
         page: { name: this.o.pageName ?? `Smart accounts on chain ${deployment.chainId}`, url: this.o.pageUrl ?? null },
-        incidents: Object.values(data.incidents),
+        // Hot incidents and the newest archived ones (buildStatus keeps at most 200, resolved within 90 days).
+        incidents: await incidentsWithHistory(store, PUBLISHED_ARCHIVED),
         layerStates,
         rpc: rpcStateOf(this.o.pool),
         chain: { chainId: deployment.chainId, blockNumber: tip.number, blockHash: tip.hash as Hex, blockTimestamp: timestamp },

@@ -60,11 +60,16 @@ function detectorState(data: StoreData): PersistedDetectorState {
 export function foldFindings(
   draft: StoreData,
   findings: readonly Finding[],
-  ctx: { now: Date; autoPause: Readonly<Record<Layer, boolean>>; sla?: Readonly<SlaMinutes>; findingsLimit?: number },
+  ctx: { now: Date; autoPause: Readonly<Record<Layer, boolean>>; sla?: Readonly<SlaMinutes>; lastOccurrence?: (key: string) => number | undefined },
 ): IncidentAction[] {
   const actions: IncidentAction[] = [];
   for (const finding of findings) {
-    const result = correlateFinding(draft.incidents, finding, { now: ctx.now, autoPause: ctx.autoPause, ...(ctx.sla ? { sla: ctx.sla } : {}) });
+    const result = correlateFinding(draft.incidents, finding, {
+      now: ctx.now,
+      autoPause: ctx.autoPause,
+      ...(ctx.sla ? { sla: ctx.sla } : {}),
+      ...(ctx.lastOccurrence ? { lastOccurrence: ctx.lastOccurrence } : {}),
+    });
     const record: FindingRecord = { ...finding };
     if (result.incident) {
       draft.incidents[result.incident.id] = result.incident;
@@ -73,14 +78,18 @@ export function foldFindings(
     draft.findings.push(record);
     actions.push(...result.actions);
   }
-  const limit = ctx.findingsLimit ?? 1000;
-  if (draft.findings.length > limit) draft.findings.splice(0, draft.findings.length - limit);
+  // The store bounds the hot findings list and archives the overflow.
   return actions;
 }
 
 export function createStoreSink(options: StoreSinkOptions): FollowerSink {
   const { store, pipeline, clock } = options;
   const log = options.log ?? (() => {});
+  const foldOptions = {
+    autoPause: options.autoPause,
+    ...(options.sla ? { sla: options.sla } : {}),
+    lastOccurrence: (key: string) => store.history.lastOccurrence(key),
+  };
 
   const commit = async (raw: ReadonlyArray<{ facts: BlockFacts; checkpoint: FollowerCheckpoint }>) => {
     const last = raw[raw.length - 1];
@@ -98,7 +107,7 @@ export function createStoreSink(options: StoreSinkOptions): FollowerSink {
         ds.snapshots.push({ number: facts.block.number, hash: facts.block.hash, state: result.nextState });
         if (result.findings.length) {
           allFindings.push(...result.findings);
-          allActions.push(...foldFindings(draft, result.findings, { now: clock(), autoPause: options.autoPause, ...(options.sla ? { sla: options.sla } : {}) }));
+          allActions.push(...foldFindings(draft, result.findings, { now: clock(), ...foldOptions }));
         }
         draft.chain.processedCount += 1;
         if (options.recordProcessed || draft.chain.processedLog) {
@@ -169,7 +178,7 @@ export function createStoreSink(options: StoreSinkOptions): FollowerSink {
         }
         // 4. The reorg itself is a finding (on chain 138, with instant finality, any reorg is suspicious).
         const result = processReorg(reorg, ds.current, pipeline);
-        const acts = foldFindings(draft, result.findings, { now, autoPause: options.autoPause, ...(options.sla ? { sla: options.sla } : {}) });
+        const acts = foldFindings(draft, result.findings, { now, ...foldOptions });
         return { actions: acts, findings: result.findings };
       });
       if (findings.length) options.onFindings?.(findings);

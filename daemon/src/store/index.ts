@@ -1,14 +1,17 @@
 /**
  * The store: the only code that touches the data directory.
  *
- *     <dataDir>/store.json      StoreData (schema.ts), durable writes (durable-adapter.ts)
+ *     <dataDir>/store.json      the hot StoreData (schema.ts), durable writes (durable-adapter.ts)
+ *     <dataDir>/history/        archived incidents and findings, append-only monthly files (history.ts)
  *     <dataDir>/guardian.lock   the one writer's lock (lock.ts)
  *     <dataDir>/admin.json      the running daemon's admin endpoint (runtime-files.ts)
  *     <dataDir>/admin.token     its generated bearer token, mode 0600
  */
-export type { GuardianStore } from "./store.js";
+export { EMPTY_HISTORY, findStoredIncident, findingsOfIncident, incidentsWithHistory, type GuardianStore, type IncidentHistory, type IncidentPage, type UpdateOptions } from "./store.js";
+export { FileHistory, HISTORY_DIR } from "./history.js";
+export { DEFAULT_ARCHIVE_AFTER_MS, takeArchivableIncidents, takeOverflowFindings } from "./archive.js";
 export { openLowdbStore, STORE_FILE, DEFAULT_RING_SIZE, DEFAULT_FINDINGS_LIMIT, type LowdbStore, type OpenLowdbStoreParameters } from "./lowdb-store.js";
-export { readStoreSnapshot } from "./snapshot.js";
+export { readStoreSnapshot, readStoreView, type StoreView } from "./snapshot.js";
 export {
   STORE_SCHEMA_VERSION,
   emptyStoreData,

@@ -6,7 +6,8 @@ import { nodeFs, type DurableFs } from "./durable-adapter.js";
 import { StoreChainMismatchError, StoreClosedError, StoreCorruptError, StoreIoError, StoreLockedError, StoreVersionError } from "./errors.js";
 import { LOCK_FILE } from "./lock.js";
 import { openLowdbStore, STORE_FILE, type OpenLowdbStoreParameters } from "./lowdb-store.js";
-import { emptyStoreData } from "./schema.js";
+import { emptyStoreData, STORE_SCHEMA_VERSION } from "./schema.js";
+import { MIGRATIONS } from "./migrations.js";
 import { readStoreSnapshot } from "./snapshot.js";
 import { startHolder, tempDir } from "./testing/spawn.js";
 
@@ -143,9 +144,9 @@ describe("openLowdbStore", () => {
 
   it("refuses a store written by a newer Guardian", async () => {
     const dir = tempDir();
-    writeFileSync(fileOf(dir), JSON.stringify({ ...emptyStoreData(31337, NOW, false), schemaVersion: 2 }));
+    writeFileSync(fileOf(dir), JSON.stringify({ ...emptyStoreData(31337, NOW, false), schemaVersion: STORE_SCHEMA_VERSION + 1 }));
     await expect(open(dir)).rejects.toThrow(StoreVersionError);
-    await expect(open(dir)).rejects.toThrow(/schemaVersion 2, but this Guardian knows versions up to 1/);
+    await expect(open(dir)).rejects.toThrow(new RegExp(`schemaVersion ${STORE_SCHEMA_VERSION + 1}, but this Guardian knows versions up to ${STORE_SCHEMA_VERSION}`));
   });
 
   it("migrates an older store and keeps a backup of the original", async () => {
@@ -153,10 +154,10 @@ describe("openLowdbStore", () => {
     const v0 = { schemaVersion: 0, chainId: 31337, incidents: {} };
     writeFileSync(fileOf(dir), JSON.stringify(v0));
     const store = await open(dir, {
-      migrations: { 0: (d) => ({ ...emptyStoreData(d.chainId as number, NOW, false), incidents: d.incidents }) },
+      migrations: { ...MIGRATIONS, 0: (d) => ({ ...emptyStoreData(d.chainId as number, NOW, false), schemaVersion: 1, incidents: d.incidents }) },
     });
-    expect(store.read().schemaVersion).toBe(1);
-    expect((onDisk(dir) as { schemaVersion: number }).schemaVersion).toBe(1);
+    expect(store.read().schemaVersion).toBe(STORE_SCHEMA_VERSION);
+    expect((onDisk(dir) as { schemaVersion: number }).schemaVersion).toBe(STORE_SCHEMA_VERSION);
     expect(JSON.parse(readFileSync(path.join(dir, "store.v0.json.bak"), "utf8"))).toEqual(v0);
     await store.close();
   });

@@ -1,6 +1,13 @@
 /**
- * The embedded store: one JSON file (`<dataDir>/store.json`) through lowdb
- * with Guardian's durable adapter, guarded by the data directory's lock.
+ * The embedded store: the hot state in one JSON file (`<dataDir>/store.json`)
+ * through lowdb with Guardian's durable adapter, history in append-only
+ * monthly files (`<dataDir>/history/`, history.ts), guarded by the data
+ * directory's lock.
+ *
+ * A commit appends what it archives to history first (fsynced), then replaces
+ * store.json. A crash between the two leaves an incident both in history and
+ * in the hot file: the hot copy wins, and the next commit archives it again
+ * (history's last line wins). Archived findings may then be repeated once.
  */
 import { copyFile, constants as fsConstants, mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -8,14 +15,16 @@ import { Low } from "lowdb";
 import { formatIssues } from "../config/issues.js";
 import { DurableJsonFile, type DurableFs } from "./durable-adapter.js";
 import { StoreChainMismatchError, StoreClosedError, StoreIoError } from "./errors.js";
+import { DEFAULT_ARCHIVE_AFTER_MS, takeArchivableIncidents, takeOverflowFindings } from "./archive.js";
+import { FileHistory } from "./history.js";
 import { acquireLock, type LockInfo, type StoreLogger } from "./lock.js";
 import { MIGRATIONS, type Migration } from "./migrations.js";
 import { emptyStoreData, STORE_SCHEMA_VERSION, storeDataSchema, type StoreData } from "./schema.js";
-import type { GuardianStore } from "./store.js";
+import type { GuardianStore, UpdateOptions } from "./store.js";
 
 export const STORE_FILE = "store.json";
 export const DEFAULT_RING_SIZE = 128;
-/** Findings kept; older ones are dropped (their incidents keep the evidence that mattered). */
+/** Findings kept hot; older ones move to history (history/findings-YYYY-MM.jsonl). */
 export const DEFAULT_FINDINGS_LIMIT = 1000;
 
 export interface OpenLowdbStoreParameters {
@@ -27,8 +36,10 @@ export interface OpenLowdbStoreParameters {
   purpose: string;
   /** chain.ring keeps at most this many blocks (the oldest are dropped). Default 128 (config.follower.ringSize). */
   ringSize?: number;
-  /** findings keeps at most this many. Default 1000. */
+  /** findings keeps at most this many hot. Default 1000. */
   findingsLimit?: number;
+  /** A post-review incident untouched this long moves to history. Default a day (config.store.archiveAfterHours). */
+  archiveAfterMs?: number;
   /**
    * true: keep chain.processedLog (every processed block; tests prove
    * exactly-once with it); false: drop it; undefined (default): leave the
@@ -48,6 +59,7 @@ export interface LowdbStore extends GuardianStore {
   readonly file: string;
   readonly dataDir: string;
   readonly lock: LockInfo;
+  readonly history: FileHistory;
 }
 
 /**
@@ -57,7 +69,8 @@ export interface LowdbStore extends GuardianStore {
  * 2. Read store.json: missing → create an empty store for `chainId`; corrupt →
  *    StoreCorruptError (file untouched); newer version → StoreVersionError;
  *    older → migrate (a copy of the old file is kept as store.v<N>.json.bak).
- * 3. Refuse a store of another chain.
+ * 3. Refuse a store of another chain. Scan history/ (its index stays in memory).
+ * 4. Archive what is due (a migrated version-1 file moves its closed incidents here).
  * On any error the lock is released again.
  *
  * @throws StoreLockedError | StoreCorruptError | StoreVersionError | StoreChainMismatchError
@@ -74,6 +87,7 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
   const ringSize = parameters.ringSize ?? DEFAULT_RING_SIZE;
   const findingsLimit = parameters.findingsLimit ?? DEFAULT_FINDINGS_LIMIT;
   const recordProcessed = parameters.recordProcessed;
+  const archiveAfterMs = parameters.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
 
   // 1. Directory and lock.
   await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
@@ -109,20 +123,31 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
     if (db.data.chain.chainId !== parameters.chainId)
       throw new StoreChainMismatchError(file, parameters.chainId, db.data.chain.chainId);
 
+    const history = await FileHistory.open(dataDir, parameters.logger ? { warn: (msg, fields) => parameters.logger!.warn(fields ?? {}, msg) } : {});
+    history.forget(Object.keys(db.data.incidents));
+
+    /** Bounds the hot state; returns what leaves it for history. */
     const normalize = (draft: StoreData) => {
       if (draft.chain.ring.length > ringSize) draft.chain.ring = draft.chain.ring.slice(-ringSize);
-      if (draft.findings.length > findingsLimit) draft.findings = draft.findings.slice(-findingsLimit);
       if (recordProcessed === true) draft.chain.processedLog ??= [];
       else if (recordProcessed === false) delete draft.chain.processedLog;
+      return { incidents: takeArchivableIncidents(draft, clock(), archiveAfterMs), findings: takeOverflowFindings(draft, findingsLimit) };
+    };
+    const archive = async (moved: ReturnType<typeof normalize>) => {
+      if (moved.findings.length > 0) await history.appendFindings(moved.findings);
+      if (moved.incidents.length > 0) await history.appendIncidents(moved.incidents);
     };
 
     let snapshot: Readonly<StoreData>;
     let lastText: string;
     {
       const initial = structuredClone(db.data);
-      normalize(initial);
+      const moved = normalize(initial);
       const text = serialize(initial);
-      if (!existed || adapter.migratedFrom !== undefined || text !== serialize(db.data)) await adapter.writeText(text);
+      if (!existed || adapter.migratedFrom !== undefined || text !== serialize(db.data)) {
+        await archive(moved);
+        await adapter.writeText(text);
+      }
       snapshot = deepFreeze(initial);
       lastText = text;
     }
@@ -134,24 +159,36 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
       file,
       dataDir,
       lock: lock.info,
+      history,
       read() {
         if (closed) throw new StoreClosedError();
         return snapshot;
       },
-      update<R>(mutator: (draft: StoreData) => R): Promise<R> {
+      update<R>(mutator: (draft: StoreData) => R, options: UpdateOptions = {}): Promise<R> {
         if (closed) return Promise.reject(new StoreClosedError());
         const run = async (): Promise<R> => {
           const draft = structuredClone(snapshot) as StoreData;
+          const restored: string[] = [];
+          for (const id of options.restore ?? []) {
+            if (Object.hasOwn(draft.incidents, id)) continue;
+            const incident = await history.get(id);
+            if (incident === undefined) throw new TypeError(`store.update: no archived incident ${id} to restore`);
+            draft.incidents[id] = incident;
+            restored.push(id);
+          }
           const result = mutator(draft);
           if (result instanceof Promise) throw new TypeError("store.update: the mutator must be synchronous");
           if (draft.chain.chainId !== snapshot.chain.chainId) throw new TypeError("store.update: chain.chainId cannot change");
-          normalize(draft);
+          // A restored incident the mutator left alone goes straight back; one it changed stays hot for a while.
+          const moved = normalize(draft);
           const checked = storeDataSchema.safeParse(draft, { reportInput: true });
           if (!checked.success)
             throw new TypeError(`store.update: the result does not match the store schema: ${formatIssues(checked.error.issues).join("; ")}`);
           const text = serialize(checked.data);
           if (text !== lastText) {
+            await archive(moved);
             await adapter.writeText(text);
+            history.forget(restored.filter((id) => Object.hasOwn(checked.data.incidents, id)));
             lastText = text;
             snapshot = deepFreeze(checked.data);
             db.data = checked.data;

@@ -19,7 +19,7 @@ import {
   type TimelineEntry,
 } from "../types.js";
 
-export const STORE_SCHEMA_VERSION = 1;
+export const STORE_SCHEMA_VERSION = 2;
 
 /** A block as the checkpoint ring keeps it. */
 export interface BlockId {
