@@ -27,15 +27,22 @@ function rng(seed: number) {
 
 const hex = (n: number, bytes: number) => `0x${n.toString(16).padStart(bytes * 2, "0")}` as Hex;
 
-export function incidentHistory(count: number, now = new Date(), seed = 138): Incident[] {
-  const random = rng(seed);
+/**
+ * `options.offset`/`total` make a slice [offset, offset + count) of a history
+ * of `total` incidents (to build a large history in chunks); `allClosed`
+ * takes every incident to post-review.
+ */
+export function incidentHistory(count: number, now = new Date(), seed = 138, options: { offset?: number; total?: number; allClosed?: boolean } = {}): Incident[] {
+  const random = rng(seed + (options.offset ?? 0));
   const out: Incident[] = [];
+  const offset = options.offset ?? 0;
+  const total = options.total ?? count;
   const span = 90 * 24 * 60 * 60_000;
-  for (let i = 0; i < count; i++) {
+  for (let i = offset; i < offset + count; i++) {
     const kind = SOURCES[i % SOURCES.length]!;
     const r = random();
     const severity: Severity = r < 0.05 ? "critical" : r < 0.25 ? "high" : r < 0.65 ? "medium" : "low";
-    const opened = new Date(now.getTime() - span + Math.floor((i / count) * span) + Math.floor(random() * 60_000));
+    const opened = new Date(now.getTime() - span + Math.floor((i / total) * span) + Math.floor(random() * 60_000));
     const minutes = (m: number) => new Date(opened.getTime() + m * 60_000);
     const block = 1_000_000 + i * 400;
     let incident = openIncident({
@@ -49,11 +56,11 @@ export function incidentHistory(count: number, now = new Date(), seed = 138): In
     });
     incident = transition(incident, "responding", { now: minutes(8), by: "on-call", message: "We have identified the cause and are working on a fix." });
     incident = addTimelineEntry(incident, { kind: "note", message: "Internal: the bundler operator was contacted.", public: false }, minutes(15));
-    const open = i >= count - 3;
+    const open = !options.allClosed && i >= total - 3;
     if (!open) {
       incident = addTimelineEntry(incident, { kind: "note", message: "A fix is being deployed; we continue to monitor.", public: true, by: "on-call" }, minutes(30));
       incident = transition(incident, "recovered", { now: minutes(55), by: "on-call", message: "The issue is resolved." });
-      if (random() < 0.8) incident = transition(incident, "postreview", { now: minutes(24 * 60), message: "Post-incident review started." });
+      if (options.allClosed || random() < 0.8) incident = transition(incident, "postreview", { now: minutes(24 * 60), message: "Post-incident review started." });
     }
     out.push(incident);
   }

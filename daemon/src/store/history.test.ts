@@ -61,6 +61,21 @@ describe("the embedded store's history", () => {
     await again.close();
   });
 
+  it("an old closed incident written and archived by the same update is kept, though store.json does not change", async () => {
+    const dir = tempDir();
+    const now = at(600);
+    const store = await open(dir, () => now);
+    const before = readFileSync(path.join(dir, STORE_FILE), "utf8");
+    const old = closed("k:same-update", 1, at(0), at(1));
+    await store.update((d) => void (d.incidents[old.id] = old));
+    expect(readFileSync(path.join(dir, STORE_FILE), "utf8")).toBe(before);
+    expect(await store.history.get(old.id)).toEqual(old);
+    // And an invalid one is refused before it can reach history.
+    await expect(store.update((d) => void (d.incidents[old.id] = { ...old, id: "not-a-uuid" }))).rejects.toThrow(/store schema/);
+    expect(store.history.count()).toBe(1);
+    await store.close();
+  });
+
   it("a prefix matching one hot and one archived incident is refused as ambiguous", async () => {
     const dir = tempDir();
     let now = at(0);

@@ -168,27 +168,29 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
         if (closed) return Promise.reject(new StoreClosedError());
         const run = async (): Promise<R> => {
           const draft = structuredClone(snapshot) as StoreData;
-          const restored: string[] = [];
+          const restored = new Map<string, string>();
           for (const id of options.restore ?? []) {
             if (Object.hasOwn(draft.incidents, id)) continue;
             const incident = await history.get(id);
             if (incident === undefined) throw new TypeError(`store.update: no archived incident ${id} to restore`);
             draft.incidents[id] = incident;
-            restored.push(id);
+            restored.set(id, JSON.stringify(incident));
           }
           const result = mutator(draft);
           if (result instanceof Promise) throw new TypeError("store.update: the mutator must be synchronous");
           if (draft.chain.chainId !== snapshot.chain.chainId) throw new TypeError("store.update: chain.chainId cannot change");
-          // A restored incident the mutator left alone goes straight back; one it changed stays hot for a while.
-          const moved = normalize(draft);
+          // Checked before anything leaves for history: what is archived passed the schema too.
           const checked = storeDataSchema.safeParse(draft, { reportInput: true });
           if (!checked.success)
             throw new TypeError(`store.update: the result does not match the store schema: ${formatIssues(checked.error.issues).join("; ")}`);
+          const moved = normalize(checked.data);
+          // A restored incident the mutator left alone is still in history as it is: nothing to append.
+          moved.incidents = moved.incidents.filter((i) => restored.get(i.id) !== JSON.stringify(i));
           const text = serialize(checked.data);
+          if (moved.incidents.length > 0 || moved.findings.length > 0) await archive(moved);
           if (text !== lastText) {
-            await archive(moved);
             await adapter.writeText(text);
-            history.forget(restored.filter((id) => Object.hasOwn(checked.data.incidents, id)));
+            history.forget([...restored.keys()].filter((id) => Object.hasOwn(checked.data.incidents, id)));
             lastText = text;
             snapshot = deepFreeze(checked.data);
             db.data = checked.data;
