@@ -69,7 +69,7 @@ export async function runStoreBench(o: { chainId: number; baseStore?: string; wr
   const out: StoreLatency[] = [];
   for (const c of cases) {
     const dataDir = mkdtempSync(path.join(tmpdir(), "guardian-store-bench-"));
-    const open = () => openLowdbStore({ dataDir, chainId: o.chainId, purpose: "bench", recordProcessed: false, ...(c.keepHot ? { archiveAfterMs: Number.MAX_SAFE_INTEGER } : {}) });
+    const open = () => openLowdbStore({ dataDir, chainId: o.chainId, purpose: "bench", recordProcessed: false, ...(c.keepHot ? { archiveAfterMs: Number.MAX_SAFE_INTEGER, maxClosedHot: Number.MAX_SAFE_INTEGER } : {}) });
     try {
       if (o.baseStore) copyFileSync(o.baseStore, path.join(dataDir, STORE_FILE));
       let store = await open();

@@ -10,15 +10,21 @@ import type { StoreData } from "./schema.js";
 /** Default: a closed incident stays hot for a day (post-mortem work), then moves to history. */
 export const DEFAULT_ARCHIVE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** Removes from `draft.incidents` the post-review incidents last updated at least `afterMs` before `now`; returns them. */
-export function takeArchivableIncidents(draft: StoreData, now: Date, afterMs: number): Incident[] {
+/** At most this many post-review incidents stay hot, however many closed within `afterMs` (a burst must not grow every commit). */
+export const DEFAULT_MAX_CLOSED_HOT = 100;
+
+/**
+ * Removes from `draft.incidents` the post-review incidents last updated at
+ * least `afterMs` before `now`, and beyond the newest `maxClosedHot` of them
+ * (by last update); returns them, oldest update first.
+ */
+export function takeArchivableIncidents(draft: StoreData, now: Date, afterMs: number, maxClosedHot = DEFAULT_MAX_CLOSED_HOT): Incident[] {
   const cutoff = now.getTime() - afterMs;
-  const taken: Incident[] = [];
-  for (const [id, incident] of Object.entries(draft.incidents)) {
-    if (incident.state !== "postreview" || Date.parse(incident.updatedAt) > cutoff) continue;
-    taken.push(incident);
-    delete draft.incidents[id];
-  }
+  const closed = Object.values(draft.incidents)
+    .filter((incident) => incident.state === "postreview")
+    .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.id.localeCompare(b.id));
+  const taken = closed.filter((incident, rank) => rank >= maxClosedHot || Date.parse(incident.updatedAt) <= cutoff).reverse();
+  for (const incident of taken) delete draft.incidents[incident.id];
   return taken;
 }
 

@@ -40,6 +40,8 @@ export interface OpenLowdbStoreParameters {
   findingsLimit?: number;
   /** A post-review incident untouched this long moves to history. Default a day (config.store.archiveAfterHours). */
   archiveAfterMs?: number;
+  /** At most this many post-review incidents stay hot (the newest). Default 100. */
+  maxClosedHot?: number;
   /**
    * true: keep chain.processedLog (every processed block; tests prove
    * exactly-once with it); false: drop it; undefined (default): leave the
@@ -131,7 +133,7 @@ export async function openLowdbStore(parameters: OpenLowdbStoreParameters): Prom
       if (draft.chain.ring.length > ringSize) draft.chain.ring = draft.chain.ring.slice(-ringSize);
       if (recordProcessed === true) draft.chain.processedLog ??= [];
       else if (recordProcessed === false) delete draft.chain.processedLog;
-      return { incidents: takeArchivableIncidents(draft, clock(), archiveAfterMs), findings: takeOverflowFindings(draft, findingsLimit) };
+      return { incidents: takeArchivableIncidents(draft, clock(), archiveAfterMs, parameters.maxClosedHot), findings: takeOverflowFindings(draft, findingsLimit) };
     };
     const archive = async (moved: ReturnType<typeof normalize>) => {
       if (moved.findings.length > 0) await history.appendFindings(moved.findings);

@@ -13,8 +13,9 @@ import type { StoreData } from "./schema.js";
  * of the hot state and read on demand:
  *
  * - an incident in post-review (closed for good) is archived once it has not
- *   changed for a while (the store's `archiveAfterMs`): it leaves
- *   `read().incidents` and is found through `history`;
+ *   changed for a while (the store's `archiveAfterMs`), or at once beyond the
+ *   newest 100 closed ones: it leaves `read().incidents` and is found
+ *   through `history`;
  * - findings that fall off the bounded hot list are archived, not dropped.
  *
  * A commit therefore writes only what the update changed (the PostgreSQL
