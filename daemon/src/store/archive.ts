@@ -11,7 +11,7 @@ import type { StoreData } from "./schema.js";
 export const DEFAULT_ARCHIVE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /** At most this many post-review incidents stay hot, however many closed within `afterMs` (a burst must not grow every commit). */
-export const DEFAULT_MAX_CLOSED_HOT = 100;
+export const DEFAULT_MAX_CLOSED_HOT = 20;
 
 /**
  * Removes from `draft.incidents` the post-review incidents last updated at

@@ -29,6 +29,7 @@ import type { IncidentHistory, IncidentPage } from "./store.js";
 
 export const HISTORY_DIR = "history";
 const INCIDENT_FILE = /^incidents-(\d{4})-(\d{2})\.jsonl$/;
+const SCAN_CHUNK = 1 << 20;
 
 interface IndexEntry {
   file: string;
@@ -67,34 +68,52 @@ export class FileHistory implements IncidentHistory {
     return history;
   }
 
+  /** Indexes one file, reading it in chunks (history can be hundreds of MB). */
   async #scan(file: string, warn?: (msg: string, fields?: Record<string, unknown>) => void) {
-    const bytes = await readFile(file).catch((error: unknown) => {
+    let handle;
+    try {
+      handle = await open(file, "r");
+    } catch (error) {
       throw new StoreIoError(file, `read ${file}`, error);
-    });
-    let offset = 0;
-    let line = 0;
-    while (offset < bytes.length) {
-      const end = bytes.indexOf(10, offset);
-      line += 1;
-      if (end === -1) {
-        // A torn append: the process died before the line was complete.
-        warn?.("history: skipping an incomplete last line (an append interrupted by a crash)", { file, line });
-        break;
-      }
-      const text = bytes.subarray(offset, end).toString("utf8");
-      if (text.length > 0) {
-        let parsed: Partial<Incident>;
-        try {
-          parsed = JSON.parse(text) as Partial<Incident>;
-        } catch (error) {
-          throw new StoreCorruptError(file, [`line ${line}: not JSON (${(error as Error).message})`]);
-        }
-        if (typeof parsed.id !== "string" || typeof parsed.key !== "string" || typeof parsed.createdAt !== "string" || typeof parsed.occurrence !== "number")
-          throw new StoreCorruptError(file, [`line ${line}: expected an incident with id, key, occurrence and createdAt`]);
-        this.#remember({ file, offset, length: end - offset, createdAt: parsed.createdAt, key: parsed.key, occurrence: parsed.occurrence }, parsed.id);
-      }
-      offset = end + 1;
     }
+    try {
+      const chunk = Buffer.alloc(SCAN_CHUNK);
+      let carry = Buffer.alloc(0);
+      let base = 0; // file offset of carry[0]
+      let line = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(chunk, 0, SCAN_CHUNK, null);
+        if (bytesRead === 0) break;
+        const bytes = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        let from = 0;
+        for (let end = bytes.indexOf(10, from); end !== -1; end = bytes.indexOf(10, from)) {
+          line += 1;
+          if (end > from) this.#indexLine(file, line, base + from, bytes.subarray(from, end).toString("utf8"));
+          from = end + 1;
+        }
+        carry = Buffer.from(bytes.subarray(from));
+        base += from;
+      }
+      // A last line without its newline: an append interrupted by a crash.
+      if (carry.length > 0) warn?.("history: skipping an incomplete last line (an append interrupted by a crash)", { file, line: line + 1 });
+    } catch (error) {
+      if (error instanceof StoreCorruptError) throw error;
+      throw new StoreIoError(file, `read ${file}`, error);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #indexLine(file: string, line: number, offset: number, text: string) {
+    let parsed: Partial<Incident>;
+    try {
+      parsed = JSON.parse(text) as Partial<Incident>;
+    } catch (error) {
+      throw new StoreCorruptError(file, [`line ${line}: not JSON (${(error as Error).message})`]);
+    }
+    if (typeof parsed.id !== "string" || typeof parsed.key !== "string" || typeof parsed.createdAt !== "string" || typeof parsed.occurrence !== "number")
+      throw new StoreCorruptError(file, [`line ${line}: expected an incident with id, key, occurrence and createdAt`]);
+    this.#remember({ file, offset, length: Buffer.byteLength(text), createdAt: parsed.createdAt, key: parsed.key, occurrence: parsed.occurrence }, parsed.id);
   }
 
   #remember(entry: IndexEntry, id: string) {

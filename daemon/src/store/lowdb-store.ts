@@ -40,7 +40,7 @@ export interface OpenLowdbStoreParameters {
   findingsLimit?: number;
   /** A post-review incident untouched this long moves to history. Default a day (config.store.archiveAfterHours). */
   archiveAfterMs?: number;
-  /** At most this many post-review incidents stay hot (the newest). Default 100. */
+  /** At most this many post-review incidents stay hot (the newest). Default 20. */
   maxClosedHot?: number;
   /**
    * true: keep chain.processedLog (every processed block; tests prove

@@ -14,7 +14,7 @@ import type { StoreData } from "./schema.js";
  *
  * - an incident in post-review (closed for good) is archived once it has not
  *   changed for a while (the store's `archiveAfterMs`), or at once beyond the
- *   newest 100 closed ones: it leaves `read().incidents` and is found
+ *   newest 20 closed ones: it leaves `read().incidents` and is found
  *   through `history`;
  * - findings that fall off the bounded hot list are archived, not dropped.
  *
