@@ -117,7 +117,7 @@ describe("a pause owed across a restart", () => {
     await daemon.stop();
     daemon = await startDaemon({ config: s.config(), publishIntervalSeconds: 60, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }) });
     await new Promise((r) => setTimeout(r, 1500));
-    const after = (await readStoreSnapshot(daemon.store.dataDir))!;
+    const after = (await readStoreSnapshot(s.config().dataDir))!;
     expect(after.outbox.filter((o) => o.kind === "sentinel-pause")).toHaveLength(1);
   });
 });

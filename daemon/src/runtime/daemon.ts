@@ -24,7 +24,7 @@ import type { IncidentAction } from "../incidents/index.js";
 import { initialPipelineState, kitWatchConfig, pipelineOverrides, processHealth, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
 import { poolRevertLookup } from "./revert-lookup.js";
 import { startAdminServer, type AdminServer } from "../admin/index.js";
-import { generateAdminToken, openLowdbStore, publishAdminEndpoint, unpublishAdminEndpoint, type LowdbStore } from "../store/index.js";
+import { generateAdminToken, openLowdbStore, publishAdminEndpoint, unpublishAdminEndpoint, type GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
 import { createNotifier } from "../respond/notify/index.js";
@@ -55,10 +55,29 @@ export interface DaemonOptions {
   pauseAbilityIntervalSeconds?: number;
   logger?: Logger;
   clock?: () => Date;
+  /**
+   * Replica mode (runtime/replica.ts): this process leads under a lease in a
+   * shared store. The store, the metrics and the observability server are the
+   * supervisor's (they outlive a term); `mayAct` says whether the lease is
+   * still ours, and gates what leaves the process besides store writes
+   * (notifications, status files).
+   */
+  replica?: ReplicaHooks;
+}
+
+export interface ReplicaHooks {
+  store: GuardianStore;
+  metrics: DaemonMetrics;
+  observability: ObservabilityServer;
+  /** The daemon's health and pre-scrape hook, served by the supervisor's server while this term lasts. */
+  serve(health: () => HealthReport, beforeScrape: () => void): void;
+  mayAct(): boolean;
+  /** How far ahead a notification is claimed before it is sent (DeliverDeps.lease). */
+  claimMs: number;
 }
 
 export interface RunningDaemon {
-  readonly store: LowdbStore;
+  readonly store: GuardianStore;
   readonly follower: BlockFollower;
   readonly breaker: CircuitBreaker;
   readonly admin: AdminServer;
@@ -114,18 +133,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 
   // 1. The store: the lock makes a second daemon on this data directory refuse to start.
-  const store = await openLowdbStore({
-    dataDir: config.dataDir,
-    chainId: config.chainId,
-    purpose: "daemon",
-    ringSize: config.follower.ringSize,
-    ...(options.recordProcessed ? { recordProcessed: true } : {}),
-    archiveAfterMs: config.store.archiveAfterHours * 3_600_000,
-    logger: { warn: (details, message) => logger.warn(details, message) },
-    clock,
-  });
-  const metrics = new DaemonMetrics();
-  const cleanups: Array<() => Promise<void>> = [async () => store.close()];
+  //    A replica's store is its supervisor's (PostgreSQL, under the lease).
+  const replica = options.replica;
+  const store: GuardianStore =
+    replica?.store ??
+    (await openLowdbStore({
+      dataDir: config.dataDir,
+      chainId: config.chainId,
+      purpose: "daemon",
+      ringSize: config.follower.ringSize,
+      ...(options.recordProcessed ? { recordProcessed: true } : {}),
+      archiveAfterMs: config.store.archiveAfterHours * 3_600_000,
+      logger: { warn: (details, message) => logger.warn(details, message) },
+      clock,
+    }));
+  const metrics = replica?.metrics ?? new DaemonMetrics();
+  const cleanups: Array<() => Promise<void>> = replica ? [] : [async () => store.close()];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((e) => logger.error({ err: (e as Error).message }, "cleanup failed"));
   };
@@ -193,7 +216,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     // Notifications: planned into the store's outbox, then delivered with retries
     // (a restart resumes from the outbox; the timeline reconciler catches
     // anything an action did not enqueue).
-    const notifier = createNotifier({ store, escalation: config.escalation, webhooks: config.secrets.webhooks, clock, log: logger });
+    const notifier = createNotifier({
+      store,
+      escalation: config.escalation,
+      webhooks: config.secrets.webhooks,
+      clock,
+      log: logger,
+      ...(replica ? { lease: { mayAct: replica.mayAct, claimMs: replica.claimMs } } : {}),
+    });
     const channels = notifier.checkChannels();
     for (const problem of channels.errors) logger.error({ problem }, "notification channel unusable");
     for (const problem of channels.warnings) logger.warn({ problem }, "notification channel");
@@ -370,20 +400,22 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (ago > config.follower.stallAfterMs * 3 && lag !== 0) return { ...report, ok: false, reason: `no block committed for ${Math.round(ago / 1000)} s` };
       return report;
     };
-    const observability = await startObservabilityServer({
-      host: config.metrics.host,
-      port: config.metrics.port,
-      metrics,
-      health,
-      beforeScrape: () => {
-        const data = store.read();
-        const now = clock();
-        metrics.setIncidents(Object.values(data.incidents));
-        metrics.setOutbox(data.outbox, now);
-        metrics.setPublishedAt(data.publish?.lastPublishedAt, now);
-      },
-    });
-    cleanups.push(() => observability.close());
+    const beforeScrape = () => {
+      const data = store.read();
+      const now = clock();
+      metrics.setIncidents(Object.values(data.incidents));
+      metrics.setOutbox(data.outbox, now);
+      metrics.setPublishedAt(data.publish?.lastPublishedAt, now);
+    };
+    let observability: ObservabilityServer;
+    if (replica) {
+      replica.serve(health, beforeScrape);
+      observability = replica.observability;
+    } else {
+      const own = await startObservabilityServer({ host: config.metrics.host, port: config.metrics.port, metrics, health, beforeScrape });
+      cleanups.push(() => own.close());
+      observability = own;
+    }
 
     // 7. Timers: escalation and notification delivery, sentinel duties, status publication.
     const notifyTimer = setInterval(notifyNow, 5_000);
@@ -435,6 +467,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       publicDir,
       intervalSeconds: options.publishIntervalSeconds ?? 30,
       ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
+      ...(replica ? { mayPublish: replica.mayAct } : {}),
       clock,
       log,
     });

@@ -144,6 +144,11 @@ export interface HealthReport {
   head?: number;
   lag?: number;
   lastCommitAgoMs?: number;
+  /** Replicas (runtime/replica.ts): whether this one leads, under which term, and who leads otherwise. */
+  role?: "leader" | "standby";
+  holder?: string;
+  term?: number;
+  leader?: string | null;
 }
 
 export interface ObservabilityServer {

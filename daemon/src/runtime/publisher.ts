@@ -46,6 +46,8 @@ export interface StatusPublisherOptions {
   onPublished?: (statusFile: string, status: Status) => Promise<void>;
   pageName?: string;
   pageUrl?: string | null;
+  /** Replicas: publish only while this replica leads. */
+  mayPublish?: () => boolean;
   clock: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -144,9 +146,10 @@ export class StatusPublisher {
     await this.running;
   }
 
-  /** One publication; returns the status written, or undefined before the first processed block. */
+  /** One publication; returns the status written, or undefined before the first processed block (or on a replica that does not lead). */
   async publish(): Promise<Status | undefined> {
     const { store, pool, deployment, clock } = this.o;
+    if (this.o.mayPublish && !this.o.mayPublish()) return undefined;
     const data = store.read();
     const tip = data.chain.ring.at(-1);
     if (!tip) return undefined;

@@ -55,6 +55,15 @@ export interface DeliverDeps {
   log?: NotifyLogger;
   /** Groups sent in parallel. Default 4. */
   concurrency?: number;
+  /**
+   * Replicas: deliver only while this replica leads, and claim each entry
+   * durably before sending it (its next attempt moved `claimMs` ahead, under
+   * the leader's term), so a replica that takes over does not send it again
+   * while the old leader may still be sending. `mayAct` is asked right
+   * before each send: a leader that froze and woke up after losing the
+   * lease sends nothing.
+   */
+  lease?: { mayAct: () => boolean; claimMs: number };
 }
 
 export interface AttemptReport {
@@ -121,6 +130,16 @@ export async function deliverDue(outbox: readonly OutboxItem[], now: Date, deps:
   const runGroup = async (group: NotificationItem[]) => {
     for (const item of group) {
       if (!isDue(item, now) || throttled.has(item.payload.channel)) return;
+      if (deps.lease) {
+        if (!deps.lease.mayAct()) return;
+        try {
+          await deps.persist?.({ ...item, nextAttemptAt: new Date(clock().getTime() + deps.lease.claimMs).toISOString() });
+        } catch (error) {
+          persistError ??= error; // fenced: another replica leads now
+          return;
+        }
+        if (!deps.lease.mayAct()) return;
+      }
       const outcome = await attempt(item, deps);
       const next = settle(item, outcome, clock(), policy, deps.random ?? Math.random);
       updated.set(next.item.id, next.item);

@@ -29,7 +29,7 @@ import type { OutboxItem, StoreData } from "../../store/schema.js";
 import type { GuardianStore } from "../../store/store.js";
 import type { RetryPolicy } from "./backoff.js";
 import { channelResolver, checkChannels } from "./channels.js";
-import { deliverDue, type AttemptReport } from "./deliver.js";
+import { deliverDue, type AttemptReport, type DeliverDeps } from "./deliver.js";
 import { enqueueActions, escalateAndEnqueue, reconcileOutbox, type EscalationContacts } from "./plan.js";
 import type { NotifyLogger } from "./types.js";
 
@@ -46,6 +46,8 @@ export interface NotifierParameters {
   policy?: Partial<RetryPolicy>;
   random?: () => number;
   concurrency?: number;
+  /** Replicas: deliver only while leading, claiming each entry first (DeliverDeps.lease). */
+  lease?: DeliverDeps["lease"];
 }
 
 export interface TickReport {
@@ -96,6 +98,7 @@ export function createNotifier(parameters: NotifierParameters): Notifier {
       ...(parameters.policy ? { policy: parameters.policy } : {}),
       ...(parameters.random ? { random: parameters.random } : {}),
       ...(parameters.concurrency !== undefined ? { concurrency: parameters.concurrency } : {}),
+      ...(parameters.lease ? { lease: parameters.lease } : {}),
     });
     return { ...planned, attempts: reports };
   };
