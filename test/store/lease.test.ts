@@ -129,7 +129,7 @@ describe("lease", () => {
 
   it("refuses a lease without a holder or with a ttl too short to mean anything, naming the field", async () => {
     const schema = freshSchema("lease");
-    await expect(replica(schema, " ", LONG_TTL)).rejects.toThrow(/lease\.holder: expected a non-empty name/);
+    await expect(replica(schema, " ", LONG_TTL)).rejects.toThrow(/lease\.holder: expected a name for this replica/);
     await expect(replica(schema, "a", 5)).rejects.toThrow(/lease\.ttlMs: expected an integer of at least 100/);
   });
 });

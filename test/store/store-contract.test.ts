@@ -109,7 +109,18 @@ function storeContract(backend: () => Backend) {
     const incident = incidentN(3);
     await expect(store.update((d) => void (d.incidents[incident.id] = { ...incident, publicStatus: "resolved" }))).rejects.toThrow(/publicStatus/);
     await expect(store.update(async () => {})).rejects.toThrow(/synchronous/);
+    await expect(store.update((d) => void ((d as { findings: unknown }).findings = "none"))).rejects.toThrow(/store schema.*findings/);
     expect(await where.persisted()).toEqual(before);
+    // A bad record among good ones is named by its place in the document.
+    await store.update((d) => void d.findings.push(findingN(1), findingN(2)));
+    const written = await where.persisted();
+    await expect(
+      store.update((d) => {
+        d.findings.push(findingN(3));
+        (d.findings[1] as { severity: string }).severity = "apocalyptic";
+      }),
+    ).rejects.toThrow(/store schema.*findings\W+1\W+severity/);
+    expect(await where.persisted()).toEqual(written);
     await store.close();
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { aFinding, anIncident, hash, T0 } from "../incidents/test-builders.js";
 import { transition } from "../incidents/lifecycle.js";
 import type { FindingRecord } from "../types.js";
-import { cloneWithOrigins, diffStoreData, isEmptyChangeSet } from "./changes.js";
+import { cloneJson, cloneWithOrigins, diffStoreData, isEmptyChangeSet, sameJson } from "./changes.js";
 import { emptyStoreData, type OutboxItem, type StoreData } from "./schema.js";
 
 const finding = (n: number): FindingRecord => aFinding({ key: `k${n}`, observedAt: new Date(T0.getTime() + n * 1000).toISOString() });
@@ -127,5 +127,28 @@ describe("diffStoreData", () => {
     delete off.chain.processedLog;
     expect(change(off, (d) => void (d.chain.processedLog = [{ number: 9, hash: hash(9) }])).processedLog).toEqual({ enabled: true, append: [{ number: 9, hash: hash(9) }] });
     expect(change(base(), (d) => void delete d.chain.processedLog).processedLog).toEqual({ enabled: false, dropFrom: 0, append: [] });
+  });
+});
+
+describe("cloneJson and sameJson", () => {
+  it("cloneJson copies JSON-shaped data deeply, as structuredClone does", () => {
+    const data = base();
+    const copy = cloneJson(data);
+    expect(copy).toEqual(structuredClone(data));
+    copy.findings[0]!.reorged = true;
+    copy.chain.ring.push({ number: 9, hash: hash(9) });
+    expect(data.findings[0]!.reorged).toBeUndefined();
+    expect(data.chain.ring).toHaveLength(3);
+  });
+
+  it("sameJson: equal data whatever the key order; any difference of value, length or key is seen", () => {
+    expect(sameJson({ a: 1, b: [1, { c: "x" }] }, { b: [1, { c: "x" }], a: 1 })).toBe(true);
+    expect(sameJson({ a: 1, u: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 2 })).toBe(false);
+    expect(sameJson({ a: 1 }, { b: 1 })).toBe(false);
+    expect(sameJson({ a: [1, 2] }, { a: [1, 2, 3] })).toBe(false);
+    expect(sameJson({ a: [1] }, { a: { 0: 1 } })).toBe(false);
+    expect(sameJson({ a: null }, { a: {} })).toBe(false);
+    expect(sameJson("1", 1)).toBe(false);
   });
 });

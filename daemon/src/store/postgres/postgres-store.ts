@@ -27,6 +27,8 @@ import { acquireLease, readLease, releaseLease, renewLease } from "./lease.js";
 import { migrate, POSTGRES_MIGRATIONS, quoteSchema, type PostgresMigration } from "./migrations.js";
 
 export const DEFAULT_POSTGRES_SCHEMA = "guardian";
+/** The SQLSTATE a write transaction aborts with when the lease check fails (a class of our own). */
+const FENCED_SQLSTATE = "GF001";
 const DEFAULT_RING_SIZE = 128;
 const DEFAULT_FINDINGS_LIMIT = 1000;
 /** history.list returns at most this many incidents a page. */
@@ -142,7 +144,8 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
   const leaseConfig = parameters.lease;
   if (leaseConfig && (!Number.isInteger(leaseConfig.ttlMs) || leaseConfig.ttlMs < 100))
     throw new TypeError(`lease.ttlMs: expected an integer of at least 100 (ms), got ${leaseConfig.ttlMs}`);
-  if (leaseConfig && leaseConfig.holder.trim() === "") throw new TypeError("lease.holder: expected a non-empty name for this replica");
+  if (leaseConfig && !/^[\x21-\x23\x25-\x7e]{1,200}$/.test(leaseConfig.holder))
+    throw new TypeError(`lease.holder: expected a name for this replica of 1 to 200 printable ASCII characters, no spaces or "$" (e.g. host:pid:random), got ${JSON.stringify(leaseConfig.holder.slice(0, 80))}`);
 
   const pool = new pg.Pool({
     connectionString: url,
@@ -236,92 +239,107 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
   /** Writes `changes` in one transaction; returns the new row maps. Fenced when the store has a lease. */
   const commit = (prev: HotState, next: StoreData, changes: StoreChanges, findingOrigin: FindingOrigin, restored: ReadonlySet<string>) =>
     withClient("commit a store update", async (client) => {
-      await client.query("BEGIN");
+      // The whole transaction goes to the server as ONE simple query (one round trip, one wake-up of the
+      // backend): statements with their values written in as escaped literals.
+      const lit = (text: string) => client.escapeLiteral(text);
+      const json = (value: unknown) => `${lit(JSON.stringify(value))}::jsonb`;
+      const ints = (values: readonly number[]) => `ARRAY[${values.map((v) => String(Math.trunc(Number(v)))).join(",")}]::bigint[]`;
+      const texts = (values: readonly string[]) => `ARRAY[${values.map(lit).join(",")}]::text[]`;
+      const sql: string[] = ["BEGIN"];
+      /** Where the statements whose rows are read back sit in the batch. */
+      const at: { findings?: number; log?: number; history?: number } = {};
+      // 1. Fencing: the lease row locked, ours, under our term, not expired — or the transaction aborts.
+      if (leaseConfig) {
+        if (heldTerm === undefined) throw new StoreFencedError(leaseConfig.holder, undefined, await readLease(client, S));
+        sql.push(
+          `DO $fence$ BEGIN
+             PERFORM 1 FROM ${S}.guardian_lease WHERE id = 1 AND holder = ${lit(leaseConfig.holder)} AND term = ${heldTerm} AND expires_at > now() FOR UPDATE;
+             IF NOT FOUND THEN RAISE EXCEPTION 'guardian: this store does not hold the lease under its term' USING ERRCODE = '${FENCED_SQLSTATE}'; END IF;
+           END $fence$`,
+        );
+      }
+      // 2. Checkpoint and ring.
+      if (changes.processedCount !== undefined || changes.processedLog.enabled !== undefined)
+        sql.push(`UPDATE ${S}.checkpoint SET processed_count = ${Math.trunc(next.chain.processedCount)}, record_processed = ${next.chain.processedLog !== undefined} WHERE id = 1`);
+      if (changes.ring.remove.length) sql.push(`DELETE FROM ${S}.checkpoint_ring WHERE number = ANY(${ints(changes.ring.remove)})`);
+      if (changes.ring.put.length)
+        sql.push(
+          `INSERT INTO ${S}.checkpoint_ring (number, hash) SELECT * FROM unnest(${ints(changes.ring.put.map((b) => b.number))}, ${texts(changes.ring.put.map((b) => b.hash))})
+           ON CONFLICT (number) DO UPDATE SET hash = excluded.hash`,
+        );
+      // 3. Detector state.
+      if (changes.detectorState !== undefined) sql.push(`UPDATE ${S}.detector_state SET state = ${json(changes.detectorState)} WHERE id = 1`);
+      // 4. Incidents: upserts (a restored one is hot again), then those that left the hot map.
+      if (changes.incidents.upsert.length)
+        sql.push(
+          `INSERT INTO ${S}.incidents (id, key, occurrence, state, created_at, archived, body)
+           SELECT b->>'id', b->>'key', (b->>'occurrence')::integer, b->>'state', (b->>'createdAt')::timestamptz, false, b
+             FROM jsonb_array_elements(${json(changes.incidents.upsert)}) AS b
+           ON CONFLICT (id) DO UPDATE SET key = excluded.key, occurrence = excluded.occurrence, state = excluded.state,
+             created_at = excluded.created_at, archived = false, body = excluded.body`,
+        );
+      if (changes.incidents.archive.length) sql.push(`UPDATE ${S}.incidents SET archived = true WHERE id = ANY(${texts(changes.incidents.archive)})`);
+      // 5. Findings: edits in place, the ones that left the hot list, new ones (their row numbers read back, in order).
+      if (changes.findings.change.length)
+        sql.push(
+          `UPDATE ${S}.findings AS f SET body = e->'body' FROM jsonb_array_elements(${json(changes.findings.change.map((c) => ({ seq: prev.findingSeqs[c.index], body: c.finding })))}) AS e
+            WHERE f.seq = (e->>'seq')::bigint`,
+        );
+      if (changes.findings.drop.length) sql.push(`UPDATE ${S}.findings SET hot = false WHERE seq = ANY(${ints(changes.findings.drop.map((i) => prev.findingSeqs[i]!))})`);
+      if (changes.findings.append.length) {
+        at.findings = sql.length;
+        sql.push(`INSERT INTO ${S}.findings (body) SELECT b FROM jsonb_array_elements(${json(changes.findings.append)}) WITH ORDINALITY AS t(b, ord) ORDER BY ord RETURNING seq`);
+      }
+      // 6. Outbox and key/value records.
+      if (changes.outbox.upsert.length)
+        sql.push(
+          `INSERT INTO ${S}.outbox (id, body) SELECT b->>'id', b FROM jsonb_array_elements(${json(changes.outbox.upsert)}) WITH ORDINALITY AS t(b, ord) ORDER BY ord
+           ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
+        );
+      if (changes.outbox.remove.length) sql.push(`DELETE FROM ${S}.outbox WHERE id = ANY(${texts(changes.outbox.remove)})`);
+      if (changes.kv.put.length)
+        sql.push(`INSERT INTO ${S}.kv (key, value) SELECT e->>'key', e->'value' FROM jsonb_array_elements(${json(changes.kv.put)}) AS e ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+      if (changes.kv.remove.length) sql.push(`DELETE FROM ${S}.kv WHERE key = ANY(${texts(changes.kv.remove)})`);
+      // 7. Processed log: entries that left it are marked dropped; new ones appended.
+      const dropFrom = changes.processedLog.dropFrom;
+      if (dropFrom !== undefined && dropFrom < prev.processedSeqs.length) sql.push(`UPDATE ${S}.processed_log SET dropped = true WHERE seq = ANY(${ints(prev.processedSeqs.slice(dropFrom))})`);
+      if (changes.processedLog.append.length) {
+        at.log = sql.length;
+        sql.push(
+          `INSERT INTO ${S}.processed_log (number, hash) SELECT n, h FROM unnest(${ints(changes.processedLog.append.map((b) => b.number))}, ${texts(changes.processedLog.append.map((b) => b.hash))})
+           WITH ORDINALITY AS t(n, h, ord) ORDER BY ord RETURNING seq`,
+        );
+      }
+      // 8. History figures of keys whose archived set lost an incident to a restore (archiving only adds: see below).
+      const restoredKeys = [...new Set(changes.incidents.upsert.filter((i) => restored.has(i.id)).map((i) => i.key))];
+      if (restoredKeys.length) {
+        at.history = sql.length;
+        sql.push(`SELECT key, max(occurrence) AS occurrence FROM ${S}.incidents WHERE archived AND key = ANY(${texts(restoredKeys)}) GROUP BY key`);
+      }
+      // 9. A commit extends the lease.
+      if (leaseConfig) sql.push(`UPDATE ${S}.guardian_lease SET expires_at = greatest(expires_at, now() + ${leaseConfig.ttlMs} * interval '1 millisecond') WHERE id = 1`);
+      sql.push("COMMIT");
+
+      let results: pg.QueryResult[];
       try {
-        // 1. Fencing: the lease row locked, ours, under our term, not expired — or nothing at all.
-        if (leaseConfig) {
-          const lease = await readLease(client, S, { forUpdate: true });
-          if (heldTerm === undefined || lease.holder !== leaseConfig.holder || lease.term !== heldTerm || !lease.live) {
-            const term = heldTerm;
-            heldTerm = undefined;
-            throw new StoreFencedError(leaseConfig.holder, term, lease);
-          }
-        }
-        // 2. Checkpoint and ring.
-        if (changes.processedCount !== undefined || changes.processedLog.enabled !== undefined)
-          await client.query(`UPDATE ${S}.checkpoint SET processed_count = $1, record_processed = $2 WHERE id = 1`, [next.chain.processedCount, next.chain.processedLog !== undefined]);
-        if (changes.ring.remove.length) await client.query(`DELETE FROM ${S}.checkpoint_ring WHERE number = ANY($1::bigint[])`, [changes.ring.remove]);
-        if (changes.ring.put.length)
-          await client.query(
-            `INSERT INTO ${S}.checkpoint_ring (number, hash) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash`,
-            [changes.ring.put.map((b) => b.number), changes.ring.put.map((b) => b.hash)],
-          );
-        // 3. Detector state.
-        if (changes.detectorState !== undefined) await client.query(`UPDATE ${S}.detector_state SET state = $1::jsonb WHERE id = 1`, [JSON.stringify(changes.detectorState)]);
-        // 4. Incidents: upserts (a restored one is hot again), then those that left the hot map.
-        if (changes.incidents.upsert.length)
-          await client.query(
-            `INSERT INTO ${S}.incidents (id, key, occurrence, state, created_at, archived, body)
-             SELECT b->>'id', b->>'key', (b->>'occurrence')::integer, b->>'state', (b->>'createdAt')::timestamptz, false, b
-               FROM jsonb_array_elements($1::jsonb) AS b
-             ON CONFLICT (id) DO UPDATE SET key = excluded.key, occurrence = excluded.occurrence, state = excluded.state,
-               created_at = excluded.created_at, archived = false, body = excluded.body`,
-            [JSON.stringify(changes.incidents.upsert)],
-          );
-        if (changes.incidents.archive.length) await client.query(`UPDATE ${S}.incidents SET archived = true WHERE id = ANY($1::text[])`, [changes.incidents.archive]);
-        // 5. Findings: edits in place, the ones that left the hot list, new ones (their row numbers in order).
-        if (changes.findings.change.length)
-          await client.query(
-            `UPDATE ${S}.findings AS f SET body = e->'body' FROM jsonb_array_elements($1::jsonb) AS e WHERE f.seq = (e->>'seq')::bigint`,
-            [JSON.stringify(changes.findings.change.map((c) => ({ seq: prev.findingSeqs[c.index], body: c.finding })))],
-          );
-        if (changes.findings.drop.length) await client.query(`UPDATE ${S}.findings SET hot = false WHERE seq = ANY($1::bigint[])`, [changes.findings.drop.map((i) => prev.findingSeqs[i])]);
-        let appendedFindings: number[] = [];
-        if (changes.findings.append.length) {
-          const rows = await client.query<{ seq: string }>(
-            `INSERT INTO ${S}.findings (body) SELECT b FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(b, ord) ORDER BY ord RETURNING seq`,
-            [JSON.stringify(changes.findings.append)],
-          );
-          appendedFindings = rows.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
-        }
-        // 6. Outbox and key/value records.
-        if (changes.outbox.upsert.length)
-          await client.query(
-            `INSERT INTO ${S}.outbox (id, body) SELECT b->>'id', b FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(b, ord) ORDER BY ord
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
-            [JSON.stringify(changes.outbox.upsert)],
-          );
-        if (changes.outbox.remove.length) await client.query(`DELETE FROM ${S}.outbox WHERE id = ANY($1::text[])`, [changes.outbox.remove]);
-        if (changes.kv.put.length)
-          await client.query(
-            `INSERT INTO ${S}.kv (key, value) SELECT e->>'key', e->'value' FROM jsonb_array_elements($1::jsonb) AS e ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-            [JSON.stringify(changes.kv.put)],
-          );
-        if (changes.kv.remove.length) await client.query(`DELETE FROM ${S}.kv WHERE key = ANY($1::text[])`, [changes.kv.remove]);
-        // 7. Processed log: entries that left it are marked dropped; new ones appended.
-        const dropFrom = changes.processedLog.dropFrom;
-        if (dropFrom !== undefined) await client.query(`UPDATE ${S}.processed_log SET dropped = true WHERE seq = ANY($1::bigint[])`, [prev.processedSeqs.slice(dropFrom)]);
-        let appendedLog: number[] = [];
-        if (changes.processedLog.append.length) {
-          const rows = await client.query<{ seq: string }>(
-            `INSERT INTO ${S}.processed_log (number, hash) SELECT n, h FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS t(n, h, ord) ORDER BY ord RETURNING seq`,
-            [changes.processedLog.append.map((b) => b.number), changes.processedLog.append.map((b) => b.hash)],
-          );
-          appendedLog = rows.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
-        }
-        // 8. History figures of keys whose archived set changed by a restore (archiving only adds, see below).
-        const restoredKeys = [...new Set(changes.incidents.upsert.filter((i) => restored.has(i.id)).map((i) => i.key))];
-        const recomputed = restoredKeys.length
-          ? (await client.query<{ key: string; occurrence: number }>(`SELECT key, max(occurrence) AS occurrence FROM ${S}.incidents WHERE archived AND key = ANY($1::text[]) GROUP BY key`, [restoredKeys])).rows
-          : [];
-        // 9. A commit extends the lease.
-        if (leaseConfig) await client.query(`UPDATE ${S}.guardian_lease SET expires_at = greatest(expires_at, now() + $1 * interval '1 millisecond') WHERE id = 1`, [leaseConfig.ttlMs]);
-        await client.query("COMMIT");
-        return { appendedFindings, appendedLog, restoredKeys, recomputed };
+        const answer = (await client.query(sql.join(";\n"))) as unknown as pg.QueryResult | pg.QueryResult[];
+        results = Array.isArray(answer) ? answer : [answer];
       } catch (error) {
         await client.query("ROLLBACK").catch(() => undefined);
+        if ((error as { code?: unknown }).code === FENCED_SQLSTATE && leaseConfig) {
+          const term = heldTerm;
+          heldTerm = undefined;
+          throw new StoreFencedError(leaseConfig.holder, term, await readLease(client, S).catch(() => undefined));
+        }
         throw error;
       }
+      const seqs = (i: number | undefined) => (i === undefined ? [] : (results[i]!.rows as Array<{ seq: string }>).map((r) => Number(r.seq)).sort((a, b) => a - b));
+      return {
+        appendedFindings: seqs(at.findings),
+        appendedLog: seqs(at.log),
+        restoredKeys,
+        recomputed: at.history === undefined ? [] : (results[at.history]!.rows as Array<{ key: string; occurrence: number }>),
+      };
     }).then(({ appendedFindings, appendedLog, restoredKeys, recomputed }): HotState => {
       // The new row maps, in the order of the new hot lists.
       const findingSeqs: number[] = [];
@@ -445,10 +463,18 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
         if (result instanceof Promise) throw new TypeError("store.update: the mutator must be synchronous");
         if (draft.chain.chainId !== prev.data.chain.chainId) throw new TypeError("store.update: chain.chainId cannot change");
         normalize(draft);
-        const checked = storeDataSchema.safeParse(draft, { reportInput: true });
-        if (!checked.success) throw new TypeError(`store.update: the result does not match the store schema: ${formatIssues(checked.error.issues).join("; ")}`);
-        const changes = diffStoreData(prev.data, draft, { findingOrigin });
+        let changes: StoreChanges;
+        try {
+          changes = diffStoreData(prev.data, draft, { findingOrigin });
+        } catch (error) {
+          // A draft too far from the store's shape to compare (a list that is no list): the full check says where.
+          const checked = storeDataSchema.safeParse(draft, { reportInput: true });
+          if (!checked.success) throw new TypeError(`store.update: the result does not match the store schema: ${formatIssues(checked.error.issues).join("; ")}`);
+          throw error;
+        }
         if (isEmptyChangeSet(changes)) return result;
+        const problems = checkChanges(draft, changes, prev.processedSeqs.length);
+        if (problems) throw new TypeError(`store.update: the result does not match the store schema: ${problems.join("; ")}`);
         try {
           hot = await commit(prev, draft, changes, findingOrigin, restored);
         } catch (error) {
@@ -472,6 +498,48 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
     },
   };
   return store;
+}
+
+/**
+ * The schema check of an update, on what it changed (records left as they
+ * were passed this check when they were written): the document with only
+ * its new and changed incidents, findings, outbox items and processed-log
+ * entries, whole otherwise. Problems name the field as in the full
+ * document (findings.<index in the draft>...). Undefined when all is well.
+ */
+function checkChanges(draft: StoreData, changes: StoreChanges, prevLogLength: number): string[] | undefined {
+  const pick = <T extends object>(list: readonly T[], touched: ReadonlySet<T>) => {
+    const items: T[] = [];
+    const at: number[] = [];
+    list.forEach((item, i) => {
+      if (touched.has(item)) {
+        items.push(item);
+        at.push(i);
+      }
+    });
+    return { items, at };
+  };
+  const upserted = new Set(changes.incidents.upsert);
+  const findings = pick(draft.findings, new Set([...changes.findings.append, ...changes.findings.change.map((c) => c.finding)]));
+  const outbox = pick(draft.outbox, new Set(changes.outbox.upsert));
+  const logFrom = changes.processedLog.dropFrom ?? prevLogLength;
+  const skeleton = {
+    ...draft,
+    chain: { ...draft.chain, ...(draft.chain.processedLog ? { processedLog: draft.chain.processedLog.slice(logFrom) } : {}) },
+    incidents: Object.fromEntries(Object.entries(draft.incidents).filter(([, incident]) => upserted.has(incident))),
+    findings: findings.items,
+    outbox: outbox.items,
+  };
+  const checked = storeDataSchema.safeParse(skeleton, { reportInput: true });
+  if (checked.success) return undefined;
+  const issues = checked.error.issues.map((issue) => {
+    const [head, index, ...rest] = issue.path;
+    const where = head === "findings" ? findings.at : head === "outbox" ? outbox.at : undefined;
+    if (where && typeof index === "number") return { ...issue, path: [head, where[index] ?? index, ...rest] };
+    if (head === "chain" && index === "processedLog" && typeof rest[0] === "number") return { ...issue, path: [head, index, logFrom + rest[0], ...rest.slice(1)] };
+    return issue;
+  });
+  return formatIssues(issues as typeof checked.error.issues);
 }
 
 function chainMismatch(schema: string, expected: number, found: number): StoreChainMismatchError {
