@@ -10,6 +10,8 @@
  *   memory     the daemon's RSS and heap retained after full GCs over a run (250 ms blocks)
  *   catchup    blocks/s and events/s over 10,000 blocks of kit traffic after downtime
  *   store      store.update latency with fsync, p50/p99
+ *   pgstore    the PostgreSQL store on a throwaway local cluster: block-commit p50/p99 with 100,000 archived
+ *              incidents, catch-up blocks/s in 100-block ranges (scripts/bench/store-postgres.ts)
  *   site       publisher + Astro build for 1,000 incidents; page weight
  *   probes     a real Alto on the node: RPC and bundler requests per probe round (one bundler; one bundler +
  *              node simulation; simulation only); blocks from the first refused probe to the incident, the
@@ -25,7 +27,8 @@
  *   --site-incidents N    (1000)                                 --site-runs N       (3)
  *   --probe-rounds N      probe rounds per configuration (10)   --probe-trials N    (3)
  *   --probe-every-blocks N  probes.everyBlocks in the trials (5) --probe-block-ms N  (2000)
- *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, site, probes, gas
+ *   --pg-archived N       archived incidents in the PostgreSQL store (100000)   --pg-ranges N  catch-up ranges (30)
+ *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, pgstore, site, probes, gas
  *   --out FILE            where the JSON goes (bench-results.json)
  *
  * A longer run (100 trials: the 99 % target becomes measurable; 30 min of memory; ~50 minutes):
@@ -45,8 +48,9 @@ import { max, median, percentile, round } from "./bench/stats.js";
 import { runMemory } from "./bench/memory.js";
 import { runProbes, type ProbeCost } from "./bench/probes.js";
 import { runStoreBench, type StoreLatency } from "./bench/store.js";
+import { postgresStoreRows, runPostgresStoreBench } from "./bench/store-postgres.js";
 
-const PHASES = ["detection", "ws", "memory", "catchup", "store", "site", "probes", "gas"] as const;
+const PHASES = ["detection", "ws", "memory", "catchup", "store", "pgstore", "site", "probes", "gas"] as const;
 type Phase = (typeof PHASES)[number];
 
 function option(name: string, fallback: number): number {
@@ -77,6 +81,8 @@ const settings = {
   probeTrials: option("probe-trials", 3),
   probeEveryBlocks: option("probe-every-blocks", 5),
   probeBlockMs: option("probe-block-ms", 2000),
+  pgArchived: option("pg-archived", 100_000),
+  pgRanges: option("pg-ranges", 30),
 };
 const only = list("only");
 const skip = list("skip") ?? [];
@@ -289,6 +295,27 @@ try {
         verdict(archived.p99Ms <= 20),
       ]);
       rows.push([`store open with ${archived.archived} archived (history scan, ${n(archived.historyMB)} MB)`, `${n(archived.openMs)} ms`, "-", "", ""]);
+    }
+  }
+
+  if (runs("pgstore")) {
+    log(`\n[pgstore] PostgreSQL store: ${settings.pgArchived} archived incidents, ${settings.storeWrites} block commits, ${settings.pgRanges} catch-up ranges of 100 blocks`);
+    try {
+      const pgFigures = await runPostgresStoreBench({
+        chainId: stack?.deployment.chainId ?? 31337,
+        ...(detection ? { baseStore: path.join(detection.dataDir, "store.json") } : {}),
+        writes: settings.storeWrites,
+        archived: settings.pgArchived,
+        ranges: settings.pgRanges,
+        rangeBlocks: 100,
+        log,
+      });
+      figures.storePostgres = pgFigures;
+      log(`  ${pgFigures.archivedIncidents} archived in ${n(pgFigures.seedSeconds, 1)} s; commits p50 ${n(pgFigures.commits.p50Ms, 1)} ms, p99 ${n(pgFigures.commits.p99Ms, 1)} ms; catch-up ${n(pgFigures.catchUp.blocksPerS)} blocks/s; database ${n(pgFigures.databaseMB)} MB`);
+      rows.push(...postgresStoreRows(pgFigures, storeFigures));
+    } catch (error) {
+      log(`  not measured: ${error instanceof Error ? error.message : String(error)}`);
+      rows.push(["PostgreSQL store", "not measured (see the log)", "-", "", "NO"]);
     }
   }
 

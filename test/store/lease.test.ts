@@ -1,0 +1,135 @@
+/**
+ * The lease and its fencing term, on a real PostgreSQL cluster: two stores
+ * on one schema play two replicas. Time passes by the DATABASE's clock: the
+ * tests wait for a lease to expire by asking the database, never by timing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPostgres, type PostgresCluster } from "../../scripts/lib/postgres.js";
+import { hash, T0 } from "../../daemon/src/incidents/test-builders.js";
+import { openPostgresStore, StoreFencedError, type PostgresStore } from "../../daemon/src/store/postgres/index.js";
+import { dumpSchema, findingN, freshSchema, incidentN, until, withDb } from "./helpers.js";
+
+let cluster: PostgresCluster;
+beforeAll(async () => {
+  cluster = await startPostgres();
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+const SHORT_TTL = 400;
+const LONG_TTL = 60_000;
+
+const replica = (schema: string, holder: string, ttlMs: number) =>
+  openPostgresStore({ url: cluster.url, schema, chainId: 31337, purpose: "test", clock: () => T0, lease: { holder, ttlMs } });
+
+/** The lease's expiry in microseconds (the database's precision: two commits in one millisecond still differ). */
+const expiryMicros = (schema: string) =>
+  withDb(cluster.url, async (c) => Number((await c.query(`SELECT (extract(epoch FROM expires_at) * 1000000)::bigint AS us FROM "${schema}".guardian_lease`)).rows[0].us));
+
+const expired = (store: PostgresStore) => until("the lease expires by the database's clock", async () => !(await store.lease!.current()).live);
+
+describe("lease", () => {
+  it("one holder at a time; its term fences writes: a leader that froze past its lease writes nothing", async () => {
+    const schema = freshSchema("lease");
+    const a = await replica(schema, "replica-a", SHORT_TTL);
+    const b = await replica(schema, "replica-b", LONG_TTL);
+
+    // A leads (term 1); B cannot take a live lease.
+    expect(await a.lease!.acquire()).toBe(1);
+    expect(await b.lease!.acquire()).toBeUndefined();
+    expect(b.lease!.held()).toBeUndefined();
+    await a.update((d) => void (d.chain.processedCount = 1, d.chain.ring.push({ number: 1, hash: hash(1) })));
+
+    // A "freezes": its lease runs out by the database's clock; B takes over under term 2.
+    await expired(a);
+    expect(await b.lease!.acquire()).toBe(2);
+    await b.refresh(); // a new leader starts from what the last one committed
+    expect(b.read().chain.processedCount).toBe(1);
+
+    // A wakes up and tries to commit a block: refused, nothing of it written.
+    const before = await dumpSchema(cluster.url, schema);
+    const incident = incidentN(1);
+    const refused = await a
+      .update((d) => {
+        d.chain.processedCount = 2;
+        d.chain.ring.push({ number: 2, hash: hash(2) });
+        d.incidents[incident.id] = incident;
+        d.findings.push(findingN(2));
+      })
+      .then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreFencedError);
+    expect((refused as StoreFencedError).term).toBe(1);
+    expect((refused as StoreFencedError).current).toMatchObject({ holder: "replica-b", term: 2, live: true });
+    expect((refused as Error).message).toMatch(/write refused \(fenced\): replica-a held term 1; the lease is held: replica-b, term 2/);
+    expect(await dumpSchema(cluster.url, schema)).toEqual(before);
+    expect(a.read().chain.processedCount).toBe(1);
+    expect(a.lease!.held()).toBeUndefined(); // A knows it lost the lease
+    // ... and stays fenced: no term, no write.
+    await expect(a.update((d) => void (d.chain.processedCount = 3))).rejects.toThrow(/replica-a does not hold the lease/);
+    expect(await a.lease!.acquire()).toBeUndefined();
+
+    // B writes; it sees its own and the old leader's commits, nothing of the fenced one.
+    await b.update((d) => void (d.chain.processedCount = 2, d.chain.ring.push({ number: 2, hash: hash(22) })));
+    await a.refresh(); // the standby keeps warm
+    expect(a.read().chain.ring).toEqual([{ number: 1, hash: hash(1) }, { number: 2, hash: hash(22) }]);
+    expect(a.read().incidents).toEqual({});
+    await a.close();
+    await b.close();
+  });
+
+  it("a store opened with a lease writes nothing before acquiring it", async () => {
+    const schema = freshSchema("lease");
+    const a = await replica(schema, "replica-a", LONG_TTL);
+    const before = await dumpSchema(cluster.url, schema);
+    const refused = await a.update((d) => void (d.chain.processedCount = 1)).then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(StoreFencedError);
+    expect((refused as StoreFencedError).term).toBeUndefined();
+    expect(await dumpSchema(cluster.url, schema)).toEqual(before);
+    await a.close();
+  });
+
+  it("renew and commits extend the lease; release lets another replica in at once, under a new term", async () => {
+    const schema = freshSchema("lease");
+    const a = await replica(schema, "replica-a", LONG_TTL);
+    const b = await replica(schema, "replica-b", LONG_TTL);
+    expect(await a.lease!.acquire()).toBe(1);
+    const first = await expiryMicros(schema);
+    expect(await a.lease!.renew()).toBe(true);
+    const renewed = await expiryMicros(schema);
+    expect(renewed).toBeGreaterThan(first);
+    await a.update((d) => void (d.chain.processedCount = 1));
+    expect(await expiryMicros(schema)).toBeGreaterThan(renewed);
+    const committed = await a.lease!.current();
+    expect(committed).toMatchObject({ holder: "replica-a", term: 1, live: true });
+    // Acquiring again while holding it keeps the term.
+    expect(await a.lease!.acquire()).toBe(1);
+
+    await a.lease!.release();
+    expect(await a.lease!.current()).toMatchObject({ holder: undefined, term: 1 });
+    expect(await b.lease!.acquire()).toBe(2);
+    await expect(a.update((d) => void (d.chain.processedCount = 5))).rejects.toThrow(StoreFencedError);
+    expect(await a.lease!.renew()).toBe(false);
+    await a.close();
+    await b.close();
+  });
+
+  it("a lease that expired with nobody taking it is fenced too, and taken again under a new term", async () => {
+    const schema = freshSchema("lease");
+    const a = await replica(schema, "replica-a", SHORT_TTL);
+    expect(await a.lease!.acquire()).toBe(1);
+    await expired(a);
+    await expect(a.update((d) => void (d.chain.processedCount = 1))).rejects.toThrow(StoreFencedError);
+    expect(await a.lease!.renew()).toBe(false);
+    expect(await a.lease!.acquire()).toBe(2);
+    await a.update((d) => void (d.chain.processedCount = 1));
+    expect(a.read().chain.processedCount).toBe(1);
+    await a.close();
+  });
+
+  it("refuses a lease without a holder or with a ttl too short to mean anything, naming the field", async () => {
+    const schema = freshSchema("lease");
+    await expect(replica(schema, " ", LONG_TTL)).rejects.toThrow(/lease\.holder: expected a name for this replica/);
+    await expect(replica(schema, "a", 5)).rejects.toThrow(/lease\.ttlMs: expected an integer of at least 100/);
+  });
+});
