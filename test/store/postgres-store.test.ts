@@ -8,6 +8,7 @@ import { startPostgres, type PostgresCluster } from "../../scripts/lib/postgres.
 import { hash, T0 } from "../../daemon/src/incidents/test-builders.js";
 import { transition } from "../../daemon/src/incidents/lifecycle.js";
 import { AmbiguousIncidentIdError } from "../../daemon/src/incidents/errors.js";
+import { findStoredIncident } from "../../daemon/src/store/store.js";
 import { StoreVersionError } from "../../daemon/src/store/errors.js";
 import {
   openPostgresStore,
@@ -152,7 +153,8 @@ describe("incident history", () => {
 
     const target = incidents[4]!;
     expect((await store.history.get(target.id))?.key).toBe("key:4");
-    expect((await store.history.get(target.id.slice(0, 8).toUpperCase()))?.id).toBe(target.id);
+    expect(await store.history.get(target.id.slice(0, 8))).toBeUndefined(); // get takes full ids; prefixes go through matching
+    expect((await findStoredIncident(store.read().incidents, store.history, target.id.slice(0, 8).toUpperCase())).incident.id).toBe(target.id);
     expect(await store.history.get(incidents[6]!.id)).toBeUndefined(); // hot, not history
     expect(await store.history.get("ffffffff-0000")).toBeUndefined();
     // Two archived manual incidents whose ids share a prefix.
@@ -160,8 +162,9 @@ describe("incident history", () => {
       transition(transition({ ...incidentN(50 + i), id, timeline: [] }, "recovered", { now: T0 }), "postreview", { now: T0 }));
     await store.update((d) => void twins.forEach((t) => (d.incidents[t.id] = t)));
     await store.update((d) => void twins.forEach((t) => delete d.incidents[t.id]));
-    await expect(store.history.get("abcd")).rejects.toThrow(AmbiguousIncidentIdError);
-    expect((await store.history.get("abcd2"))?.id).toBe(twins[1]!.id);
+    expect(await store.history.matching("abcd")).toEqual(twins.map((t) => t.id));
+    await expect(findStoredIncident(store.read().incidents, store.history, "abcd")).rejects.toThrow(AmbiguousIncidentIdError);
+    expect((await findStoredIncident(store.read().incidents, store.history, "abcd2")).incident.id).toBe(twins[1]!.id);
 
     const page1 = await store.history.list({ limit: 6 });
     expect(page1.incidents.map((i) => i.id)).toEqual([...twins.map((t) => t.id).reverse(), ...[5, 4, 3, 2].map((n) => incidents[n]!.id)]);

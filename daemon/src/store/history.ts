@@ -143,9 +143,9 @@ export class FileHistory implements IncidentHistory {
     return this.#index.has(id) ? this.#read(id) : undefined;
   }
 
-  matching(prefix: string): string[] {
+  async matching(prefix: string): Promise<string[]> {
     const wanted = prefix.toLowerCase();
-    return [...this.#index.keys()].filter((id) => id.startsWith(wanted));
+    return [...this.#index.keys()].filter((id) => id.startsWith(wanted)).slice(0, 101);
   }
 
   async list(options: { limit: number; before?: string }): Promise<IncidentPage> {

@@ -50,8 +50,8 @@ export interface IncidentHistory {
   /** The highest occurrence of an incident key among archived incidents (correlation numbers recurrences on). */
   lastOccurrence(key: string): number | undefined;
   count(): number;
-  /** Archived ids starting with `prefix` (lower case). */
-  matching(prefix: string): string[];
+  /** Archived ids starting with `prefix` (lower case); at most 101 (enough to call a prefix ambiguous). */
+  matching(prefix: string): Promise<string[]>;
   /** An archived incident by its full id. */
   get(id: string): Promise<Incident | undefined>;
   /** Archived incidents, newest `createdAt` first; pass `next` as `before` for the following page. */
@@ -69,7 +69,7 @@ export interface IncidentPage {
 export const EMPTY_HISTORY: IncidentHistory = Object.freeze({
   lastOccurrence: () => undefined,
   count: () => 0,
-  matching: () => [],
+  matching: async () => [],
   get: async () => undefined,
   list: async () => ({ incidents: [] }),
   findings: async () => [],
@@ -91,7 +91,7 @@ export async function findStoredIncident(
   if (exact) return { incident: exact, archived: true };
   if (wanted.length >= 4) {
     const inHot = Object.keys(hot).filter((id) => id.startsWith(wanted));
-    const matches = [...new Set([...inHot, ...history.matching(wanted)])];
+    const matches = [...new Set([...inHot, ...(await history.matching(wanted))])];
     if (matches.length > 1) throw new AmbiguousIncidentIdError(idOrPrefix, matches.sort());
     const only = matches[0];
     if (only !== undefined) {

@@ -9,8 +9,6 @@ export {
   type OpenPostgresStoreParameters,
   type PostgresStore,
   type PostgresLease,
-  type IncidentHistory,
-  type UpdateOptions,
 } from "./postgres-store.js";
 export { StoreFencedError, PostgresStoreError, type LeaseState } from "./errors.js";
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, migrate, schemaVersion, quoteSchema, type PostgresMigration } from "./migrations.js";

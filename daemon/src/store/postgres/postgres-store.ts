@@ -15,13 +15,12 @@
  */
 import pg from "pg";
 import { formatIssues } from "../../config/issues.js";
-import { AmbiguousIncidentIdError } from "../../incidents/errors.js";
 import type { BlockId, FindingRecord, Incident } from "../../types.js";
 import { cloneWithOrigins, diffStoreData, isEmptyChangeSet, SPLIT_KEYS, type FindingOrigin, type StoreChanges } from "../changes.js";
 import { StoreChainMismatchError, StoreClosedError, StoreVersionError } from "../errors.js";
 import type { StoreLogger } from "../lock.js";
 import { STORE_SCHEMA_VERSION, storeDataSchema, type OutboxItem, type StoreData } from "../schema.js";
-import type { GuardianStore } from "../store.js";
+import type { GuardianStore, IncidentHistory, UpdateOptions } from "../store.js";
 import { PostgresStoreError, redactSecret, StoreFencedError, type LeaseState } from "./errors.js";
 import { acquireLease, readLease, releaseLease, renewLease } from "./lease.js";
 import { migrate, POSTGRES_MIGRATIONS, quoteSchema, type PostgresMigration } from "./migrations.js";
@@ -33,23 +32,6 @@ const DEFAULT_RING_SIZE = 128;
 const DEFAULT_FINDINGS_LIMIT = 1000;
 /** history.list returns at most this many incidents a page. */
 export const HISTORY_PAGE_MAX = 1000;
-
-/** Archived incidents (those that left the hot map), read on demand. */
-export interface IncidentHistory {
-  /** Highest occurrence of an incident key among ARCHIVED incidents (kept in memory). */
-  lastOccurrence(key: string): number | undefined;
-  /** Archived incidents count (kept in memory). */
-  count(): number;
-  /** An archived incident by full id or unique id prefix (at least 4 characters). @throws AmbiguousIncidentIdError */
-  get(idOrPrefix: string): Promise<Incident | undefined>;
-  /** Archived incidents, newest createdAt first; pass `next` back as `before` for the following page. */
-  list(options: { limit: number; before?: string }): Promise<{ incidents: Incident[]; next?: string }>;
-}
-
-export interface UpdateOptions {
-  /** Archived incident ids to bring back into the draft before the mutator runs (e.g. a note on an old incident). */
-  restore?: readonly string[];
-}
 
 export interface PostgresLease {
   readonly holder: string;
@@ -67,8 +49,6 @@ export interface PostgresLease {
 }
 
 export interface PostgresStore extends GuardianStore {
-  update<R = void>(mutator: (draft: StoreData) => R, options?: UpdateOptions): Promise<R>;
-  readonly history: IncidentHistory;
   /** Present when opened with `lease`: then every write is fenced by it. */
   readonly lease: PostgresLease | undefined;
   /** The PostgreSQL schema holding this chain's tables. */
@@ -159,7 +139,7 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
 
   const fail = (action: string) => (error: unknown): never => {
     // Guardian's own errors pass as they are; the driver's and the server's are named and redacted.
-    if (error instanceof PostgresStoreError || error instanceof StoreFencedError || error instanceof StoreChainMismatchError || error instanceof StoreVersionError || error instanceof AmbiguousIncidentIdError || error instanceof TypeError) throw error;
+    if (error instanceof PostgresStoreError || error instanceof StoreFencedError || error instanceof StoreChainMismatchError || error instanceof StoreVersionError || error instanceof TypeError) throw error;
     throw new PostgresStoreError(action, url, error);
   };
 
@@ -376,20 +356,27 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
   const history: IncidentHistory = {
     lastOccurrence: (key) => hot.lastOccurrence.get(key),
     count: () => hot.archivedCount,
-    async get(idOrPrefix) {
+    async get(id) {
       if (closed) throw new StoreClosedError();
-      const wanted = idOrPrefix.toLowerCase();
       return withClient("read an archived incident", async (client) => {
-        const exact = await client.query<{ body: Incident }>(`SELECT body FROM ${S}.incidents WHERE archived AND id = $1`, [wanted]);
-        if (exact.rows[0]) return exact.rows[0].body;
-        if (wanted.length < 4) return undefined;
-        const like = `${wanted.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        const matches = await client.query<{ id: string; body: Incident }>(
-          `SELECT id, body FROM ${S}.incidents WHERE archived AND id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 101`,
-          [like],
-        );
-        if (matches.rows.length > 1) throw new AmbiguousIncidentIdError(idOrPrefix, matches.rows.map((r) => r.id));
-        return matches.rows[0]?.body;
+        const exact = await client.query<{ body: Incident }>(`SELECT body FROM ${S}.incidents WHERE archived AND id = $1`, [id]);
+        return exact.rows[0]?.body;
+      });
+    },
+    async matching(prefix) {
+      if (closed) throw new StoreClosedError();
+      const like = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return withClient("find archived incidents by id prefix", async (client) => {
+        const rows = await client.query<{ id: string }>(`SELECT id FROM ${S}.incidents WHERE archived AND id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT 101`, [like]);
+        return rows.rows.map((r) => r.id);
+      });
+    },
+    async findings(month) {
+      if (closed) throw new StoreClosedError();
+      if (!/^\d{4}-\d{2}$/.test(month)) throw new TypeError(`history.findings: expected a month as YYYY-MM, got ${JSON.stringify(month)}`);
+      return withClient("read archived findings", async (client) => {
+        const rows = await client.query<{ body: FindingRecord }>(`SELECT body FROM ${S}.findings WHERE NOT hot AND body->>'observedAt' LIKE $1 ORDER BY seq`, [`${month}-%`]);
+        return rows.rows.map((r) => r.body);
       });
     },
     async list({ limit, before }) {
