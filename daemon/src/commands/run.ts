@@ -56,30 +56,57 @@ export function registerRun(program: Command, ctx: CliContext): void {
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
       try {
-        const { startDaemon } = await import("../runtime/daemon.js");
-        const daemon = await startDaemon({
+        const onPublished = siteOut
+          ? async (statusFile: string) => {
+              const { buildSite } = await import("../../../site/build.js");
+              await buildSite({ statusFile, outDir: siteOut });
+            }
+          : undefined;
+        const daemonOptions = {
           config,
           ...(args.dryRun ? { dryRun: true } : {}),
           publishIntervalSeconds: args.publishInterval,
           heartbeatIntervalSeconds: args.heartbeatInterval,
           ...(args.startBlock !== undefined ? { startBlock: args.startBlock } : {}),
           ...(args.recordProcessed ? { recordProcessed: true } : {}),
-          ...(siteOut
-            ? {
-                onPublished: async (statusFile: string) => {
-                  const { buildSite } = await import("../../../site/build.js");
-                  await buildSite({ statusFile, outDir: siteOut });
-                },
-              }
-            : {}),
-        });
-        ctx.stdout(`guardian: following chain ${config.chainId}; admin ${daemon.admin.url}; metrics http://${daemon.observability.host}:${daemon.observability.port}/metrics\n`);
-        if (!stopRequested) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            void daemon.done.then(() => resolve());
+          ...(onPublished ? { onPublished } : {}),
+        };
+        const waitForStop = async (done: Promise<void>) => {
+          if (!stopRequested)
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              void done.then(() => resolve());
+            });
+        };
+        if (config.store.kind === "postgres") {
+          // Replicas: one shared store; this process leads under the lease or stands by.
+          const [{ startReplica, replicaHolder, leaseTiming }, { openSharedStore }, { default: pino }, { redactLogFields }] = await Promise.all([
+            import("../runtime/replica.js"),
+            import("../store/open.js"),
+            import("pino"),
+            import("../config/redact.js"),
+          ]);
+          const logger = pino({ name: "guardian", base: { pid: process.pid }, formatters: { log: redactLogFields } }, pino.destination(2));
+          const store = await openSharedStore(config, {
+            purpose: "daemon",
+            lease: { holder: replicaHolder(), ttlMs: leaseTiming(config.blockTimeMs, config.store.leaseMs).ttlMs },
+            ...(args.recordProcessed ? { recordProcessed: true } : {}),
+            logger: { warn: (details, message) => logger.warn(details, message) },
           });
+          try {
+            const replica = await startReplica({ ...daemonOptions, store: store as Parameters<typeof startReplica>[0]["store"], logger });
+            ctx.stdout(`guardian: replica ${replica.holder} on chain ${config.chainId} (PostgreSQL store, lease ${store.lease!.ttlMs} ms); metrics http://${replica.observability.host}:${replica.observability.port}/metrics\n`);
+            await waitForStop(replica.done);
+            await replica.stop();
+          } finally {
+            await store.close();
+          }
+          return;
         }
+        const { startDaemon } = await import("../runtime/daemon.js");
+        const daemon = await startDaemon(daemonOptions);
+        ctx.stdout(`guardian: following chain ${config.chainId}; admin ${daemon.admin.url}; metrics http://${daemon.observability.host}:${daemon.observability.port}/metrics\n`);
+        await waitForStop(daemon.done);
         await daemon.stop();
       } finally {
         process.off("SIGINT", onSignal);

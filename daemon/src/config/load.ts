@@ -20,7 +20,7 @@ import { formatIssues } from "./issues.js";
 import { PRESETS } from "./presets.js";
 import { configFileSchema, PRESET_NAMES, type PresetName } from "./schema.js";
 import type { Secret } from "./secret.js";
-import { bundlerEnvName, findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
+import { bundlerEnvName, DATABASE_URL_ENV, findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
 
 export const CONFIG_ENV = "GUARDIAN_CONFIG";
 export const DATA_DIR_ENV = "GUARDIAN_DATA_DIR";
@@ -97,8 +97,8 @@ export interface GuardianConfig {
     /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };
-  /** The store: closed incidents move to history after `archiveAfterHours`. */
-  readonly store: { readonly archiveAfterHours: number };
+  /** The store: which one, the replicas' lease, and when closed incidents move to history. */
+  readonly store: { readonly kind: "lowdb" | "postgres"; readonly schema: string; readonly leaseMs?: number; readonly archiveAfterHours: number };
   readonly secrets: Secrets;
 }
 
@@ -174,6 +174,8 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
 
   // 4. Secrets from the environment.
   const secrets = readSecrets(env, problems);
+  if (result.success && result.data.store.kind === "postgres" && secrets.databaseUrl === undefined)
+    problems.push(`store.kind: "postgres" needs the database URL in env ${DATABASE_URL_ENV} (it carries a password: never in the file)`);
 
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, { file });
   const data = result.data;

@@ -284,6 +284,16 @@ export const probesSchema = z.strictObject({
 
 /** The store: where Guardian's state lives, and when closed incidents leave the hot state. */
 export const storeSchema = z.strictObject({
+  /**
+   * "lowdb" (default): embedded, one daemon per data directory. "postgres":
+   * shared by replicas (URL in env GUARDIAN_DATABASE_URL, never in the file);
+   * one leads under a lease, the others stand by.
+   */
+  kind: z.enum(["lowdb", "postgres"], { error: 'expected "lowdb" or "postgres"' }).default("lowdb"),
+  /** PostgreSQL schema holding this chain's tables (one chain per schema). */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "expected a lower-case SQL identifier (letters, digits, _)" }).default("guardian"),
+  /** The replicas' lease (ms); default 3 block times, at least 3 s. A standby takes over once it lapses. */
+  leaseMs: z.number({ error: "expected milliseconds (an integer >= 500)" }).int({ error: "expected milliseconds (an integer >= 500)" }).min(500, { error: "expected milliseconds (an integer >= 500)" }).optional(),
   /** A post-review incident untouched this long moves to history (read on demand). */
   archiveAfterHours: z.number({ error: "expected hours (a number > 0)" }).positive({ error: "expected hours (a number > 0)" }).default(24),
 });

@@ -9,6 +9,7 @@
  *     GUARDIAN_PROBE_SPONSOR_KEY   the key the sponsored-operation probe signs paymaster data with
  *                                  (the paymaster's sponsor signer, or a key it also accepts)
  *     GUARDIAN_CANARY_KEY          the funded key the canary (probes.canary) creates real accounts with
+ *     GUARDIAN_DATABASE_URL        postgres://user:password@host:port/db for `store.kind: "postgres"`
  *
  * `findSecretsInFile` refuses a file that looks like it holds one. Error
  * messages never repeat a secret's value.
@@ -23,6 +24,7 @@ export const WEBHOOK_ENV_PREFIX = "GUARDIAN_WEBHOOK_";
 export const BUNDLER_ENV_PREFIX = "GUARDIAN_BUNDLER_";
 export const PROBE_SPONSOR_KEY_ENV = "GUARDIAN_PROBE_SPONSOR_KEY";
 export const CANARY_KEY_ENV = "GUARDIAN_CANARY_KEY";
+export const DATABASE_URL_ENV = "GUARDIAN_DATABASE_URL";
 
 export interface Secrets {
   readonly sentinelKey?: Secret<Hex>;
@@ -33,6 +35,8 @@ export interface Secrets {
   readonly bundlers: Readonly<Record<string, Secret>>;
   readonly probeSponsorKey?: Secret<Hex>;
   readonly canaryKey?: Secret<Hex>;
+  /** The PostgreSQL store's URL (it carries the password). */
+  readonly databaseUrl?: Secret;
 }
 
 /** The env variable that holds the URL of bundler `name`. */
@@ -110,7 +114,22 @@ export function readSecrets(env: Readonly<Record<string, string | undefined>>, p
 
   const webhooks = urlsByName(env, WEBHOOK_ENV_PREFIX, problems);
   const bundlers = urlsByName(env, BUNDLER_ENV_PREFIX, problems);
-  return Object.freeze({ sentinelKey, adminToken, webhooks, bundlers, ...(probeSponsorKey ? { probeSponsorKey } : {}), ...(canaryKey ? { canaryKey } : {}) });
+
+  let databaseUrl: Secret | undefined;
+  const db = env[DATABASE_URL_ENV];
+  if (db !== undefined && db !== "") {
+    if (/^postgres(ql)?:\/\/\S+$/i.test(db)) databaseUrl = new Secret(db, DATABASE_URL_ENV);
+    else problems.push(`env ${DATABASE_URL_ENV}: expected a postgres:// or postgresql:// URL (value not shown)`);
+  }
+  return Object.freeze({
+    sentinelKey,
+    adminToken,
+    webhooks,
+    bundlers,
+    ...(probeSponsorKey ? { probeSponsorKey } : {}),
+    ...(canaryKey ? { canaryKey } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
+  });
 }
 
 /** A private key (0x + 64 hex digits) from env `name`, or undefined; a malformed one is a problem (value not shown). */
