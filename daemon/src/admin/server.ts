@@ -16,7 +16,7 @@ import { formatIssues } from "../config/issues.js";
 import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "../incidents/index.js";
 import { findStoredIncident, incidentsWithHistory, type GuardianStore } from "../store/store.js";
 import type { SlaMinutes } from "../types.js";
-import { createStoreIncidentService, type IncidentChange } from "./operations.js";
+import { createStoreIncidentService, type IncidentChange, type RequestableIncidentService } from "./operations.js";
 import type { AckRequest, TriggerRequest, UpdateRequest } from "./protocol.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -48,6 +48,8 @@ export interface AdminServer {
   readonly port: number;
   /** e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  /** The incident service behind the endpoint (with its onChange): replicas apply queued requests through it. */
+  readonly service: RequestableIncidentService;
   /** Stops accepting, waits for requests in flight. */
   close(): Promise<void>;
 }
@@ -143,6 +145,7 @@ export async function startAdminServer(parameters: StartAdminServerParameters): 
     host: address.address,
     port: address.port,
     url: `http://${urlHost}:${address.port}`,
+    service,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

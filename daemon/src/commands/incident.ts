@@ -24,7 +24,7 @@ import {
   type GuardianConfig,
 } from "../config/index.js";
 import { IncidentNotFoundError, isOpen } from "../incidents/index.js";
-import { findRunningDaemon, findStoredIncident, incidentsWithHistory, openLowdbStore, readAdminToken, readStoreSnapshot, readStoreView } from "../store/index.js";
+import { findRunningDaemon, findStoredIncident, incidentsWithHistory, openLowdbStore, readAdminToken, readStoreSnapshot, readStoreView, type StoreView } from "../store/index.js";
 import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident, type Layer } from "../types.js";
 import { parseArgs } from "./args.js";
 import type { CliContext } from "./context.js";
@@ -175,13 +175,13 @@ export async function ackCommand(ctx: CliContext, raw: unknown): Promise<void> {
 export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(listArgsSchema, raw, { json: "--json", open: "--open", limit: "--limit" });
   const config = ctx.config();
-  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
-  // Open incidents are always hot; closed ones may be archived (history).
-  const hot = Object.values(view?.read().incidents ?? {});
-  const all = view === undefined || args.open ? hot : await incidentsWithHistory(view, args.limit);
-  const matching = all.filter((i) => !args.open || isOpen(i)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
-  const incidents = matching.slice(0, args.limit);
-  const total = view === undefined || args.open ? matching.length : hot.length + view.history.count();
+  const { incidents, total } = await withStoreView(config, async (view) => {
+    // Open incidents are always hot; closed ones may be archived (history).
+    const hot = Object.values(view?.read().incidents ?? {});
+    const all = view === undefined || args.open ? hot : await incidentsWithHistory(view, args.limit);
+    const matching = all.filter((i) => !args.open || isOpen(i)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+    return { incidents: matching.slice(0, args.limit), total: view === undefined || args.open ? matching.length : hot.length + view.history.count() };
+  });
   const more = total - incidents.length;
   if (args.json) ctx.stdout(`${JSON.stringify(incidents, null, 2)}\n`);
   else ctx.stdout(formatIncidentList(incidents) + (more > 0 ? `(${more} older not shown: --limit ${args.limit + more})\n` : ""));
@@ -199,11 +199,21 @@ async function existingIncidentId(config: GuardianConfig, idOrPrefix: string): P
   return (await findInDataDir(config, idOrPrefix)).id;
 }
 
-/** An incident of the data directory, hot or archived, read without the lock. */
-export async function findInDataDir(config: Pick<GuardianConfig, "dataDir" | "chainId">, idOrPrefix: string): Promise<Readonly<Incident>> {
-  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
-  if (view === undefined) throw new IncidentNotFoundError(idOrPrefix);
-  return (await findStoredIncident(view.read().incidents, view.history, idOrPrefix)).incident;
+/** An incident of the configured store, hot or archived (the embedded store is read without its lock). */
+export async function findInDataDir(config: GuardianConfig, idOrPrefix: string): Promise<Readonly<Incident>> {
+  return withStoreView(config, async (view) => {
+    if (view === undefined) throw new IncidentNotFoundError(idOrPrefix);
+    return (await findStoredIncident(view.read().incidents, view.history, idOrPrefix)).incident;
+  });
+}
+
+/** Runs `fn` on a read-only view of the configured store (undefined: the embedded store does not exist yet). */
+export async function withStoreView<R>(config: GuardianConfig, fn: (view: StoreView | undefined) => Promise<R>): Promise<R> {
+  if (config.store.kind === "postgres") {
+    const { withSharedView } = await import("./shared-store.js");
+    return withSharedView(config, fn);
+  }
+  return fn(await readStoreView(config.dataDir, { chainId: config.chainId }));
 }
 
 interface ResolvedContract {
@@ -250,6 +260,10 @@ export async function withIncidentService<R>(
   purpose: string,
   fn: (service: IncidentService) => Promise<R>,
 ): Promise<R> {
+  if (config.store.kind === "postgres") {
+    const { withSharedIncidentService } = await import("./shared-store.js");
+    return withSharedIncidentService(ctx, config, purpose, fn);
+  }
   const running = await findRunningDaemon(config.dataDir);
   if (running) {
     // The daemon holds the store it opened; refuse it if it is another chain's.
