@@ -208,6 +208,26 @@ describe("loadConfig", () => {
     expect(shown).not.toContain("hooks.example");
   });
 
+  it("store: lowdb by default; postgres needs its URL from env (a secret), never from the file", () => {
+    const cwd = tempDir();
+    expect(loadConfig({ env: {}, cwd }).store).toEqual({ kind: "lowdb", schema: "guardian", archiveAfterHours: 24 });
+    const file = writeJson(cwd, "pg.json", { preset: "local", store: { kind: "postgres", leaseMs: 3000 } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd }))).toEqual([
+      'store.kind: "postgres" needs the database URL in env GUARDIAN_DATABASE_URL (it carries a password: never in the file)',
+    ]);
+    const url = "postgres://guardian:pa55w0rd@db.example:5432/guardian";
+    const config = loadConfig({ file, env: { GUARDIAN_DATABASE_URL: url }, cwd });
+    expect(config.store).toEqual({ kind: "postgres", schema: "guardian", leaseMs: 3000, archiveAfterHours: 24 });
+    expect(config.secrets.databaseUrl?.reveal()).toBe(url);
+    expect(JSON.stringify(config) + inspect(config, { depth: 10 })).not.toContain("pa55w0rd");
+    expect(problemsOf(() => loadConfig({ file, env: { GUARDIAN_DATABASE_URL: "mysql://x" }, cwd }))).toEqual([
+      "env GUARDIAN_DATABASE_URL: expected a postgres:// or postgresql:// URL (value not shown)",
+      'store.kind: "postgres" needs the database URL in env GUARDIAN_DATABASE_URL (it carries a password: never in the file)',
+    ]);
+    const bad = writeJson(cwd, "bad.json", { preset: "local", store: { kind: "mongo", schema: "Guardian-1", leaseMs: 10, databaseUrl: url } });
+    expect(problemsOf(() => loadConfig({ file: bad, env: {}, cwd })).join("\n")).toMatch(/store\.kind: expected "lowdb" or "postgres"[\s\S]*store\.schema: expected a lower-case SQL identifier[\s\S]*store\.leaseMs: expected milliseconds/);
+  });
+
   it("bundlers: names in the file, URLs from env only (secrets); probes' settings and thresholds refused by name when wrong", () => {
     const cwd = tempDir();
     const file = writeJson(cwd, "b.json", { preset: "local", bundlers: [{ name: "alto" }, { name: "pimlico-eu" }], probes: { everyBlocks: 3 } });
