@@ -118,7 +118,7 @@ export async function runCatchUp(
     let tip: () => number;
     if (o.postgresUrl) {
       const store = await openSharedStore(config, { purpose: "bench", lease: { holder: replicaHolder(), ttlMs: leaseTiming(config.blockTimeMs).ttlMs } });
-      const replica = await startReplica({ ...options, store: store as Parameters<typeof startReplica>[0]["store"] });
+      const replica = await startReplica({ ...options, store });
       stop = async () => {
         await replica.stop();
         await store.close();

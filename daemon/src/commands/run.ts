@@ -96,8 +96,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
           const { RequestQueue } = await import("../store/postgres/index.js");
           const requests = new RequestQueue(config.secrets.databaseUrl!.reveal(), config.store.schema, "daemon requests");
           try {
-            const replica = await startReplica({ ...daemonOptions, store: store as Parameters<typeof startReplica>[0]["store"], logger, requests });
-            ctx.stdout(`guardian: replica ${replica.holder} on chain ${config.chainId} (PostgreSQL store, lease ${store.lease!.ttlMs} ms); metrics http://${replica.observability.host}:${replica.observability.port}/metrics\n`);
+            const replica = await startReplica({ ...daemonOptions, store, logger, requests });
+            ctx.stdout(`guardian: replica ${replica.holder} on chain ${config.chainId} (PostgreSQL store, lease ${store.lease.ttlMs} ms); metrics http://${replica.observability.host}:${replica.observability.port}/metrics\n`);
             await waitForStop(replica.done);
             await replica.stop();
           } finally {

@@ -38,11 +38,11 @@ export async function withSharedView<R>(config: GuardianConfig, fn: (view: Store
 export async function withSharedIncidentService<R>(ctx: CliContext, config: GuardianConfig, purpose: string, fn: (service: IncidentService) => Promise<R>): Promise<R> {
   const store = await openSharedStore(config, { purpose, lease: { holder: `cli:${replicaHolder()}`, ttlMs: 15_000 }, clock: ctx.clock });
   try {
-    if ((await store.lease!.acquire()) !== undefined) {
+    if ((await store.lease.acquire()) !== undefined) {
       try {
         return await fn(createStoreIncidentService({ store, clock: ctx.clock, sla: config.sla }));
       } finally {
-        await store.lease!.release().catch(() => undefined);
+        await store.lease.release().catch(() => undefined);
       }
     }
     const queue = new RequestQueue(config.secrets.databaseUrl!.reveal(), config.store.schema, purpose);

@@ -33,30 +33,12 @@ import { randomUUID } from "node:crypto";
 import { Gauge } from "prom-client";
 import type { Logger } from "pino";
 import type { GuardianStore } from "../store/index.js";
+import type { LeaseState, PostgresLease } from "../store/postgres/index.js";
 import { startDaemon, type DaemonOptions, type RunningDaemon } from "./daemon.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 
-/** The lease as the store holds it. */
-export interface LeaseView {
-  holder: string | undefined;
-  term: number;
-  expiresAt: string;
-  live: boolean;
-}
-
-/** A shared store with a lease (the PostgreSQL store opened with `lease`). */
-export interface LeasedStore extends GuardianStore {
-  readonly lease: {
-    readonly holder: string;
-    readonly ttlMs: number;
-    held(): number | undefined;
-    acquire(): Promise<number | undefined>;
-    renew(): Promise<boolean>;
-    release(): Promise<void>;
-    current(): Promise<LeaseView>;
-  };
-  refresh(): Promise<void>;
-}
+/** A shared store with a lease: the PostgreSQL store opened with `lease`. */
+export type LeasedStore = GuardianStore & { readonly lease: PostgresLease; refresh(): Promise<void> };
 
 export type ReplicaRole = "leader" | "standby";
 
@@ -113,7 +95,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
 
   let role: ReplicaRole = "standby";
   let term: number | undefined;
-  let seen: LeaseView | undefined;
+  let seen: LeaseState | undefined;
   let validUntil = 0;
   let daemon: RunningDaemon | undefined;
   let daemonHealth: (() => HealthReport) | undefined;
