@@ -82,10 +82,14 @@ describe("guardian safe", () => {
       expect(await client.readContract({ address: d.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [l] })).toBe(true);
     }
 
-    // The same proposal again: its nonce is spent.
-    const stale = await cli(["safe", "exec", file], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
-    expect(stale.code).toBe(2);
-    expect(stale.err).toMatch(/stale proposal/);
+    // The same proposal again: it ran, and status says by which transaction.
+    const txHash = /executed: tx (0x[0-9a-f]{64})/.exec(run.out)![1]!;
+    const again = await cli(["safe", "exec", file], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`already executed: tx ${txHash}`);
+    const status = await cli(["safe", "status", file]);
+    expect(status.code, status.err).toBe(0);
+    expect(status.out).toMatch(new RegExp(`EXECUTED in tx ${txHash} \\(block \\d+\\)`));
   });
 
   it("a tampered proposal is refused before anyone signs it", async () => {
@@ -167,5 +171,38 @@ describe("guardian safe", () => {
     expect(after.paused).toBe(true);
     expect(after.bySentinel).toBe(false);
     expect(after.pausedUntil).toBe(2n ** 64n - 1n);
+  });
+
+  it("status tells pending from superseded: another transaction that took the nonce is named", async () => {
+    expect((await cli(["safe", "propose", "unpause", "delegation", "--out", "a.json"])).code).toBe(0);
+    expect((await cli(["safe", "propose", "pause", "delegation", "--incident", "INC-11", "--out", "b.json"])).code).toBe(0);
+    const a = path.join(dir, "a.json");
+    const b = path.join(dir, "b.json");
+    const pa = JSON.parse(readFileSync(a, "utf8"));
+    const pb = JSON.parse(readFileSync(b, "utf8"));
+    expect(pa.tx.nonce).toBe(pb.tx.nonce);
+
+    const pending = await cli(["safe", "status", a]);
+    expect(pending.code, pending.err).toBe(0);
+    expect(pending.out).toMatch(/signatures: 0 of 2 required \(none\)/);
+    expect(pending.out).toMatch(/may still sign: /);
+    expect(pending.out).toMatch(/not executable yet/);
+
+    for (const owner of [ROLE_INDEX.owner2, ROLE_INDEX.owner3]) {
+      expect((await cli(["safe", "sign", b], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) })).code).toBe(0);
+    }
+    const run = await cli(["safe", "exec", b], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
+    expect(run.code, run.err).toBe(0);
+    const txHash = /executed: tx (0x[0-9a-f]{64})/.exec(run.out)![1]!;
+
+    const superseded = await cli(["safe", "status", a, "--json"]);
+    expect(superseded.code, superseded.err).toBe(0);
+    const json = JSON.parse(superseded.out);
+    expect(json.outcome).toMatchObject({ state: "superseded", by: { safeTxHash: pb.safeTxHash, transactionHash: txHash, success: true } });
+    const text = await cli(["safe", "status", a]);
+    expect(text.out).toContain(`SUPERSEDED: another Safe transaction (safeTxHash ${pb.safeTxHash}) used nonce ${pa.tx.nonce} in tx ${txHash}`);
+    const late = await cli(["safe", "sign", a], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(ROLE_INDEX.owner1) });
+    expect(late.code).toBe(2);
+    expect(late.err).toContain(`stale proposal: nonce ${pa.tx.nonce} of Safe ${pa.safe} was used by another transaction (tx ${txHash}`);
   });
 });

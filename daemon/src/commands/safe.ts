@@ -11,10 +11,18 @@
  *   with the layers paused.
  * - `sign <file>` checks the file was not modified (the hash is recomputed
  *   from the transaction), that the key is an owner and the nonce is not
- *   stale, then adds an EIP-712 signature. Key: env GUARDIAN_SAFE_SIGNER_KEY.
+ *   used, then adds an EIP-712 signature. Key: env GUARDIAN_SAFE_SIGNER_KEY.
+ *   `--signature HEX` adds one made elsewhere instead (Safe{Wallet}, a
+ *   hardware wallet, protocol-kit): any kind Safe accepts — EIP-712, eth_sign,
+ *   a contract owner's (EIP-1271) or an approved hash — checked as the Safe
+ *   would before it is written. Owners who called `approveHash` on chain
+ *   count without an entry.
  *   A `confirmPause` proposal (from an older version) whose sentinel pause
  *   has ended is refused here and at `exec`: it would revert on chain.
- * - `status <file>` tells who signed, who may still sign and whether it can run.
+ * - `status <file>` tells who signed (and with which kind of signature), who
+ *   may still sign and whether it can run; once the nonce is used, whether
+ *   this proposal ran (its transaction) or another one took the nonce
+ *   (superseded, naming it). A signature Safe would refuse: exit 2.
  * - `exec <file>` refuses below the threshold, naming who may still sign;
  *   simulates; executes; then reads the hub to confirm the layers' state.
  *   Key: env GUARDIAN_EXECUTOR_KEY (any funded account), else the signer key.
@@ -28,11 +36,14 @@ import type { CliContext } from "./context.js";
 import { ArgumentError } from "./errors.js";
 import { parseArgs } from "./args.js";
 import { readDeployment } from "../deploy/deployments.js";
-import { execSafeTx, signSafeTx } from "../respond/safe.js";
+import { execSafeTx, safeTxPreimageOf, signSafeTx } from "../respond/safe.js";
+import { checkSafeSignature, splitSafeSignatures } from "../respond/safe-signatures.js";
 import {
   ProposalError,
+  type ProposalStatus,
   addSignature,
   assertConfirmStillApplies,
+  assertSignaturesValid,
   createProposal,
   layerStandings,
   proposalStatus,
@@ -83,6 +94,15 @@ const proposeSchema = z.object({
 
 const fileSchema = z.object({ file: z.string().min(1, "expected a proposal file"), json: z.boolean().optional() });
 
+const hexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "expected 0x-prefixed hex bytes");
+const signSchema = fileSchema.extend({
+  signature: hexBytes.optional(),
+  signer: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "expected a 0x-prefixed 20-byte address")
+    .optional(),
+});
+
 function keyFrom(ctx: CliContext, names: string[]): Hex {
   for (const name of names) {
     const v = ctx.env[name];
@@ -106,14 +126,47 @@ function chainContext(ctx: CliContext) {
   return { config, deployment, chain, client, url };
 }
 
-function describeStatus(s: Awaited<ReturnType<typeof proposalStatus>>) {
-  const lines = [`signatures: ${s.signed.length} of ${s.threshold} required (${s.signed.join(", ") || "none"})`];
+const KIND_WORDS = { eip712: "EIP-712", eth_sign: "eth_sign", contract: "contract signature", "approved-hash": "approved hash" } as const;
+
+function describeStatus(s: ProposalStatus, nonce: string) {
+  const o = s.outcome;
+  if (o.state === "executed") {
+    return [
+      o.success
+        ? `EXECUTED in tx ${o.transactionHash} (block ${o.blockNumber})`
+        : `EXECUTED in tx ${o.transactionHash} (block ${o.blockNumber}), but the call itself failed (ExecutionFailure): the nonce is used, nothing changed`,
+    ];
+  }
+  if (o.state === "superseded") {
+    return [
+      o.by
+        ? `SUPERSEDED: another Safe transaction (safeTxHash ${o.by.safeTxHash}) used nonce ${nonce} in tx ${o.by.transactionHash} (block ${o.by.blockNumber}); this proposal can never run. Propose again if it is still needed.`
+        : `SUPERSEDED: the Safe's nonce is now ${s.currentNonce} and another transaction used nonce ${nonce}; this proposal can never run. Propose again if it is still needed.`,
+    ];
+  }
+  const lines = [
+    `signatures: ${s.signed.length} of ${s.threshold} required${s.signatures.length ? ` (${s.signatures.map((v) => `${v.owner} ${KIND_WORDS[v.kind]}${v.onChain ? " on chain" : ""}`).join(", ")})` : " (none)"}`,
+  ];
+  for (const x of s.invalid) lines.push(`INVALID signature from ${x.signer}${x.kind ? ` (${KIND_WORDS[x.kind]})` : ""}: ${x.reason}`);
   if (s.foreign.length) lines.push(`not owners (ignored): ${s.foreign.join(", ")}`);
-  if (s.stale) lines.push(`STALE: the Safe's nonce is now ${s.currentNonce}; this proposal can never run. Propose again.`);
-  else if (s.future) lines.push(`waiting: the Safe's nonce is ${s.currentNonce}; earlier transactions must run first`);
+  if (o.state === "waiting") lines.push(`waiting: the Safe's nonce is ${s.currentNonce}; earlier transactions must run first`);
   if (!s.executable && s.signed.length < s.threshold) lines.push(`may still sign: ${s.missing.join(", ")}`);
   lines.push(s.executable ? "ready to execute" : "not executable yet");
   return lines;
+}
+
+function statusJson(s: ProposalStatus) {
+  return JSON.parse(JSON.stringify(s, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+}
+
+function assertNotRun(s: ProposalStatus, p: { safe: string; tx: { nonce: string } }) {
+  const o = s.outcome;
+  if (o.state === "executed") throw new ProposalError(`already executed: tx ${o.transactionHash} in block ${o.blockNumber}; nothing to do`);
+  if (o.state === "superseded") {
+    throw new ProposalError(
+      `stale proposal: nonce ${p.tx.nonce} of Safe ${p.safe} was used by ${o.by ? `another transaction (tx ${o.by.transactionHash}, safeTxHash ${o.by.safeTxHash})` : "another transaction"}. Propose again.`,
+    );
+  }
 }
 
 export function registerSafe(program: Command, ctx: CliContext): void {
@@ -163,26 +216,56 @@ export function registerSafe(program: Command, ctx: CliContext): void {
 
   safe
     .command("sign")
-    .description(`add your signature (key from env ${SAFE_SIGNER_KEY_ENV})`)
+    .description(`add your signature (key from env ${SAFE_SIGNER_KEY_ENV}), or one made elsewhere (--signature)`)
     .argument("<file>", "proposal file")
-    .action(async (file: string) => {
-      const args = parseArgs(fileSchema, { file }, { file: "<file>" });
-      const proposal = readProposal(path.resolve(ctx.cwd, args.file));
+    .option("--signature <hex>", "add a signature made elsewhere (Safe{Wallet}, a hardware wallet, protocol-kit): one owner's 65 bytes (v 27/28, 31/32, 1), a contract signature, or a whole signatures blob")
+    .option("--signer <address>", "the owner the --signature is from (checked)")
+    .action(async (file: string, options: Record<string, unknown>) => {
+      const args = parseArgs(signSchema, { file, ...options }, { file: "<file>", signature: "--signature", signer: "--signer" });
+      const target = path.resolve(ctx.cwd, args.file);
+      const proposal = readProposal(target);
       await verifyProposalIntegrity(proposal);
       const { client, chain } = chainContext(ctx);
       if (proposal.chainId !== chain.id) throw new ProposalError(`proposal is for chain ${proposal.chainId}, the config for chain ${chain.id}`);
-      const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
       await assertConfirmStillApplies(client, proposal);
       const before = await proposalStatus(client, proposal);
-      if (!before.owners.includes(getAddress(account.address))) {
-        throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
+      assertNotRun(before, proposal);
+      let next = proposal;
+      const added: string[] = [];
+      if (args.signature) {
+        let entries;
+        try {
+          entries = splitSafeSignatures(args.signature as Hex);
+        } catch (e) {
+          throw new ProposalError(`--signature: ${(e as Error).message}`);
+        }
+        if (args.signer && entries.length !== 1) throw new ArgumentError([`--signer: the --signature holds ${entries.length} signatures; give --signer only with one`]);
+        const safeAddr = getAddress(proposal.safe);
+        const preimage = safeTxPreimageOf(safeAddr, proposal.chainId, txOf(proposal));
+        for (const [i, entry] of entries.entries()) {
+          const r = await checkSafeSignature(client, { safe: safeAddr, safeTxHash: proposal.safeTxHash as Hex, preimage, signature: entry });
+          const which = entries.length > 1 ? `signature ${i + 1} of ${entries.length}` : "the signature";
+          if (!r.ok) throw new ProposalError(`--signature: ${which}${r.owner ? ` from ${r.owner}` : ""}${r.kind ? ` (${KIND_WORDS[r.kind]})` : ""} is not valid for safeTxHash ${proposal.safeTxHash}: ${r.reason}`);
+          if (args.signer && getAddress(args.signer) !== r.owner) {
+            throw new ProposalError(`--signature: made by ${r.owner} (${KIND_WORDS[r.kind]}), not by --signer ${getAddress(args.signer)}; was it signed for this safeTxHash (${proposal.safeTxHash})?`);
+          }
+          if (!before.owners.includes(r.owner)) throw new ProposalError(`--signature: ${which} is from ${r.owner}, not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
+          next = addSignature(next, { signer: r.owner, signature: entry });
+          added.push(`${r.owner} (${KIND_WORDS[r.kind]})`);
+        }
+      } else {
+        const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
+        if (!before.owners.includes(getAddress(account.address))) {
+          throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
+        }
+        const sig = await signSafeTx(account, getAddress(proposal.safe), proposal.chainId, txOf(proposal));
+        next = addSignature(next, sig);
+        added.push(`${getAddress(account.address)} (EIP-712)`);
       }
-      if (before.stale) throw new ProposalError(`stale proposal: Safe ${proposal.safe} is at nonce ${before.currentNonce}, the proposal at ${proposal.tx.nonce}. Propose again.`);
-      const sig = await signSafeTx(account, getAddress(proposal.safe), proposal.chainId, txOf(proposal));
-      const next = addSignature(proposal, sig);
-      writeProposal(path.resolve(ctx.cwd, args.file), next);
+      writeProposal(target, next);
       const after = await proposalStatus(client, next);
-      ctx.stdout([`signed by ${account.address} (safeTxHash ${proposal.safeTxHash})`, ...describeStatus(after)].join("\n") + "\n");
+      ctx.stdout([`signed by ${added.join(", ")} (safeTxHash ${proposal.safeTxHash})`, ...describeStatus(after, proposal.tx.nonce)].join("\n") + "\n");
+      assertSignaturesValid(after.invalid);
     });
 
   safe
@@ -196,8 +279,9 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       await verifyProposalIntegrity(proposal);
       const { client } = chainContext(ctx);
       const s = await proposalStatus(client, proposal);
-      if (args.json) ctx.stdout(JSON.stringify({ ...s, currentNonce: s.currentNonce.toString(), description: proposal.description, safeTxHash: proposal.safeTxHash }, null, 2) + "\n");
-      else ctx.stdout([proposal.description, `safeTxHash ${proposal.safeTxHash}`, ...describeStatus(s)].join("\n") + "\n");
+      if (args.json) ctx.stdout(JSON.stringify({ ...statusJson(s), description: proposal.description, safeTxHash: proposal.safeTxHash }, null, 2) + "\n");
+      else ctx.stdout([proposal.description, `safeTxHash ${proposal.safeTxHash}`, ...describeStatus(s, proposal.tx.nonce)].join("\n") + "\n");
+      if (s.outcome.state === "pending" || s.outcome.state === "waiting") assertSignaturesValid(s.invalid);
     });
 
   safe
@@ -210,7 +294,8 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       await verifyProposalIntegrity(proposal);
       const { client, chain, url, deployment } = chainContext(ctx);
       const s = await proposalStatus(client, proposal);
-      if (s.stale) throw new ProposalError(`stale proposal: Safe ${proposal.safe} is at nonce ${s.currentNonce}, the proposal at ${proposal.tx.nonce}. Propose again.`);
+      assertNotRun(s, proposal);
+      assertSignaturesValid(s.invalid);
       if (s.future) throw new ProposalError(`not yet: Safe ${proposal.safe} is at nonce ${s.currentNonce}; the transactions before nonce ${proposal.tx.nonce} must run first`);
       if (s.signed.length < s.threshold) {
         throw new ProposalError(`below threshold: ${s.signed.length} of ${s.threshold} required signatures (${s.signed.join(", ") || "none"}); may still sign: ${s.missing.join(", ")}`);
@@ -218,7 +303,8 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       await assertConfirmStillApplies(client, proposal);
       const executor = privateKeyToAccount(keyFrom(ctx, [EXECUTOR_KEY_ENV, SAFE_SIGNER_KEY_ENV]));
       const wallet = createWalletClient({ chain, transport: http(url, { retryCount: 1 }), account: executor });
-      const ownerSigs = proposal.signatures.filter((x) => s.signed.includes(getAddress(x.signer))).map((x) => ({ signer: getAddress(x.signer), signature: x.signature as Hex }));
+      // Exactly the threshold's worth: Safe checks only the first `threshold` entries anyway.
+      const ownerSigs = s.signatures.slice(0, s.threshold).map((x) => ({ signer: x.owner, signature: x.signature }));
       const hash = await execSafeTx(wallet, client, getAddress(proposal.safe), txOf(proposal), ownerSigs);
       const receipt = await client.getTransactionReceipt({ hash });
       const paused = await pausedLayers(client, getAddress(deployment.guardian.hub), proposal.layers);
