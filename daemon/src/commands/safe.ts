@@ -9,6 +9,8 @@
  *   into an indefinite one, and if that pause expired and was released before
  *   the Safe executes, it pauses the layer again, so a confirm always ends
  *   with the layers paused.
+ *   `--tx-builder FILE` also writes the batch file Safe{Wallet}'s
+ *   Transaction Builder imports, for signers who sign in Safe{Wallet}.
  * - `sign <file>` checks the file was not modified (the hash is recomputed
  *   from the transaction), that the key is an owner and the nonce is not
  *   used, then adds an EIP-712 signature. Key: env GUARDIAN_SAFE_SIGNER_KEY.
@@ -27,6 +29,7 @@
  *   simulates; executes; then reads the hub to confirm the layers' state.
  *   Key: env GUARDIAN_EXECUTOR_KEY (any funded account), else the signer key.
  */
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
@@ -53,6 +56,7 @@ import {
   writeProposal,
 } from "../respond/safe-proposal.js";
 import { pausedLayers } from "../respond/pause-sender.js";
+import { txBuilderBatch } from "../respond/tx-builder.js";
 import { LAYERS, type Layer } from "../types.js";
 
 export const SAFE_SIGNER_KEY_ENV = "GUARDIAN_SAFE_SIGNER_KEY";
@@ -89,6 +93,7 @@ const proposeSchema = z.object({
   layers: layerList,
   incident: z.string().min(1).optional(),
   out: z.string().min(1).optional(),
+  txBuilder: z.string().min(1, "expected a file name").optional(),
   json: z.boolean().optional(),
 });
 
@@ -179,9 +184,10 @@ export function registerSafe(program: Command, ctx: CliContext): void {
     .argument("<layers...>", `${LAYERS.join(" | ")} | all`)
     .option("--incident <id>", "the incident this is about (recorded on chain)")
     .option("--out <file>", "where to write the proposal (default ./safe-<nonce>-<action>.json)")
+    .option("--tx-builder <file>", "also write the batch file Safe{Wallet}'s Transaction Builder imports")
     .option("--json", "print the proposal as JSON")
     .action(async (action: string, layers: string[], options: Record<string, unknown>) => {
-      const args = parseArgs(proposeSchema, { action, layers, ...options }, { action: "<action>", layers: "<layers>", incident: "--incident", out: "--out" });
+      const args = parseArgs(proposeSchema, { action, layers, ...options }, { action: "<action>", layers: "<layers>", incident: "--incident", out: "--out", txBuilder: "--tx-builder" });
       const { deployment, client } = chainContext(ctx);
       const hub = getAddress(deployment.guardian.hub);
       const confirm = args.action === "confirm";
@@ -199,6 +205,8 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       const standings = confirm ? await layerStandings(client, hub, args.layers) : undefined;
       const file = path.resolve(ctx.cwd, args.out ?? `safe-${proposal.tx.nonce}-${args.action}.json`);
       writeProposal(file, proposal);
+      const batchFile = args.txBuilder ? path.resolve(ctx.cwd, args.txBuilder) : undefined;
+      if (batchFile) writeFileSync(batchFile, JSON.stringify(txBuilderBatch(proposal, { createdAt: ctx.clock() }), null, 2) + "\n");
       if (args.json) ctx.stdout(JSON.stringify(proposal, null, 2) + "\n");
       else {
         ctx.stdout(
@@ -207,6 +215,7 @@ export function registerSafe(program: Command, ctx: CliContext): void {
             `  ${proposal.description}`,
             `  Safe ${proposal.safe} on chain ${proposal.chainId}, nonce ${proposal.tx.nonce}`,
             `  safeTxHash ${proposal.safeTxHash}`,
+            ...(batchFile ? [`Safe{Wallet}: ${batchFile} loads in Apps → Transaction Builder (drag the file in); check that it is queued at nonce ${proposal.tx.nonce} and shows this safeTxHash.`] : []),
             ...(standings ? [`  now: ${args.layers.map((l) => `${l}: ${standings[l]}`).join("; ")}`] : []),
             "Each signer: compare this safeTxHash with the one your own device shows, then run `guardian safe sign <file>`.",
           ].join("\n") + "\n",

@@ -1,5 +1,8 @@
 /**
- * Every signature kind Safe 1.4.1 accepts, made by Safe's own SDK
+ * Guardian and Safe{Wallet}: the Transaction Builder batch file `guardian
+ * safe propose --tx-builder` writes, checked with the app's own checksum
+ * algorithm (re-implemented below from its source) and encoding rules; and
+ * every signature kind Safe 1.4.1 accepts, made by Safe's own SDK
  * (protocol-kit) against the real guardian Safe on a `hardhat node`, and
  * brought to Guardian through `guardian safe sign --signature`: eth_sign
  * (v 31/32, what Safe{Wallet} produces with many hardware wallets), EIP-712
@@ -14,7 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildContractSignature, buildSignatureBytes, EthSafeSignature, preimageSafeTransactionHash } from "@safe-global/protocol-kit";
 import { SigningMethod } from "@safe-global/types-kit";
-import { getAddress, type Address, type Hex } from "viem";
+import { encodeFunctionData, getAddress, keccak256, stringToBytes, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { startLocalChain, devClients, DEV_MNEMONIC, type LocalChain } from "../../scripts/lib/local-chain.js";
 import { deployLocalStack, roleWallets, ROLE_INDEX } from "../../daemon/src/deploy/local.js";
@@ -203,5 +206,115 @@ describe("Safe signature kinds, from protocol-kit", () => {
     expect(r5.code).toBe(2);
     expect(r5.err).toMatch(/has not approved this safeTxHash on chain/);
     expect(await isPaused("accountFactory")).toBe(false);
+  });
+});
+
+// ---- The Transaction Builder's own algorithms, re-implemented from safe-global/safe-react-apps
+// apps/tx-builder/src/lib/checksum.ts, src/utils.ts and src/store/transactionLibraryContext.tsx.
+// (web3.utils.sha3 of a non-hex string is keccak-256 of its UTF-8 bytes.)
+const stringifyReplacer = (_: string, value: any) => (value === undefined ? null : value);
+const serializeJSONObject = (json: any): string => {
+  if (Array.isArray(json)) return `[${json.map((el) => serializeJSONObject(el)).join(",")}]`;
+  if (typeof json === "object" && json !== null) {
+    let acc = "";
+    const keys = Object.keys(json).sort();
+    acc += `{${JSON.stringify(keys, stringifyReplacer)}`;
+    for (let i = 0; i < keys.length; i++) acc += `${serializeJSONObject(json[keys[i]!])},`;
+    return `${acc}}`;
+  }
+  return `${JSON.stringify(json, stringifyReplacer)}`;
+};
+const calculateChecksum = (batchFile: any) => keccak256(stringToBytes(serializeJSONObject({ ...batchFile, meta: { ...batchFile.meta, name: null } })));
+const validateChecksum = (batchFile: any) => {
+  const targetObj = { ...batchFile, meta: { ...batchFile.meta } };
+  const checksum = targetObj.meta.checksum;
+  delete targetObj.meta.checksum;
+  return calculateChecksum(targetObj) === checksum;
+};
+const validateTransactionsInBatch = (batch: any) =>
+  batch.transactions.every(
+    (tx: any) => typeof tx.value === "string" && (tx.contractInputsValues === null || Object.values(tx.contractInputsValues || {}).every((input) => typeof input !== "number")),
+  );
+const parseStringToArray = (value: string): string[] => {
+  let numberOfItems = 0;
+  let numberOfOtherArrays = 0;
+  return value
+    .trim()
+    .slice(1, -1)
+    .split("")
+    .reduce<string[]>((array, char) => {
+      if (char === "," && numberOfOtherArrays === 0) {
+        numberOfItems++;
+        return array;
+      }
+      if (char === "[") numberOfOtherArrays++;
+      if (char === "]") numberOfOtherArrays--;
+      array[numberOfItems] = `${array[numberOfItems] || ""}${char}`.trim();
+      return array;
+    }, []);
+};
+/** encodeToHexData for the argument types a hub call has (integer arrays, bytes32). */
+const encodeToHexData = (method: any, values: Record<string, string>) =>
+  encodeFunctionData({
+    abi: [{ type: "function", name: method.name, inputs: method.inputs, outputs: [], stateMutability: method.payable ? "payable" : "nonpayable" }],
+    functionName: method.name,
+    args: method.inputs.map((i: any) => (i.type.endsWith("[]") ? parseStringToArray(values[i.name]!).map((v) => BigInt(v.replace(/["']/g, ""))) : values[i.name])),
+  });
+
+describe("Safe{Wallet} Transaction Builder file", () => {
+  it("the re-implemented checksum gives the app's own test vector", () => {
+    // apps/tx-builder/src/lib/checksum.test.js: batchFileObject and its expected checksum.
+    const tx = (name: string, type: string) => ({ inputs: [{ internalType: type, name, type }], name: name === "paramAddress" ? "testAddress" : "testBool", payable: false });
+    const vector = {
+      version: "1.0",
+      chainId: "4",
+      createdAt: 1646321521061,
+      meta: {
+        name: "test batch file",
+        txBuilderVersion: "1.4.0",
+        checksum: "",
+        createdFromSafeAddress: "0xDF8a1Ce35c9a6ACE153B4e0767942f1E2291a1Aa",
+        createdFromOwnerAddress: "0x49d4450977E2c95362C13D3a31a09311E0Ea26A6",
+      },
+      transactions: [
+        { to: "0x49d4450977E2c95362C13D3a31a09311E0Ea26A6", value: "0", contractMethod: tx("paramAddress", "address"), contractInputsValues: { paramAddress: "0x49d4450977E2c95362C13D3a31a09311E0Ea26A6" } },
+        { to: "0x49d4450977E2c95362C13D3a31a09311E0Ea26A6", value: "0", contractMethod: tx("paramBool", "bool"), contractInputsValues: { paramAddress: "", paramBool: "false" } },
+        { to: "0x49d4450977E2c95362C13D3a31a09311E0Ea26A6", value: "2000000000000000000", data: "0x42f4579000000000000000000000000049d4450977e2c95362c13d3a31a09311e0ea26a6" },
+      ],
+    };
+    expect(calculateChecksum(vector)).toBe("0x4ecbfd364aa6759983915644e73f8bd411e85a2dc306f252a387c2728c4db64c");
+  });
+
+  it("propose --tx-builder writes a batch the app imports without a warning, calling exactly the proposed transaction", async () => {
+    const r = await cli(["safe", "propose", "pause", "entrypoint", "factory", "--incident", "INC-21", "--out", "tb.json", "--tx-builder", "tb-batch.json"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain("Transaction Builder");
+    const p = readProposal(path.join(dir, "tb.json"));
+    const batch = JSON.parse(readFileSync(path.join(dir, "tb-batch.json"), "utf8"));
+
+    expect(validateChecksum(batch)).toBe(true);
+    expect(validateTransactionsInBatch(batch)).toBe(true);
+    expect(batch).toMatchObject({
+      version: "1.0",
+      chainId: String(chain.chain.id),
+      meta: { txBuilderVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/), createdFromSafeAddress: getAddress(d.guardian.safe), createdFromOwnerAddress: "" },
+    });
+    expect(typeof batch.createdAt).toBe("number");
+    expect(batch.meta.description).toContain(p.safeTxHash);
+    expect(batch.transactions).toHaveLength(1);
+    const [t] = batch.transactions;
+    expect(t).toMatchObject({ to: getAddress(d.guardian.hub), value: "0", data: p.tx.data });
+    expect(t.contractMethod.name).toBe("pause");
+    expect(t.contractInputsValues).toEqual({ layers: `[${LAYER_ID.entryPoint},${LAYER_ID.accountFactory}]`, incident: p.incident });
+    // The method and values, encoded the way the app does, are the same call.
+    expect(encodeToHexData(t.contractMethod, t.contractInputsValues)).toBe(p.tx.data);
+    // Renaming the batch in the app keeps it valid; any other change is seen.
+    expect(validateChecksum({ ...batch, meta: { ...batch.meta, name: "renamed" } })).toBe(true);
+    expect(validateChecksum({ ...batch, transactions: [{ ...t, to: address(ROLE_INDEX.stranger) }] })).toBe(false);
+
+    // What Safe{Wallet} makes of one transaction at the queue's next nonce is Guardian's Safe transaction.
+    const kit = await protocolKit(chain.url, networks, d.guardian.safe, ROLE_INDEX.owner1);
+    const fromBatch = await kit.createTransaction({ transactions: [{ to: t.to, value: t.value, data: t.data }] });
+    expect(await kit.getTransactionHash(fromBatch)).toBe(p.safeTxHash);
   });
 });
