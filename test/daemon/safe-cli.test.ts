@@ -205,4 +205,39 @@ describe("guardian safe", () => {
     expect(late.code).toBe(2);
     expect(late.err).toContain(`stale proposal: nonce ${pa.tx.nonce} of Safe ${pa.safe} was used by another transaction (tx ${txHash}`);
   });
+
+  it("pre-signed pauses: signed ahead for the next nonces, one consumed by another transaction, the next fired by a stranger's key", async () => {
+    const nonceNow = async () => client.readContract({ address: d.guardian.safe, abi: [{ type: "function", name: "nonce", inputs: [], outputs: [{ type: "uint256" }], stateMutability: "view" }], functionName: "nonce" });
+    const n0 = await nonceNow();
+    const made = await cli(["safe", "presign", "--nonces", "2", "--out-dir", "presigned"]);
+    expect(made.code, made.err).toBe(0);
+    expect(made.out).toContain(`nonce ${n0}: presigned-pause-`);
+    expect(made.out).toContain(`nonce ${n0 + 1n}: presigned-pause-`);
+    const files = [n0, n0 + 1n].map((n) => path.join(dir, "presigned", `presigned-pause-${String(n).padStart(6, "0")}.json`));
+    for (const f of files) {
+      expect(JSON.parse(readFileSync(f, "utf8")).presigned).toEqual({ owners: expect.any(Array), threshold: 2 });
+      for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner3]) {
+        const signed = await cli(["safe", "sign", f], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) });
+        expect(signed.code, signed.err).toBe(0);
+      }
+    }
+
+    // An ordinary Safe transaction takes nonce n0: its pre-signed pause is consumed.
+    await cli(["safe", "propose", "unpause", "delegation", "--out", "u.json"]);
+    for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner2]) await cli(["safe", "sign", path.join(dir, "u.json")], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) });
+    expect((await cli(["safe", "exec", path.join(dir, "u.json")], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) })).code).toBe(0);
+    expect(await client.readContract({ address: d.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [LAYER_ID.delegation] })).toBe(false);
+
+    // Any funded key fires the next one: every layer paused, no signer reached.
+    const fired = await cli(["safe", "fire", "presigned"], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.stranger) });
+    expect(fired.code, fired.err).toBe(0);
+    expect(fired.out).toContain(`(nonce ${n0 + 1n})`);
+    expect(fired.out).toMatch(/confirmed on chain: entryPoint, accountFactory, delegation paused/);
+    expect(fired.out).toMatch(/pre-signed pauses left: none/);
+    for (const l of Object.values(LAYER_ID)) expect(await client.readContract({ address: d.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [l] })).toBe(true);
+
+    const again = await cli(["safe", "fire", "presigned"], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.stranger) });
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`no pre-signed pause for the Safe's current nonce ${n0 + 2n}: the files cover nonces ${n0}, ${n0 + 1n} (all consumed)`);
+  });
 });

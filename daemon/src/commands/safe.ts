@@ -25,11 +25,15 @@
  *   may still sign and whether it can run; once the nonce is used, whether
  *   this proposal ran (its transaction) or another one took the nonce
  *   (superseded, naming it). A signature Safe would refuse: exit 2.
+ * - `presign --nonces K` writes "pause all layers" proposals for the Safe's
+ *   next K nonces (respond/presign.ts), for a threshold of owners to sign now
+ *   and keep offline; `fire <paths...>` executes the one for the Safe's
+ *   current nonce at once, from any funded key, and says how many are left.
  * - `exec <file>` refuses below the threshold, naming who may still sign;
  *   simulates; executes; then reads the hub to confirm the layers' state.
  *   Key: env GUARDIAN_EXECUTOR_KEY (any funded account), else the signer key.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
@@ -39,7 +43,7 @@ import type { CliContext } from "./context.js";
 import { ArgumentError } from "./errors.js";
 import { parseArgs } from "./args.js";
 import { readDeployment } from "../deploy/deployments.js";
-import { execSafeTx, safeTxPreimageOf, signSafeTx } from "../respond/safe.js";
+import { execSafeTx, readSafeState, safeTxPreimageOf, signSafeTx } from "../respond/safe.js";
 import { checkSafeSignature, splitSafeSignatures } from "../respond/safe-signatures.js";
 import {
   ProposalError,
@@ -57,6 +61,7 @@ import {
 } from "../respond/safe-proposal.js";
 import { pausedLayers } from "../respond/pause-sender.js";
 import { txBuilderBatch } from "../respond/tx-builder.js";
+import { createPresignedPauses, presignFileName, presignedStanding, readPresigned, summarizePresigned } from "../respond/presign.js";
 import { LAYERS, type Layer } from "../types.js";
 
 export const SAFE_SIGNER_KEY_ENV = "GUARDIAN_SAFE_SIGNER_KEY";
@@ -98,6 +103,12 @@ const proposeSchema = z.object({
 });
 
 const fileSchema = z.object({ file: z.string().min(1, "expected a proposal file"), json: z.boolean().optional() });
+
+const presignSchema = z.object({
+  nonces: z.coerce.number({ error: "expected a number of nonces (1-100)" }).int("expected a whole number of nonces").min(1, "expected at least 1 nonce").max(100, "expected at most 100 nonces"),
+  outDir: z.string().min(1).default("presigned"),
+});
+const fireSchema = z.object({ paths: z.array(z.string().min(1)).min(1, "expected pre-signed pause files or a directory of them") });
 
 const hexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "expected 0x-prefixed hex bytes");
 const signSchema = fileSchema.extend({
@@ -291,6 +302,78 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       if (args.json) ctx.stdout(JSON.stringify({ ...statusJson(s), description: proposal.description, safeTxHash: proposal.safeTxHash }, null, 2) + "\n");
       else ctx.stdout([proposal.description, `safeTxHash ${proposal.safeTxHash}`, ...describeStatus(s, proposal.tx.nonce)].join("\n") + "\n");
       if (s.outcome.state === "pending" || s.outcome.state === "waiting") assertSignaturesValid(s.invalid);
+    });
+
+  safe
+    .command("presign")
+    .description("pre-signed pauses: 'pause all layers' proposals for the Safe's next K nonces, for the signers to sign now and keep offline")
+    .requiredOption("--nonces <k>", "how many of the Safe's next nonces to cover")
+    .option("--out-dir <dir>", "where to write them", "presigned")
+    .action(async (options: Record<string, unknown>) => {
+      const args = parseArgs(presignSchema, options, { nonces: "--nonces", outDir: "--out-dir" });
+      const { deployment, client } = chainContext(ctx);
+      const dir = path.resolve(ctx.cwd, args.outDir);
+      mkdirSync(dir, { recursive: true });
+      const proposals = await createPresignedPauses(client, { safe: getAddress(deployment.guardian.safe), hub: getAddress(deployment.guardian.hub), count: args.nonces, now: ctx.clock() });
+      const lines = [`${proposals.length} pre-signed pause proposals (all layers) written to ${dir}:`];
+      for (const p of proposals) {
+        const file = path.join(dir, presignFileName(p.tx.nonce));
+        writeProposal(file, p);
+        lines.push(`  nonce ${p.tx.nonce}: ${path.basename(file)}  safeTxHash ${p.safeTxHash}`);
+      }
+      const first = proposals[0]!;
+      lines.push(
+        `Signed under ${first.presigned!.threshold}-of-${first.presigned!.owners.length} (${first.presigned!.owners.join(", ")}).`,
+        `Each of ${first.presigned!.threshold} owners: compare each safeTxHash on your device, then \`guardian safe sign <file>\` for every file.`,
+        "Keep the signed files offline: whoever holds one can pause every layer until the Safe unpauses. Fire with `guardian safe fire <dir>`.",
+      );
+      ctx.stdout(lines.join("\n") + "\n");
+    });
+
+  safe
+    .command("fire")
+    .description(`execute the pre-signed pause for the Safe's current nonce at once (key from env ${EXECUTOR_KEY_ENV}: any funded account)`)
+    .argument("<paths...>", "pre-signed pause files, or directories of them")
+    .action(async (paths: string[]) => {
+      const args = parseArgs(fireSchema, { paths }, { paths: "<paths>" });
+      const { client, chain, url, deployment } = chainContext(ctx);
+      const safeAddr = getAddress(deployment.guardian.safe);
+      const { proposals } = readPresigned(args.paths.map((p) => path.resolve(ctx.cwd, p)), safeAddr, chain.id);
+      const state = await readSafeState(client, safeAddr);
+      const summaries = await summarizePresigned(proposals);
+      const standing = presignedStanding(summaries, { nonce: Number(state.nonce), owners: state.owners, threshold: Number(state.threshold) });
+      const current = proposals.find((x) => BigInt(x.proposal.tx.nonce) === state.nonce);
+      if (!current) {
+        const covered = summaries.map((f) => f.nonce);
+        throw new ProposalError(
+          covered.length === 0
+            ? `no pre-signed pause for Safe ${safeAddr} on chain ${chain.id} in ${args.paths.join(", ")}`
+            : `no pre-signed pause for the Safe's current nonce ${state.nonce}: the files cover nonces ${covered.join(", ")}${standing.highestNonce! < Number(state.nonce) ? " (all consumed)" : ""}. Propose and sign a pause instead: guardian safe propose pause all`,
+        );
+      }
+      const proposal = current.proposal;
+      await verifyProposalIntegrity(proposal);
+      const executor = privateKeyToAccount(keyFrom(ctx, [EXECUTOR_KEY_ENV, SAFE_SIGNER_KEY_ENV]));
+      const s = await proposalStatus(client, proposal);
+      assertSignaturesValid(s.invalid);
+      if (s.signed.length < s.threshold) {
+        throw new ProposalError(
+          `${current.file}: ${s.signed.length} of ${s.threshold} required signatures hold now (${s.signed.join(", ") || "none"})${standing.configChanged.includes(Number(state.nonce)) ? "; the Safe's owners or threshold changed since it was signed" : ""}. Propose and sign a pause instead: guardian safe propose pause all`,
+        );
+      }
+      const wallet = createWalletClient({ chain, transport: http(url, { retryCount: 1 }), account: executor });
+      const hash = await execSafeTx(wallet, client, safeAddr, txOf(proposal), s.signatures.slice(0, s.threshold).map((x) => ({ signer: x.owner, signature: x.signature })));
+      const receipt = await client.getTransactionReceipt({ hash });
+      const paused = await pausedLayers(client, getAddress(deployment.guardian.hub), proposal.layers);
+      const notPaused = proposal.layers.filter((l) => !paused.includes(l));
+      const left = standing.validNonces.filter((n) => n > Number(state.nonce));
+      ctx.stdout(
+        [
+          `fired ${path.basename(current.file)} (nonce ${proposal.tx.nonce}): tx ${hash} in block ${receipt.blockNumber} (${receipt.gasUsed} gas)`,
+          notPaused.length ? `WARNING: on chain, ${notPaused.join(", ")} are not paused` : `confirmed on chain: ${proposal.layers.join(", ")} paused`,
+          `pre-signed pauses left: ${left.length ? `nonces ${left.join(", ")}` : "none: run guardian safe presign again"}`,
+        ].join("\n") + "\n",
+      );
     });
 
   safe
