@@ -97,6 +97,8 @@ export interface GuardianConfig {
     /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };
+  /** Pre-signed pause files or directories (absolute paths) the pause-ability watch and `readiness` check. */
+  readonly safe: { readonly presigned: readonly string[] };
   readonly secrets: Secrets;
 }
 
@@ -211,6 +213,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     pause: data.pause,
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
+    safe: { presigned: data.safe.presigned.map((p) => path.resolve(base, p)) },
     secrets,
   };
   return deepFreeze(config);

@@ -282,6 +282,16 @@ export const probesSchema = z.strictObject({
     .optional(),
 });
 
+/** The guardian Safe's side of pausing (respond/presign.ts). */
+export const safeSchema = z.strictObject({
+  /**
+   * Pre-signed pause files, or directories of them, that the pause-ability
+   * watch and `guardian readiness` check against the Safe's nonce and owners.
+   * Relative to the config file.
+   */
+  presigned: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -319,6 +329,7 @@ export const configFileSchema = z.strictObject({
       });
     }),
   probes: probesSchema.default(probesSchema.parse({})),
+  safe: safeSchema.default(safeSchema.parse({})),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

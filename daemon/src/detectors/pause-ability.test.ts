@@ -94,4 +94,19 @@ describe("pause-ability", () => {
     expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A], threshold: 2 } }), t).safe).toBe(false);
     expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A, B], threshold: 0 } }), t).safe).toBe(false);
   });
+
+  it("pre-signed pauses: nothing while one is usable at the Safe's nonce; consumed or a changed Safe each report", () => {
+    const pre = { source: "/p", safeNonce: 4, highestNonce: 5, validNonces: [4, 5], readyNow: true, configChanged: [] };
+    expect(pauseAbility(facts({ presigned: pre }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+    const consumed = pauseAbility(facts({ presigned: { ...pre, safeNonce: 6, validNonces: [], readyNow: false } }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(consumed.findings.map((f) => [f.key, f.severity, f.layers])).toEqual([["pause-ability:presigned", "high", []]]);
+    expect(consumed.findings[0]!.summary).toContain("the highest pre-signed nonce 5 is below the Safe's nonce 6");
+    const gap = pauseAbility(facts({ presigned: { ...pre, safeNonce: 3, validNonces: [4, 5], readyNow: false } }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(gap.findings[0]!.summary).toContain("for the Safe's current nonce 3 (valid: 4, 5)");
+    const changed = pauseAbility(facts({ presigned: { ...pre, configChanged: [4, 5] } }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(changed.findings.map((f) => f.key)).toEqual(["pause-ability:presigned-config"]);
+    expect(changed.findings[0]!.summary).toContain("for nonces 4, 5 were signed under");
+    // Without pre-signed pauses configured there is nothing to say about them.
+    expect(pauseAbility(facts(), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+  });
 });

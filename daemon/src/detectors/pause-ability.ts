@@ -12,6 +12,11 @@
  * - delegation-owner: the hub no longer owns the DelegationManager, so the
  *   delegation layer cannot be paused (Critical);
  * - safe-config: the Safe's owners or threshold changed since first seen (High);
+ * - presigned: pre-signed pauses are configured but none can be fired now —
+ *   all consumed (the highest pre-signed nonce is below the Safe's nonce), none
+ *   for the current nonce, or not signed by a threshold of current owners (High);
+ * - presigned-config: the Safe's owners or threshold differ from those the
+ *   remaining pre-signed pauses were signed under (High);
  * - expiry:<layer>: a sentinel pause ends soon and the guardian has not
  *   confirmed it: when it ends, anyone may release the layer — the daemon's
  *   sentinel duties do so at once — and the layer goes live again (High). "Soon" scales with the
@@ -39,6 +44,24 @@ export interface PauseAbilityFacts {
   layers: Partial<Record<Layer, { paused: boolean; bySentinel: boolean; pausedUntil: number }>>;
   /** The hub's `sentinelPauseDuration()` (seconds); without it the warning uses `expiryWarnSeconds` alone. */
   sentinelPauseDuration?: number;
+  /** Pre-signed pauses (respond/presign.ts), when configured: how they stand against the Safe's nonce and configuration. */
+  presigned?: PresignedFacts;
+}
+
+export interface PresignedFacts {
+  /** Where the files are read from (for the message). */
+  source: string;
+  safeNonce: number;
+  /** Highest nonce among the files; undefined when there are none. */
+  highestNonce?: number;
+  /** Nonces ≥ the Safe's nonce whose file holds a threshold of current owners' signatures. */
+  validNonces: number[];
+  /** One of them is the Safe's current nonce: a pause can be fired now. */
+  readyNow: boolean;
+  /** Remaining nonces whose files were signed under other owners or another threshold. */
+  configChanged: number[];
+  /** The files could not be read. */
+  error?: string;
 }
 
 export interface PauseAbilityThresholds {
@@ -167,6 +190,34 @@ export const pauseAbility: Detector<PauseAbilityFacts, PauseAbilityState, PauseA
     contracts: [facts.guardian.safe],
     values: { threshold: facts.guardian.threshold, owners: owners.length },
   });
+  const pre = facts.presigned;
+  if (pre) {
+    const why = pre.error
+      ? `the pre-signed pauses in ${pre.source} cannot be read (${pre.error})`
+      : pre.highestNonce === undefined
+        ? `there are no pre-signed pauses for this Safe in ${pre.source}`
+        : pre.highestNonce < pre.safeNonce
+          ? `every pre-signed pause is consumed: the highest pre-signed nonce ${pre.highestNonce} is below the Safe's nonce ${pre.safeNonce}`
+          : `none is signed by a threshold of current owners for the Safe's current nonce ${pre.safeNonce} (valid: ${pre.validNonces.join(", ") || "none"})`;
+    conditions.push({
+      key: `${PAUSE_ABILITY}:presigned`,
+      on: !pre.readyNow,
+      severity: "high",
+      title: "No pre-signed pause can be fired",
+      summary: `No pre-signed Safe pause is usable now: ${why}. Pausing through the Safe needs its signers again; run guardian safe presign and have the files signed.`,
+      contracts: [facts.guardian.safe],
+      values: { safeNonce: pre.safeNonce, highestNonce: pre.highestNonce ?? -1, validNonces: pre.validNonces.length },
+    });
+    conditions.push({
+      key: `${PAUSE_ABILITY}:presigned-config`,
+      on: pre.configChanged.length > 0,
+      severity: "high",
+      title: "The Safe changed since the pauses were pre-signed",
+      summary: `The guardian Safe's owners or threshold are not those the pre-signed pauses for nonces ${pre.configChanged.join(", ")} were signed under: their signatures may no longer reach the threshold. Pre-sign them again.`,
+      contracts: [facts.guardian.safe],
+      values: { nonces: pre.configChanged.join(",") },
+    });
+  }
   const warnWithin = expiryWarnWindow(t, facts.sentinelPauseDuration);
   for (const [layer, l] of Object.entries(facts.layers) as Array<[Layer, NonNullable<PauseAbilityFacts["layers"][Layer]>]>) {
     const left = l.pausedUntil - facts.chainTime;

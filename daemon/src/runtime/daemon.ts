@@ -416,6 +416,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...((config.detectors["pause-ability"] as object | undefined) ?? {}),
       },
       intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
+      ...(config.safe.presigned.length ? { presigned: [...config.safe.presigned] } : {}),
       clock,
       raise,
       onPaths: (paths) => metrics.setCanPause(paths),
