@@ -29,6 +29,8 @@
  *   next K nonces (respond/presign.ts), for a threshold of owners to sign now
  *   and keep offline; `fire <paths...>` executes the one for the Safe's
  *   current nonce at once, from any funded key, and says how many are left.
+ * - `attest` signs a liveness message naming the Safe and the latest block
+ *   (respond/signer-liveness.ts): an owner's proof they still hold their key.
  * - `exec <file>` refuses below the threshold, naming who may still sign;
  *   simulates; executes; then reads the hub to confirm the layers' state.
  *   Key: env GUARDIAN_EXECUTOR_KEY (any funded account), else the signer key.
@@ -61,6 +63,7 @@ import {
 } from "../respond/safe-proposal.js";
 import { pausedLayers } from "../respond/pause-sender.js";
 import { txBuilderBatch } from "../respond/tx-builder.js";
+import { attestationMessage } from "../respond/signer-liveness.js";
 import { createPresignedPauses, presignFileName, presignedStanding, readPresigned, summarizePresigned } from "../respond/presign.js";
 import { LAYERS, type Layer } from "../types.js";
 
@@ -374,6 +377,27 @@ export function registerSafe(program: Command, ctx: CliContext): void {
           `pre-signed pauses left: ${left.length ? `nonces ${left.join(", ")}` : "none: run guardian safe presign again"}`,
         ].join("\n") + "\n",
       );
+    });
+
+  safe
+    .command("attest")
+    .description(`prove you still control your owner key: sign a message naming the Safe and the latest block (key from env ${SAFE_SIGNER_KEY_ENV})`)
+    .option("--out <file>", "where to write the attestation (default ./attest-<owner>-<block>.json); put it where safe.liveness.attestations points")
+    .action(async (options: Record<string, unknown>) => {
+      const args = parseArgs(z.object({ out: z.string().min(1).optional() }), options, { out: "--out" });
+      const { client, chain, deployment } = chainContext(ctx);
+      const safeAddr = getAddress(deployment.guardian.safe);
+      const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
+      const state = await readSafeState(client, safeAddr);
+      if (!state.owners.map((o) => getAddress(o)).includes(getAddress(account.address))) {
+        throw new ProposalError(`${account.address} is not an owner of Safe ${safeAddr} (owners: ${state.owners.join(", ")})`);
+      }
+      const block = await client.getBlock();
+      const a = { safe: safeAddr, chainId: chain.id, blockNumber: Number(block.number), blockHash: block.hash! };
+      const signature = await account.signMessage({ message: attestationMessage(a) });
+      const file = path.resolve(ctx.cwd, args.out ?? `attest-${account.address.toLowerCase()}-${a.blockNumber}.json`);
+      writeFileSync(file, JSON.stringify({ kind: "guardian-safe-attestation", version: 1, ...a, signer: getAddress(account.address), signature }, null, 2) + "\n");
+      ctx.stdout(`attestation by ${getAddress(account.address)} at block ${a.blockNumber} written to ${file}\n`);
     });
 
   safe

@@ -98,7 +98,11 @@ export interface GuardianConfig {
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };
   /** Pre-signed pause files or directories (absolute paths) the pause-ability watch and `readiness` check. */
-  readonly safe: { readonly presigned: readonly string[] };
+  readonly safe: {
+    readonly presigned: readonly string[];
+    /** Signer liveness; attestation paths absolute. Absent: not watched. */
+    readonly liveness?: { readonly maxAgeDays: number; readonly attestations: readonly string[] };
+  };
   readonly secrets: Secrets;
 }
 
@@ -213,7 +217,10 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     pause: data.pause,
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
-    safe: { presigned: data.safe.presigned.map((p) => path.resolve(base, p)) },
+    safe: {
+      presigned: data.safe.presigned.map((p) => path.resolve(base, p)),
+      ...(data.safe.liveness ? { liveness: { maxAgeDays: data.safe.liveness.maxAgeDays, attestations: data.safe.liveness.attestations.map((p) => path.resolve(base, p)) } } : {}),
+    },
     secrets,
   };
   return deepFreeze(config);

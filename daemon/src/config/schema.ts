@@ -290,6 +290,18 @@ export const safeSchema = z.strictObject({
    * Relative to the config file.
    */
   presigned: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+  /**
+   * Signer liveness: a finding when an owner has not proven control of their
+   * key (a signed Safe transaction, approveHash, or a `guardian safe attest`
+   * file in `attestations`) for `maxAgeDays`, and when fewer owners than the
+   * threshold have. Absent: not watched.
+   */
+  liveness: z
+    .strictObject({
+      maxAgeDays: z.number({ error: "expected days (a number > 0)" }).positive({ error: "expected days (a number > 0)" }).max(3650, { error: "expected at most 3650 days" }),
+      attestations: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+    })
+    .optional(),
 });
 
 export const PRESET_NAMES = ["local", "chain138"] as const;

@@ -109,4 +109,32 @@ describe("pause-ability", () => {
     // Without pre-signed pauses configured there is nothing to say about them.
     expect(pauseAbility(facts(), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
   });
+
+  it("signer liveness: a stale owner is Medium, fewer live owners than the threshold High; a removed owner's condition ends", () => {
+    const signers = (aTime?: number, bTime?: number) => ({
+      maxAgeSeconds: 1000,
+      owners: [
+        { owner: A, ...(aTime !== undefined ? { lastProof: { time: aTime, block: 1, source: "executed" } } : {}) },
+        { owner: B, ...(bTime !== undefined ? { lastProof: { time: bTime, block: 2, source: "attestation" } } : {}) },
+      ],
+    });
+    const ok = pauseAbility(facts({ signers: signers(9_500, 9_000) }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(ok.findings).toEqual([]);
+    const staleB = pauseAbility(facts({ signers: signers(9_500, 8_999) }), ok.nextState, PAUSE_ABILITY_DEFAULTS);
+    expect(staleB.findings.map((f) => [f.key, f.severity])).toEqual([
+      [`pause-ability:signer:${B}`, "medium"],
+      ["pause-ability:signer-quorum", "high"],
+    ]);
+    expect(staleB.findings[0]!.summary).toContain("last proved control of their key 0 days ago (attestation, block 2)");
+    // B is removed and the threshold lowered to 1: B's condition and the quorum end.
+    const removed = pauseAbility(
+      facts({ guardian: { safe: SAFE, hasRole: true, owners: [A], threshold: 1 }, signers: { maxAgeSeconds: 1000, owners: [{ owner: A, lastProof: { time: 9_500, block: 1, source: "executed" } }] } }),
+      staleB.nextState,
+      PAUSE_ABILITY_DEFAULTS,
+    );
+    expect(removed.findings.filter((f) => f.key.startsWith("pause-ability:signer")).map((f) => [f.key, f.recovered])).toEqual([
+      [`pause-ability:signer:${B}`, true],
+      ["pause-ability:signer-quorum", true],
+    ]);
+  });
 });

@@ -31,7 +31,7 @@ import { createNotifier } from "../respond/notify/index.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
-import { PauseAbilityWatch } from "./pause-ability-watch.js";
+import { PauseAbilityWatch, livenessOptions } from "./pause-ability-watch.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
 
@@ -417,6 +417,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       },
       intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
       ...(config.safe.presigned.length ? { presigned: [...config.safe.presigned] } : {}),
+      ...(config.safe.liveness ? { liveness: livenessOptions(config) } : {}),
       clock,
       raise,
       onPaths: (paths) => metrics.setCanPause(paths),

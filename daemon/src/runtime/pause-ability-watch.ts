@@ -22,6 +22,7 @@ import {
   type PresignedFacts,
 } from "../detectors/pause-ability.js";
 import { presignedStanding, readPresigned, summarizePresigned } from "../respond/presign.js";
+import { LivenessTracker } from "../respond/signer-liveness.js";
 import type { GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
 
@@ -57,6 +58,13 @@ export interface PauseAbilityWatchOptions {
    * since they were signed. Read at each check; adds one read (the nonce).
    */
   presigned?: string[];
+  /**
+   * Signer liveness: each owner's latest proof (signed Safe transaction,
+   * approveHash, attestation file) against `maxAgeDays`. The first check
+   * scans the Safe's logs of the last `lookbackBlocks`; later checks only
+   * the new blocks.
+   */
+  liveness?: { maxAgeDays: number; attestations: string[]; lookbackBlocks: number; maxLogRange?: number };
   /** After each check: whether each pause path works (metrics). */
   onPaths?: (paths: { sentinel: boolean; safe: boolean }) => void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -134,12 +142,29 @@ export async function presignedFacts(paths: string[], safe: Address, chainId: nu
   }
 }
 
+/** The watch's liveness options from the config: the lookback covers `maxAgeDays` of blocks. */
+export function livenessOptions(config: { blockTimeMs: number; follower: { maxLogRange: number }; safe: { liveness?: { maxAgeDays: number; attestations: readonly string[] } } }) {
+  const l = config.safe.liveness!;
+  return {
+    maxAgeDays: l.maxAgeDays,
+    attestations: [...l.attestations],
+    lookbackBlocks: Math.ceil((l.maxAgeDays * 86_400_000) / config.blockTimeMs) + 1,
+    maxLogRange: config.follower.maxLogRange,
+  };
+}
+
 export class PauseAbilityWatch {
   private timer: NodeJS.Timeout | undefined;
   private first: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  private readonly liveness: LivenessTracker | undefined;
 
-  constructor(private readonly o: PauseAbilityWatchOptions) {}
+  constructor(private readonly o: PauseAbilityWatchOptions) {
+    const l = o.liveness;
+    this.liveness = l
+      ? new LivenessTracker({ safe: getAddress(o.deployment.guardian.safe), chainId: o.deployment.chainId, attestations: l.attestations, lookbackBlocks: l.lookbackBlocks, ...(l.maxLogRange ? { maxLogRange: l.maxLogRange } : {}) })
+      : undefined;
+  }
 
   /** Checks every interval; the first check waits a few seconds so the daemon's first heartbeat can land. */
   start() {
@@ -163,6 +188,17 @@ export class PauseAbilityWatch {
     const tip = data.chain.ring.at(-1);
     if (!tip) return [];
     const facts = await readPauseAbilityFacts(this.o.pool, this.o.deployment, this.o.sentinel, { number: tip.number, hash: tip.hash as Hex }, this.o.clock(), this.o.presigned);
+    if (this.liveness && this.o.liveness) {
+      const { latest, rejected } = await this.liveness.update((method, params) => this.o.pool.request(method, params), tip.number);
+      for (const r of rejected) this.o.log?.("attestation refused", { reason: r });
+      facts.signers = {
+        maxAgeSeconds: Math.round(this.o.liveness.maxAgeDays * 86_400),
+        owners: facts.guardian.owners.map((owner) => {
+          const p = latest.get(getAddress(owner));
+          return { owner, ...(p ? { lastProof: { time: p.time, block: p.block, source: p.source } } : {}) };
+        }),
+      };
+    }
     const state = ((data.detectorState as Record<string, unknown>)[STATE_KEY] as PauseAbilityState | undefined) ?? initialPauseAbilityState();
     const thresholds = { ...PAUSE_ABILITY_DEFAULTS, ...this.o.thresholds };
     const { findings, nextState } = pauseAbility(facts, state, thresholds);
