@@ -59,7 +59,12 @@ beforeAll(async () => {
   writeDeployment(path.join(dir, "deployments"), d);
   writeFileSync(
     path.join(dir, "guardian.json"),
-    JSON.stringify({ preset: "local", rpc: { endpoints: [{ name: "node", http: chain.url }] }, deploymentsFile: `deployments/${d.chainId}.json` }),
+    JSON.stringify({
+      preset: "local",
+      rpc: { endpoints: [{ name: "node", http: chain.url }] },
+      deploymentsFile: `deployments/${d.chainId}.json`,
+      safe: { liveness: { maxAgeDays: 1, attestations: ["attestations"] } },
+    }),
   );
 });
 afterAll(async () => {
@@ -74,6 +79,8 @@ describe("guardian readiness", () => {
     expect(first.out).toContain("no heartbeat ever");
     expect(first.out).toMatch(/^Safe quorum\s+READY$/m);
     expect(first.out).toContain("2-of-3 owners");
+    // owner1 and owner2 signed the deployment's Safe transaction.
+    expect(first.out).toContain(`live signers: 2 of 3 proved their key within 1 days (${getAddress(w.owner1.account.address)}, ${getAddress(w.owner2.account.address)})`);
     expect(first.out).toMatch(/^pre-signed Safe pause\s+NOT READY$/m);
 
     await client.waitForTransactionReceipt({ hash: await w.sentinel.writeContract({ address: d.guardian.hub, abi: hubAbi, functionName: "heartbeat" }) });

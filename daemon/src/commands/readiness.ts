@@ -2,7 +2,8 @@
  * `guardian readiness [--json] [--pauses N] [--presigned PATH...]`: can we
  * pause right now, and how? Reads the hub, the sentinel and the guardian Safe
  * at the latest block, and the pre-signed pause files (config
- * `safe.presigned`, or `--presigned`), and judges each path
+ * `safe.presigned`, or `--presigned`) and, with `safe.liveness`, which owners
+ * proved their key lately, and judges each path
  * (detectors/readiness.ts). Exit 0 when at least one path is ready, 1 when
  * none is.
  */
@@ -16,7 +17,8 @@ import { ArgumentError } from "./errors.js";
 import { parseArgs } from "./args.js";
 import { readDeployment } from "../deploy/deployments.js";
 import { currentFees, feeCeiling } from "../respond/fees.js";
-import { presignedFacts } from "../runtime/pause-ability-watch.js";
+import { livenessOptions, presignedFacts } from "../runtime/pause-ability-watch.js";
+import { LivenessTracker } from "../respond/signer-liveness.js";
 import { judgeReadiness, type Readiness, type ReadinessFacts } from "../detectors/readiness.js";
 import { PAUSE_ABILITY_DEFAULTS } from "../detectors/pause-ability.js";
 
@@ -109,6 +111,13 @@ export function registerReadiness(program: Command, ctx: CliContext): void {
       const presignedPaths = args.presigned?.length ? args.presigned.map((p) => path.resolve(ctx.cwd, p)) : [...config.safe.presigned];
       if (presignedPaths.length) {
         facts.presigned = await presignedFacts(presignedPaths, safe, config.chainId, { nonce: Number(nonce), owners: facts.safe.owners, threshold: facts.safe.threshold });
+      }
+      if (config.safe.liveness) {
+        const o = livenessOptions(config);
+        const tracker = new LivenessTracker({ safe, chainId: config.chainId, attestations: o.attestations, lookbackBlocks: o.lookbackBlocks, maxLogRange: o.maxLogRange });
+        const { latest } = await tracker.update((method, params) => client.request({ method: method as never, params: params as never }), Number(block.number));
+        const maxAge = o.maxAgeDays * 86_400;
+        facts.liveSigners = { maxAgeDays: o.maxAgeDays, live: facts.safe.owners.filter((ow) => { const p = latest.get(ow); return p !== undefined && facts.chainTime - p.time <= maxAge; }) };
       }
       const paThresholds = (config.detectors["pause-ability"] ?? {}) as { heartbeatMaxAgeSeconds?: number };
       const r = judgeReadiness(facts, { pauses: args.pauses, heartbeatMaxAgeSeconds: paThresholds.heartbeatMaxAgeSeconds ?? PAUSE_ABILITY_DEFAULTS.heartbeatMaxAgeSeconds });

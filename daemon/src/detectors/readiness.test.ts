@@ -26,6 +26,8 @@ describe("readiness", () => {
     expect(byPath(facts({ sentinel: { address: S, hasRole: true, balanceWei: 3n * 10n ** 16n, lastHeartbeat: 9_900 } })).sentinel).toBe(true);
     expect(byPath(facts({ sentinel: { address: S, hasRole: true, balanceWei: 10n ** 18n, lastHeartbeat: 10_000 - 1801 } })).sentinel).toBe(false);
     expect(byPath(facts({ presigned: { source: "/p", validNonces: [4], readyNow: true, highestNonce: 4, configChanged: [] } })).presigned).toBe(true);
+    expect(byPath(facts({ liveSigners: { live: [A], maxAgeDays: 30 } }))["safe-quorum"]).toBe(false);
+    expect(byPath(facts({ liveSigners: { live: [A, B], maxAgeDays: 30 } }))["safe-quorum"]).toBe(true);
     const none = judgeReadiness(facts({ sentinel: undefined, safe: { address: SAFE, hasRole: true, owners: [A], threshold: 2, nonce: 4 } }), t);
     expect(none.ready).toBe(false);
     expect(none.paths.find((p) => p.path === "safe-quorum")!.details).toContain("2-of-1 owners: a pause needs 2 signers reached");

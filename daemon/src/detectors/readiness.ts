@@ -8,7 +8,8 @@
  * - pre-signed Safe pause: a file signed by a threshold of current owners
  *   exists for the Safe's current nonce; anyone with a funded key fires it.
  * - Safe quorum: the Safe holds GUARDIAN_ROLE and has at least threshold
- *   owners; pausing this way needs that many signers reached.
+ *   owners — live ones when signer liveness is configured; pausing this way
+ *   needs that many signers reached.
  *
  * Ready when at least one path is.
  */
@@ -21,6 +22,8 @@ export interface ReadinessFacts {
   /** Wei one sentinel pause may cost at today's fees (gas × fee ceiling). */
   pauseCostWei: bigint;
   safe: { address: Address; hasRole: boolean; owners: Address[]; threshold: number; nonce: number };
+  /** Owners who proved control of their key lately (signer liveness), when it is configured. */
+  liveSigners?: { live: Address[]; maxAgeDays: number };
   /** Undefined when no pre-signed files are configured or given. */
   presigned?: { source: string; validNonces: number[]; readyNow: boolean; highestNonce?: number; configChanged: number[]; error?: string };
 }
@@ -97,12 +100,17 @@ export function judgeReadiness(f: ReadinessFacts, t: ReadinessThresholds): Readi
   }
 
   const q = f.safe;
+  const l = f.liveSigners;
+  const liveOk = !l || l.live.length >= q.threshold;
   paths.push({
     path: "safe-quorum",
-    ready: q.hasRole && q.threshold > 0 && q.owners.length >= q.threshold,
+    ready: q.hasRole && q.threshold > 0 && q.owners.length >= q.threshold && liveOk,
     details: [
       `Safe ${q.address} ${q.hasRole ? "holds" : "does NOT hold"} GUARDIAN_ROLE`,
       `${q.threshold}-of-${q.owners.length} owners: a pause needs ${q.threshold} signers reached`,
+      ...(l
+        ? [`live signers: ${l.live.length} of ${q.owners.length} proved their key within ${l.maxAgeDays} days${liveOk ? "" : `, fewer than the threshold ${q.threshold}`}${l.live.length ? ` (${l.live.join(", ")})` : ""}`]
+        : []),
     ],
   });
 
