@@ -25,6 +25,7 @@ import { registerSite } from "./commands/site.js";
 import { registerPaperwork } from "./commands/paperwork.js";
 import { registerProbe } from "./commands/probe.js";
 import { registerReadiness } from "./commands/readiness.js";
+import { registerDrill } from "./commands/drill.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -52,6 +53,7 @@ export function createProgram(ctx: CliContext): Command {
   registerPaperwork(program, ctx);
   registerProbe(program, ctx);
   registerReadiness(program, ctx);
+  registerDrill(program, ctx);
   return program;
 }
 

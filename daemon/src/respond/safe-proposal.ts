@@ -125,7 +125,7 @@ export async function createProposal(
   const incident = incidentRef(args.incident);
   const data = encodeFunctionData({ abi: hubGuardianAbi, functionName: args.action, args: [ids, incident] });
   const tx = await buildSafeTx(client, args.safe, { to: args.hub, data, nonce: args.nonce });
-  const proposedAtBlock = await client.getBlockNumber();
+  const proposedAtBlock = await client.getBlockNumber({ cacheTime: 0 });
   const chainId = client.chain?.id ?? (await client.getChainId());
   const words = `${args.verb ?? args.action} ${args.layers.join(", ")}${args.incident ? ` for incident ${args.incident}` : ""}`;
   return {
@@ -266,7 +266,7 @@ export interface NonceExecution {
  * history for those blocks).
  */
 export async function findNonceExecution(client: PublicClient, safe: Address, nonce: bigint, fromBlock = 0n): Promise<NonceExecution | undefined> {
-  const latest = await client.getBlockNumber();
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
   const nonceAt = async (blockNumber: bigint) => {
     try {
       return await client.readContract({ address: safe, abi: safeAbi, functionName: "nonce", blockNumber });
