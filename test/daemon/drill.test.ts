@@ -86,7 +86,7 @@ describe("guardian drill", () => {
     writeProposal(path.join(dir, presignFileName(p.tx.nonce)), p);
 
     const before = await liveState();
-    const r = await drill(["--presigned", dir]);
+    const r = await drill(["--presigned", dir, "--out", "drill.json"]);
     expect(r.code).toBe(1);
     expect(r.err).toContain("the drill found a pause path that does not work");
     const report = r.report!;
@@ -100,5 +100,11 @@ describe("guardian drill", () => {
     expect(safePause.action).toContain(`pre-signed file, nonce ${p.tx.nonce}`);
     expect(safePause.ok).toBe(true);
     expect(await liveState()).toEqual(before);
+
+    // readiness shows the last drill per path.
+    let out = "";
+    await main(["--config", s.configFile, "readiness", "--drill-report", "drill.json"], { stdout: (t) => void (out += t), stderr: () => {}, env: s.env, cwd: s.dir });
+    expect(out).toMatch(/last drill \d+ min ago: FAILED \(sentinelPause entryPoint: reverted: AccessControlUnauthorizedAccount/);
+    expect(out).toMatch(/Safe quorum[\s\S]*last drill \d+ min ago: worked/);
   });
 });

@@ -7,6 +7,7 @@
  * (detectors/readiness.ts). Exit 0 when at least one path is ready, 1 when
  * none is.
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
@@ -19,6 +20,7 @@ import { readDeployment } from "../deploy/deployments.js";
 import { currentFees, feeCeiling } from "../respond/fees.js";
 import { livenessOptions, presignedFacts } from "../runtime/pause-ability-watch.js";
 import { LivenessTracker } from "../respond/signer-liveness.js";
+import type { DrillReport } from "../drill/run.js";
 import { judgeReadiness, type Readiness, type ReadinessFacts } from "../detectors/readiness.js";
 import { PAUSE_ABILITY_DEFAULTS } from "../detectors/pause-ability.js";
 
@@ -42,6 +44,7 @@ const readinessSchema = z.object({
   json: z.boolean().optional(),
   pauses: z.coerce.number({ error: "expected a number of pauses (1-100)" }).int("expected a whole number of pauses").min(1, "expected at least 1 pause").max(100, "expected at most 100 pauses").default(3),
   presigned: z.array(z.string().min(1)).optional(),
+  drillReport: z.string().min(1).optional(),
 });
 
 class NotReadyError extends Error {
@@ -62,6 +65,26 @@ function render(r: Readiness): string {
   return lines.join("\n") + "\n";
 }
 
+/** The last drill's outcome per path, from its report file. */
+function drillFacts(file: string, now: Date): NonNullable<ReadinessFacts["drill"]> {
+  let report: DrillReport;
+  try {
+    report = JSON.parse(readFileSync(file, "utf8")) as DrillReport;
+    if (!Array.isArray(report.steps) || typeof report.startedAt !== "string") throw new Error("not a drill report");
+  } catch (e) {
+    throw new ArgumentError([`--drill-report: ${file} is not a drill report written by guardian drill --out (${(e as Error).message.split("\n")[0]})`]);
+  }
+  const of = (p: "sentinel" | "safe") => {
+    const steps = report.steps.filter((s) => s.path === p);
+    if (!steps.length) return undefined;
+    const failed = steps.find((s) => !s.ok);
+    return failed ? { ok: false, error: `${failed.action}: ${failed.error ?? "failed"}` } : { ok: true };
+  };
+  const sentinel = of("sentinel");
+  const safe = of("safe");
+  return { ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(report.startedAt)) / 1000)), ...(sentinel ? { sentinel } : {}), ...(safe ? { safe } : {}) };
+}
+
 export function registerReadiness(program: Command, ctx: CliContext): void {
   program
     .command("readiness")
@@ -69,8 +92,9 @@ export function registerReadiness(program: Command, ctx: CliContext): void {
     .option("--json", "print as JSON")
     .option("--pauses <n>", "how many sentinel pauses its balance must cover", "3")
     .option("--presigned <paths...>", "pre-signed pause files or directories (default: config safe.presigned)")
+    .option("--drill-report <file>", "the last drill's report (guardian drill --out FILE): its result and age per path")
     .action(async (options: Record<string, unknown>) => {
-      const args = parseArgs(readinessSchema, options, { pauses: "--pauses", presigned: "--presigned" });
+      const args = parseArgs(readinessSchema, options, { pauses: "--pauses", presigned: "--presigned", drillReport: "--drill-report" });
       const config = ctx.config();
       const deployment = readDeployment(config.deploymentsFile);
       if (deployment.chainId !== config.chainId) {
@@ -119,6 +143,7 @@ export function registerReadiness(program: Command, ctx: CliContext): void {
         const maxAge = o.maxAgeDays * 86_400;
         facts.liveSigners = { maxAgeDays: o.maxAgeDays, live: facts.safe.owners.filter((ow) => { const p = latest.get(ow); return p !== undefined && facts.chainTime - p.time <= maxAge; }) };
       }
+      if (args.drillReport) facts.drill = drillFacts(path.resolve(ctx.cwd, args.drillReport), ctx.clock());
       const paThresholds = (config.detectors["pause-ability"] ?? {}) as { heartbeatMaxAgeSeconds?: number };
       const r = judgeReadiness(facts, { pauses: args.pauses, heartbeatMaxAgeSeconds: paThresholds.heartbeatMaxAgeSeconds ?? PAUSE_ABILITY_DEFAULTS.heartbeatMaxAgeSeconds });
       ctx.stdout(args.json ? JSON.stringify(r, null, 2) + "\n" : render(r));

@@ -22,6 +22,8 @@ export interface ReadinessFacts {
   /** Wei one sentinel pause may cost at today's fees (gas × fee ceiling). */
   pauseCostWei: bigint;
   safe: { address: Address; hasRole: boolean; owners: Address[]; threshold: number; nonce: number };
+  /** The last drill's result per path (`guardian drill --out`), when given: shown, not judged (its checks may be old). */
+  drill?: { ageSeconds: number; sentinel?: { ok: boolean; error?: string }; safe?: { ok: boolean; error?: string } };
   /** Owners who proved control of their key lately (signer liveness), when it is configured. */
   liveSigners?: { live: Address[]; maxAgeDays: number };
   /** Undefined when no pre-signed files are configured or given. */
@@ -114,5 +116,10 @@ export function judgeReadiness(f: ReadinessFacts, t: ReadinessThresholds): Readi
     ],
   });
 
+  if (f.drill) {
+    const age = f.drill.ageSeconds < 7200 ? `${Math.round(f.drill.ageSeconds / 60)} min` : `${Math.round(f.drill.ageSeconds / 3600)} h`;
+    const line = (r: { ok: boolean; error?: string } | undefined) => (r ? `last drill ${age} ago: ${r.ok ? "worked" : `FAILED (${r.error ?? "see the report"})`}` : `last drill ${age} ago: not exercised`);
+    for (const p of paths) p.details.push(line(p.path === "sentinel" ? f.drill.sentinel : f.drill.safe));
+  }
   return { ready: paths.some((x) => x.ready), block: f.block, paths };
 }
