@@ -33,6 +33,7 @@ import {
 } from "viem";
 import { revertDataOf } from "../chain/errors.js";
 import { decodeRevert, describeRevert, isPausedRevert } from "../decode/revert.js";
+import { untrustedText } from "../decode/untrusted-text.js";
 import type { Deployment } from "../deploy/guardian.js";
 import { createProposal, checkProposalSignatures, txOf, type Proposal } from "../respond/safe-proposal.js";
 import { approvedHashEntry } from "../respond/safe-signatures.js";
@@ -89,10 +90,11 @@ export interface DrillReport {
   steps: DrillStep[];
 }
 
+/** A failed call or transaction in words: its decoded revert, else the node's message (untrusted text either way). */
 function errorText(e: unknown): string {
   const data = revertDataOf(e);
   if (data && data !== "0x") return describeRevert(decodeRevert(data));
-  return ((e as { shortMessage?: string }).shortMessage ?? (e as Error).message ?? String(e)).split("\n")[0]!.slice(0, 200);
+  return untrustedText(((e as { shortMessage?: string }).shortMessage ?? (e as Error).message ?? String(e)).split("\n")[0]!, 200);
 }
 
 export async function runDrill(forkUrl: string, d: Deployment, opts: { sentinel?: Address; presigned?: Proposal[]; now?: () => Date } = {}): Promise<DrillReport> {

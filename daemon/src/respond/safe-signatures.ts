@@ -17,6 +17,7 @@
  * sorts entries by owner and lays contract data after all static parts, with
  * the offsets recomputed, as `execTransaction` expects.
  */
+import { untrustedText } from "../decode/untrusted-text.js";
 import {
   type Address,
   type Hex,
@@ -219,7 +220,12 @@ export type SignatureCheck =
   | { ok: true; owner: Address; kind: SafeSignatureKind }
   | { ok: false; owner?: Address; kind?: SafeSignatureKind; reason: string };
 
+/** Why an owner contract refused, as untrusted text (the contract chooses its revert message). */
 function revertReason(e: unknown): string {
+  return untrustedText(rawRevertReason(e), 160);
+}
+
+function rawRevertReason(e: unknown): string {
   let err = e as { data?: Hex; cause?: unknown; shortMessage?: string; message?: string } | undefined;
   for (let depth = 0; err && depth < 6; depth++) {
     if (typeof err.data === "string" && err.data.startsWith("0x") && err.data.length > 10) {
