@@ -214,13 +214,16 @@ describe("guardian safe", () => {
     expect(made.out).toContain(`nonce ${n0}: presigned-pause-`);
     expect(made.out).toContain(`nonce ${n0 + 1n}: presigned-pause-`);
     const files = [n0, n0 + 1n].map((n) => path.join(dir, "presigned", `presigned-pause-${String(n).padStart(6, "0")}.json`));
-    for (const f of files) {
-      expect(JSON.parse(readFileSync(f, "utf8")).presigned).toEqual({ owners: expect.any(Array), threshold: 2 });
-      for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner3]) {
-        const signed = await cli(["safe", "sign", f], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) });
-        expect(signed.code, signed.err).toBe(0);
-      }
+    for (const f of files) expect(JSON.parse(readFileSync(f, "utf8")).presigned).toEqual({ owners: expect.any(Array), threshold: 2 });
+    // Each signer signs every file in one go.
+    for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner3]) {
+      const signed = await cli(["safe", "sign", ...files], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) });
+      expect(signed.code, signed.err).toBe(0);
+      expect(signed.out.match(/: signed by /g)).toHaveLength(2);
     }
+    const two = await cli(["safe", "sign", ...files, "--signature", `0x${"00".repeat(65)}`]);
+    expect(two.code).toBe(2);
+    expect(two.err).toContain("--signature: give one proposal file with it, got 2");
 
     // An ordinary Safe transaction takes nonce n0: its pre-signed pause is consumed.
     await cli(["safe", "propose", "unpause", "delegation", "--out", "u.json"]);

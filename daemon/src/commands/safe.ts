@@ -240,56 +240,61 @@ export function registerSafe(program: Command, ctx: CliContext): void {
   safe
     .command("sign")
     .description(`add your signature (key from env ${SAFE_SIGNER_KEY_ENV}), or one made elsewhere (--signature)`)
-    .argument("<file>", "proposal file")
+    .argument("<files...>", "proposal files (several: e.g. every pre-signed pause; with --signature only one)")
     .option("--signature <hex>", "add a signature made elsewhere (Safe{Wallet}, a hardware wallet, protocol-kit): one owner's 65 bytes (v 27/28, 31/32, 1), a contract signature, or a whole signatures blob")
     .option("--signer <address>", "the owner the --signature is from (checked)")
-    .action(async (file: string, options: Record<string, unknown>) => {
-      const args = parseArgs(signSchema, { file, ...options }, { file: "<file>", signature: "--signature", signer: "--signer" });
-      const target = path.resolve(ctx.cwd, args.file);
-      const proposal = readProposal(target);
-      await verifyProposalIntegrity(proposal);
-      const { client, chain } = chainContext(ctx);
-      if (proposal.chainId !== chain.id) throw new ProposalError(`proposal is for chain ${proposal.chainId}, the config for chain ${chain.id}`);
-      await assertConfirmStillApplies(client, proposal);
-      const before = await proposalStatus(client, proposal);
-      assertNotRun(before, proposal);
-      let next = proposal;
-      const added: string[] = [];
-      if (args.signature) {
-        let entries;
-        try {
-          entries = splitSafeSignatures(args.signature as Hex);
-        } catch (e) {
-          throw new ProposalError(`--signature: ${(e as Error).message}`);
-        }
-        if (args.signer && entries.length !== 1) throw new ArgumentError([`--signer: the --signature holds ${entries.length} signatures; give --signer only with one`]);
-        const safeAddr = getAddress(proposal.safe);
-        const preimage = safeTxPreimageOf(safeAddr, proposal.chainId, txOf(proposal));
-        for (const [i, entry] of entries.entries()) {
-          const r = await checkSafeSignature(client, { safe: safeAddr, safeTxHash: proposal.safeTxHash as Hex, preimage, signature: entry });
-          const which = entries.length > 1 ? `signature ${i + 1} of ${entries.length}` : "the signature";
-          if (!r.ok) throw new ProposalError(`--signature: ${which}${r.owner ? ` from ${r.owner}` : ""}${r.kind ? ` (${KIND_WORDS[r.kind]})` : ""} is not valid for safeTxHash ${proposal.safeTxHash}: ${r.reason}`);
-          if (args.signer && getAddress(args.signer) !== r.owner) {
-            throw new ProposalError(`--signature: made by ${r.owner} (${KIND_WORDS[r.kind]}), not by --signer ${getAddress(args.signer)}; was it signed for this safeTxHash (${proposal.safeTxHash})?`);
-          }
-          if (!before.owners.includes(r.owner)) throw new ProposalError(`--signature: ${which} is from ${r.owner}, not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
-          next = addSignature(next, { signer: r.owner, signature: entry });
-          added.push(`${r.owner} (${KIND_WORDS[r.kind]})`);
-        }
-      } else {
-        const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
-        if (!before.owners.includes(getAddress(account.address))) {
-          throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
-        }
-        const sig = await signSafeTx(account, getAddress(proposal.safe), proposal.chainId, txOf(proposal));
-        next = addSignature(next, sig);
-        added.push(`${getAddress(account.address)} (EIP-712)`);
-      }
-      writeProposal(target, next);
-      const after = await proposalStatus(client, next);
-      ctx.stdout([`signed by ${added.join(", ")} (safeTxHash ${proposal.safeTxHash})`, ...describeStatus(after, proposal.tx.nonce)].join("\n") + "\n");
-      assertSignaturesValid(after.invalid);
+    .action(async (files: string[], options: Record<string, unknown>) => {
+      if (files.length > 1 && options.signature) throw new ArgumentError([`--signature: give one proposal file with it, got ${files.length}`]);
+      for (const file of files) await signOne(file, options);
     });
+
+  async function signOne(file: string, options: Record<string, unknown>) {
+    const args = parseArgs(signSchema, { file, ...options }, { file: "<files>", signature: "--signature", signer: "--signer" });
+    const target = path.resolve(ctx.cwd, args.file);
+    const proposal = readProposal(target);
+    await verifyProposalIntegrity(proposal);
+    const { client, chain } = chainContext(ctx);
+    if (proposal.chainId !== chain.id) throw new ProposalError(`proposal is for chain ${proposal.chainId}, the config for chain ${chain.id}`);
+    await assertConfirmStillApplies(client, proposal);
+    const before = await proposalStatus(client, proposal);
+    assertNotRun(before, proposal);
+    let next = proposal;
+    const added: string[] = [];
+    if (args.signature) {
+      let entries;
+      try {
+        entries = splitSafeSignatures(args.signature as Hex);
+      } catch (e) {
+        throw new ProposalError(`--signature: ${(e as Error).message}`);
+      }
+      if (args.signer && entries.length !== 1) throw new ArgumentError([`--signer: the --signature holds ${entries.length} signatures; give --signer only with one`]);
+      const safeAddr = getAddress(proposal.safe);
+      const preimage = safeTxPreimageOf(safeAddr, proposal.chainId, txOf(proposal));
+      for (const [i, entry] of entries.entries()) {
+        const r = await checkSafeSignature(client, { safe: safeAddr, safeTxHash: proposal.safeTxHash as Hex, preimage, signature: entry });
+        const which = entries.length > 1 ? `signature ${i + 1} of ${entries.length}` : "the signature";
+        if (!r.ok) throw new ProposalError(`--signature: ${which}${r.owner ? ` from ${r.owner}` : ""}${r.kind ? ` (${KIND_WORDS[r.kind]})` : ""} is not valid for safeTxHash ${proposal.safeTxHash}: ${r.reason}`);
+        if (args.signer && getAddress(args.signer) !== r.owner) {
+          throw new ProposalError(`--signature: made by ${r.owner} (${KIND_WORDS[r.kind]}), not by --signer ${getAddress(args.signer)}; was it signed for this safeTxHash (${proposal.safeTxHash})?`);
+        }
+        if (!before.owners.includes(r.owner)) throw new ProposalError(`--signature: ${which} is from ${r.owner}, not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
+        next = addSignature(next, { signer: r.owner, signature: entry });
+        added.push(`${r.owner} (${KIND_WORDS[r.kind]})`);
+      }
+    } else {
+      const account = privateKeyToAccount(keyFrom(ctx, [SAFE_SIGNER_KEY_ENV]));
+      if (!before.owners.includes(getAddress(account.address))) {
+        throw new ProposalError(`${account.address} is not an owner of Safe ${proposal.safe} (owners: ${before.owners.join(", ")})`);
+      }
+      const sig = await signSafeTx(account, getAddress(proposal.safe), proposal.chainId, txOf(proposal));
+      next = addSignature(next, sig);
+      added.push(`${getAddress(account.address)} (EIP-712)`);
+    }
+    writeProposal(target, next);
+    const after = await proposalStatus(client, next);
+    ctx.stdout([`${path.basename(target)}: signed by ${added.join(", ")} (safeTxHash ${proposal.safeTxHash})`, ...describeStatus(after, proposal.tx.nonce)].join("\n") + "\n");
+    assertSignaturesValid(after.invalid);
+  }
 
   safe
     .command("status")
@@ -327,7 +332,7 @@ export function registerSafe(program: Command, ctx: CliContext): void {
       const first = proposals[0]!;
       lines.push(
         `Signed under ${first.presigned!.threshold}-of-${first.presigned!.owners.length} (${first.presigned!.owners.join(", ")}).`,
-        `Each of ${first.presigned!.threshold} owners: compare each safeTxHash on your device, then \`guardian safe sign <file>\` for every file.`,
+        `Each of ${first.presigned!.threshold} owners: compare each safeTxHash on your device, then \`guardian safe sign ${path.relative(ctx.cwd, dir) || "."}/*.json\`.`,
         "Keep the signed files offline: whoever holds one can pause every layer until the Safe unpauses. Fire with `guardian safe fire <dir>`.",
       );
       ctx.stdout(lines.join("\n") + "\n");
