@@ -258,7 +258,7 @@ describe("loadConfig", () => {
     expect(missingBundlerUrls(config)).toEqual([]);
   });
 
-  it("safe: pre-signed pause paths and attestation paths relative to the file; liveness refused by name when wrong", () => {
+  it("safe and drill: pre-signed pause paths and attestation paths relative to the file; liveness and drill refused by name when wrong", () => {
     const cwd = tempDir();
     const sub = path.join(cwd, "etc");
     mkdirSync(sub);
@@ -269,6 +269,11 @@ describe("loadConfig", () => {
     expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "s2.json", { preset: "local", safe: { liveness: { maxAgeDays: 0 }, presigned: [""] } }), env: {}, cwd }))).toEqual([
       'safe.presigned[0]: expected a file or directory path, got ""',
       "safe.liveness.maxAgeDays: expected days (a number > 0), got 0",
+    ]);
+    expect(loadConfig({ file: writeJson(cwd, "d.json", { preset: "local", drill: { everyHours: 24 } }), env: {}, cwd }).drill).toEqual({ everyHours: 24 });
+    expect(loadConfig({ env: {}, cwd }).drill).toBeUndefined();
+    expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "d2.json", { preset: "local", drill: { everyHours: 0.5 } }), env: {}, cwd }))).toEqual([
+      "drill.everyHours: expected hours (a number ≥ 1), got 0.5",
     ]);
   });
 

@@ -103,6 +103,8 @@ export interface GuardianConfig {
     /** Signer liveness; attestation paths absolute. Absent: not watched. */
     readonly liveness?: { readonly maxAgeDays: number; readonly attestations: readonly string[] };
   };
+  /** Scheduled pause drills; absent: none. */
+  readonly drill?: { readonly everyHours: number };
   readonly secrets: Secrets;
 }
 
@@ -221,6 +223,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
       presigned: data.safe.presigned.map((p) => path.resolve(base, p)),
       ...(data.safe.liveness ? { liveness: { maxAgeDays: data.safe.liveness.maxAgeDays, attestations: data.safe.liveness.attestations.map((p) => path.resolve(base, p)) } } : {}),
     },
+    ...(data.drill ? { drill: { everyHours: data.drill.everyHours } } : {}),
     secrets,
   };
   return deepFreeze(config);

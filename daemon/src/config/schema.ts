@@ -304,6 +304,12 @@ export const safeSchema = z.strictObject({
     .optional(),
 });
 
+/** Scheduled pause drills on a loopback fork of the chain (drill/, runtime/drill-schedule.ts). */
+export const drillSchema = z.strictObject({
+  /** A drill every this many hours (the first one an interval after start). */
+  everyHours: z.number({ error: "expected hours (a number ≥ 1)" }).min(1, { error: "expected hours (a number ≥ 1)" }).max(24 * 365, { error: "expected at most a year of hours" }),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -342,6 +348,8 @@ export const configFileSchema = z.strictObject({
     }),
   probes: probesSchema.default(probesSchema.parse({})),
   safe: safeSchema.default(safeSchema.parse({})),
+  /** Absent: no scheduled drills (`guardian drill` still runs one by hand). */
+  drill: drillSchema.optional(),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

@@ -84,6 +84,8 @@ export interface DrillStep {
 export interface DrillReport {
   chainId: number;
   forkBlock: number;
+  /** The forked block's hash: which chain the drill ran on. */
+  forkBlockHash: Hex;
   startedAt: string;
   ms: number;
   ok: boolean;
@@ -109,7 +111,8 @@ export async function runDrill(forkUrl: string, d: Deployment, opts: { sentinel?
   const wallet = createWalletClient({ chain, transport });
   const hub = getAddress(d.guardian.hub);
   const safe = getAddress(d.guardian.safe);
-  const forkBlock = Number(await client.getBlockNumber());
+  const head = await client.getBlock();
+  const forkBlock = Number(head.number);
   const steps: DrillStep[] = [];
 
   const guarded = async (layers: Layer[]): Promise<GuardedCall[]> => {
@@ -234,5 +237,5 @@ export async function runDrill(forkUrl: string, d: Deployment, opts: { sentinel?
     steps.push({ path: "safe", action: "Safe pause", layers: [...LAYERS], ok: false, ms: 0, error: `the Safe has ${owners.length} owners for a threshold of ${threshold}`, guarded: [] });
   }
 
-  return { chainId, forkBlock, startedAt: started.toISOString(), ms: Date.now() - t0, ok: steps.every((s) => s.ok), steps };
+  return { chainId, forkBlock, forkBlockHash: head.hash!, startedAt: started.toISOString(), ms: Date.now() - t0, ok: steps.every((s) => s.ok), steps };
 }

@@ -32,6 +32,7 @@ import { DaemonMetrics, startObservabilityServer, type HealthReport, type Observ
 import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
 import { PauseAbilityWatch, livenessOptions } from "./pause-ability-watch.js";
+import { DrillSchedule } from "./drill-schedule.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
 
@@ -425,6 +426,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     watch.start();
     cleanups.push(() => watch.stop());
+
+    if (config.drill) {
+      const drills = new DrillSchedule({
+        forkUrl: config.rpc.endpoints[0]!.http,
+        deployment,
+        ...(sentinel ? { sentinel: sentinel.address } : {}),
+        presigned: [...config.safe.presigned],
+        everyHours: config.drill.everyHours,
+        store,
+        raise,
+        onReport: (r) => metrics.onDrill(r),
+        clock,
+        log,
+      });
+      drills.start();
+      cleanups.push(() => drills.stop());
+    }
 
     const publicDir = options.publicDir ?? path.join(config.dataDir, "public");
     mkdirSync(publicDir, { recursive: true });
