@@ -195,6 +195,9 @@ describe("guardian safe", () => {
     expect(run.code, run.err).toBe(0);
     const txHash = /executed: tx (0x[0-9a-f]{64})/.exec(run.out)![1]!;
 
+    // A file from before proposedAtBlock existed: the search starts at block 0, before the Safe had code.
+    const { proposedAtBlock: _dropped, ...older } = pa;
+    writeFileSync(a, JSON.stringify(older));
     const superseded = await cli(["safe", "status", a, "--json"]);
     expect(superseded.code, superseded.err).toBe(0);
     const json = JSON.parse(superseded.out);

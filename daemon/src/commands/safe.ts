@@ -160,7 +160,7 @@ function describeStatus(s: ProposalStatus, nonce: string) {
     return [
       o.by
         ? `SUPERSEDED: another Safe transaction (safeTxHash ${o.by.safeTxHash}) used nonce ${nonce} in tx ${o.by.transactionHash} (block ${o.by.blockNumber}); this proposal can never run. Propose again if it is still needed.`
-        : `SUPERSEDED: the Safe's nonce is now ${s.currentNonce} and another transaction used nonce ${nonce}; this proposal can never run. Propose again if it is still needed.`,
+        : `NONCE USED: the Safe's nonce is now ${s.currentNonce}; nonce ${nonce} was used, but its execution was not found in the Safe's logs, so this may be this proposal or another. It can never run again; check the Safe's history.`,
     ];
   }
   const lines = [

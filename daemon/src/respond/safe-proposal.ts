@@ -262,16 +262,19 @@ export interface NonceExecution {
  * one where the Safe's `nonce()` is past it (historical `eth_call`s, about
  * log2 of the range), then takes that block's ExecutionSuccess/Failure logs
  * of the Safe in order: the k-th is nonce (nonce before the block + k).
- * Undefined while the nonce is unused, or when the node cannot tell (no
- * history for those blocks).
+ * Undefined while the nonce is unused, or when the logs do not show it (the
+ * Safe executed through another contract's call in a way the count misses);
+ * a node without the history fails the reads and the error is thrown.
  */
 export async function findNonceExecution(client: PublicClient, safe: Address, nonce: bigint, fromBlock = 0n): Promise<NonceExecution | undefined> {
   const latest = await client.getBlockNumber({ cacheTime: 0 });
   const nonceAt = async (blockNumber: bigint) => {
     try {
       return await client.readContract({ address: safe, abi: safeAbi, functionName: "nonce", blockNumber });
-    } catch {
-      return 0n; // before the Safe existed (or no state kept for that block)
+    } catch (e) {
+      // No code there yet (before the Safe existed) reads as nonce 0; any other failure is not a nonce.
+      for (let c: any = e, depth = 0; c && depth < 6; c = c.cause, depth++) if (c.name === "ContractFunctionZeroDataError") return 0n;
+      throw e;
     }
   };
   if ((await nonceAt(latest)) <= nonce) return undefined;
@@ -293,6 +296,7 @@ export async function findNonceExecution(client: PublicClient, safe: Address, no
 /** Where a proposal stands: run (by this or another transaction at its nonce), waiting for its turn, or open. */
 export type ProposalOutcome =
   | { state: "executed"; transactionHash: Hex; blockNumber: bigint; success: boolean }
+  /** Another transaction used the nonce; `by` when the logs name it. */
   | { state: "superseded"; by?: NonceExecution }
   | { state: "waiting" }
   | { state: "pending" };
