@@ -11,7 +11,9 @@
  *      operation; a delegation redeemed;
  *   4. the on-call engineer triggers an incident from the CLI and moves it
  *      through its states while the daemon runs (writes go through the
- *      daemon's admin endpoint);
+ *      daemon's admin endpoint); `guardian readiness` says which pause
+ *      paths are ready, and `guardian drill` exercises every one on a fork
+ *      of the chain (nothing sent to the chain itself);
  *   5. the guardian Safe pauses all three layers by hand (`guardian safe
  *      propose`, two owners `sign`, `exec`); each path stops with its own
  *      error; the Safe unpauses and each path works again;
@@ -207,6 +209,13 @@ try {
   }
   const manualFinal = await incidentOf(manual);
   summary(`manual incident ${manual}: ${manualFinal?.timeline.filter((e) => e.kind === "state").map((e) => e.state).join(" → ")} (through the daemon's admin endpoint)`);
+
+  step("can we pause right now? guardian readiness, then a drill of every path on a fork");
+  for (const l of (await cli(["readiness"])).split("\n")) info(l);
+  info("(the demo's daemon runs with --heartbeat-interval 0: no heartbeat proves it alive, so readiness does not count the sentinel)");
+  const drillOut = await cli(["drill"]);
+  for (const l of drillOut.split("\n")) info(l);
+  summary(`drill on a fork: ${drillOut.split("\n").filter((l) => l.startsWith("ok ") || l.startsWith("FAIL")).length} steps, ${drillOut.split("\n").at(-1)}`);
 
   step("guardian Safe pauses all three layers by hand: propose, two owners sign, exec");
   const proposal = path.join(workDir, "safe-pause.json");

@@ -24,6 +24,8 @@ import { registerSafe } from "./commands/safe.js";
 import { registerSite } from "./commands/site.js";
 import { registerPaperwork } from "./commands/paperwork.js";
 import { registerProbe } from "./commands/probe.js";
+import { registerReadiness } from "./commands/readiness.js";
+import { registerDrill } from "./commands/drill.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -50,6 +52,8 @@ export function createProgram(ctx: CliContext): Command {
   registerSite(program, ctx);
   registerPaperwork(program, ctx);
   registerProbe(program, ctx);
+  registerReadiness(program, ctx);
+  registerDrill(program, ctx);
   return program;
 }
 

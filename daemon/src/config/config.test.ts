@@ -278,6 +278,25 @@ describe("loadConfig", () => {
     expect(missingBundlerUrls(config)).toEqual([]);
   });
 
+  it("safe and drill: pre-signed pause paths and attestation paths relative to the file; liveness and drill refused by name when wrong", () => {
+    const cwd = tempDir();
+    const sub = path.join(cwd, "etc");
+    mkdirSync(sub);
+    const file = writeJson(sub, "s.json", { preset: "local", safe: { presigned: ["presigned"], liveness: { maxAgeDays: 30, attestations: ["att"] } } });
+    const config = loadConfig({ file, env: {}, cwd });
+    expect(config.safe).toEqual({ presigned: [path.join(sub, "presigned")], liveness: { maxAgeDays: 30, attestations: [path.join(sub, "att")] } });
+    expect(loadConfig({ env: {}, cwd }).safe).toEqual({ presigned: [] });
+    expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "s2.json", { preset: "local", safe: { liveness: { maxAgeDays: 0 }, presigned: [""] } }), env: {}, cwd }))).toEqual([
+      'safe.presigned[0]: expected a file or directory path, got ""',
+      "safe.liveness.maxAgeDays: expected days (a number > 0), got 0",
+    ]);
+    expect(loadConfig({ file: writeJson(cwd, "d.json", { preset: "local", drill: { everyHours: 24 } }), env: {}, cwd }).drill).toEqual({ everyHours: 24 });
+    expect(loadConfig({ env: {}, cwd }).drill).toBeUndefined();
+    expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "d2.json", { preset: "local", drill: { everyHours: 0.5 } }), env: {}, cwd }))).toEqual([
+      "drill.everyHours: expected hours (a number ≥ 1), got 0.5",
+    ]);
+  });
+
   it("refuses malformed secret env variables without showing them", () => {
     const problems = problemsOf(() =>
       loadConfig({ env: { GUARDIAN_SENTINEL_KEY: "0x1234", GUARDIAN_ADMIN_TOKEN: "short", GUARDIAN_WEBHOOK_X: "not a url" }, cwd: tempDir() }),

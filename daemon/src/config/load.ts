@@ -99,6 +99,14 @@ export interface GuardianConfig {
   };
   /** The store: which one, the replicas' lease, and when closed incidents move to history. */
   readonly store: { readonly kind: "lowdb" | "postgres"; readonly schema: string; readonly leaseMs?: number; readonly archiveAfterHours: number };
+  /** Pre-signed pause files or directories (absolute paths) the pause-ability watch and `readiness` check. */
+  readonly safe: {
+    readonly presigned: readonly string[];
+    /** Signer liveness; attestation paths absolute. Absent: not watched. */
+    readonly liveness?: { readonly maxAgeDays: number; readonly attestations: readonly string[] };
+  };
+  /** Scheduled pause drills; absent: none. */
+  readonly drill?: { readonly everyHours: number };
   readonly secrets: Secrets;
 }
 
@@ -216,6 +224,11 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
     store: data.store,
+    safe: {
+      presigned: data.safe.presigned.map((p) => path.resolve(base, p)),
+      ...(data.safe.liveness ? { liveness: { maxAgeDays: data.safe.liveness.maxAgeDays, attestations: data.safe.liveness.attestations.map((p) => path.resolve(base, p)) } } : {}),
+    },
+    ...(data.drill ? { drill: { everyHours: data.drill.everyHours } } : {}),
     secrets,
   };
   return deepFreeze(config);

@@ -298,6 +298,34 @@ export const storeSchema = z.strictObject({
   archiveAfterHours: z.number({ error: "expected hours (a number > 0)" }).positive({ error: "expected hours (a number > 0)" }).default(24),
 });
 
+/** The guardian Safe's side of pausing (respond/presign.ts). */
+export const safeSchema = z.strictObject({
+  /**
+   * Pre-signed pause files, or directories of them, that the pause-ability
+   * watch and `guardian readiness` check against the Safe's nonce and owners.
+   * Relative to the config file.
+   */
+  presigned: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+  /**
+   * Signer liveness: a finding when an owner has not proven control of their
+   * key (a signed Safe transaction, approveHash, or a `guardian safe attest`
+   * file in `attestations`) for `maxAgeDays`, and when fewer owners than the
+   * threshold have. Absent: not watched.
+   */
+  liveness: z
+    .strictObject({
+      maxAgeDays: z.number({ error: "expected days (a number > 0)" }).positive({ error: "expected days (a number > 0)" }).max(3650, { error: "expected at most 3650 days" }),
+      attestations: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+    })
+    .optional(),
+});
+
+/** Scheduled pause drills on a loopback fork of the chain (drill/, runtime/drill-schedule.ts). */
+export const drillSchema = z.strictObject({
+  /** A drill every this many hours (the first one an interval after start). */
+  everyHours: z.number({ error: "expected hours (a number ≥ 1)" }).min(1, { error: "expected hours (a number ≥ 1)" }).max(24 * 365, { error: "expected at most a year of hours" }),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -336,6 +364,9 @@ export const configFileSchema = z.strictObject({
     }),
   probes: probesSchema.default(probesSchema.parse({})),
   store: storeSchema.default(storeSchema.parse({})),
+  safe: safeSchema.default(safeSchema.parse({})),
+  /** Absent: no scheduled drills (`guardian drill` still runs one by hand). */
+  drill: drillSchema.optional(),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

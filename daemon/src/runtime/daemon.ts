@@ -31,7 +31,8 @@ import { createNotifier } from "../respond/notify/index.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
-import { PauseAbilityWatch } from "./pause-ability-watch.js";
+import { PauseAbilityWatch, livenessOptions } from "./pause-ability-watch.js";
+import { DrillSchedule } from "./drill-schedule.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
 
@@ -449,6 +450,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...((config.detectors["pause-ability"] as object | undefined) ?? {}),
       },
       intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
+      ...(config.safe.presigned.length ? { presigned: [...config.safe.presigned] } : {}),
+      ...(config.safe.liveness ? { liveness: livenessOptions(config) } : {}),
       clock,
       raise,
       onPaths: (paths) => metrics.setCanPause(paths),
@@ -456,6 +459,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     watch.start();
     cleanups.push(() => watch.stop());
+
+    if (config.drill) {
+      const drills = new DrillSchedule({
+        forkUrl: config.rpc.endpoints[0]!.http,
+        deployment,
+        ...(sentinel ? { sentinel: sentinel.address } : {}),
+        presigned: [...config.safe.presigned],
+        everyHours: config.drill.everyHours,
+        store,
+        raise,
+        onReport: (r) => metrics.onDrill(r),
+        clock,
+        log,
+      });
+      drills.start();
+      cleanups.push(() => drills.stop());
+    }
 
     const publicDir = options.publicDir ?? path.join(config.dataDir, "public");
     mkdirSync(publicDir, { recursive: true });
