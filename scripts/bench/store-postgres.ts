@@ -77,6 +77,9 @@ export async function runPostgresStoreBench(o: PostgresStoreBenchOptions): Promi
     }
     const seedSeconds = (performance.now() - t0) / 1000;
     if (store.history.count() < o.archived) throw new Error(`seeding: ${store.history.count()} incidents archived, expected ${o.archived}`);
+    // A database in its steady state, not one just bulk-loaded: the seeding's dead row versions vacuumed
+    // and its WAL checkpointed, so autovacuum and a checkpoint do not land inside the measured commits.
+    await settle(cluster.url);
 
     let number = store.read().chain.ring.at(-1)?.number ?? 0;
     const block = (d: StoreData, findings: boolean) => {
@@ -144,6 +147,18 @@ function finding(number: number, incidentId: string, at: string): FindingRecord 
     observedAt: at,
     incidentId,
   };
+}
+
+async function settle(url: string): Promise<void> {
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("VACUUM (ANALYZE)");
+    await client.query("CHECKPOINT");
+  } finally {
+    await client.end();
+  }
 }
 
 async function sizeMB(url: string): Promise<number> {
