@@ -3,6 +3,7 @@
  * on one schema play two replicas. Time passes by the DATABASE's clock: the
  * tests wait for a lease to expire by asking the database, never by timing.
  */
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresCluster } from "../../scripts/lib/postgres.js";
 import { hash, T0 } from "../../daemon/src/incidents/test-builders.js";
@@ -125,6 +126,37 @@ describe("lease", () => {
     await a.update((d) => void (d.chain.processedCount = 1));
     expect(a.read().chain.processedCount).toBe(1);
     await a.close();
+  });
+
+  it("a takeover waits for a leader's commit in flight, and finds the lease extended by it", async () => {
+    const schema = freshSchema("lease");
+    const a = await replica(schema, "replica-a", SHORT_TTL);
+    const b = await replica(schema, "replica-b", LONG_TTL);
+    expect(await a.lease!.acquire()).toBe(1);
+    // Play A's write transaction by hand: the lease row locked, as its commits do.
+    const inFlight = new pg.Client({ connectionString: cluster.url });
+    await inFlight.connect();
+    try {
+      await inFlight.query("BEGIN");
+      await inFlight.query(`SELECT 1 FROM "${schema}".guardian_lease WHERE id = 1 FOR UPDATE`);
+      await expired(a); // by the database's clock, A's lease is over...
+      let settled = false;
+      const takeover = b.lease!.acquire().finally(() => (settled = true));
+      // ... but B waits on the row lock (its statement is seen waiting in pg_stat_activity).
+      await until("B's acquire waits on the lease row", async () =>
+        withDb(cluster.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%guardian_lease%'")).rows[0].n === 1),
+      );
+      expect(settled).toBe(false);
+      // A's commit extends the lease: B's acquire, re-checked on the new row, finds it held.
+      await inFlight.query(`UPDATE "${schema}".guardian_lease SET expires_at = now() + interval '1 minute' WHERE id = 1`);
+      await inFlight.query("COMMIT");
+      expect(await takeover).toBeUndefined();
+      expect(await b.lease!.current()).toMatchObject({ holder: "replica-a", term: 1, live: true });
+    } finally {
+      await inFlight.end();
+      await a.close();
+      await b.close();
+    }
   });
 
   it("refuses a lease without a holder or with a ttl too short to mean anything, naming the field", async () => {
