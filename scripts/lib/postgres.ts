@@ -104,6 +104,18 @@ function run(file: string, args: string[], as: RunAs | undefined, cwd: string): 
   });
 }
 
+/** Whether every directory on the way to `dir` lets other users through (the cluster's user must reach its temp dir). */
+function traversableByAll(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (d === path.dirname(d)) return true;
+  }
+}
+
 function chownTree(dir: string, as: RunAs) {
   chownSync(dir, as.uid, as.gid);
   for (const entry of readdirSync(dir)) {
@@ -164,7 +176,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const initdb = findPostgresBinary("initdb");
   const pgCtl = findPostgresBinary("pg_ctl");
   const as = clusterUser();
-  const root = mkdtempSync(path.join(tmpdir(), "guardian-pg-"));
+  const root = mkdtempSync(path.join(as && !traversableByAll(tmpdir()) ? "/tmp" : tmpdir(), "guardian-pg-"));
   const dataDir = path.join(root, "data");
   const socketDir = path.join(root, "socket");
   const logFile = path.join(root, "server.log");
