@@ -115,6 +115,27 @@ describe("writes", () => {
     await store.close();
   });
 
+  it("an opener with smaller limits trims the hot state, and its next commit writes the trim", async () => {
+    const schema = freshSchema("rows");
+    let store = await open(schema, { ringSize: 5, findingsLimit: 5 });
+    await store.update((d) => {
+      for (let n = 1; n <= 5; n++) {
+        d.chain.ring.push({ number: n, hash: hash(n) });
+        d.findings.push(findingN(n));
+      }
+    });
+    await store.close();
+    store = await open(schema, { ringSize: 3, findingsLimit: 2 });
+    expect(store.read().chain.ring.map((b) => b.number)).toEqual([3, 4, 5]);
+    expect(store.read().findings.map((f) => f.key)).toEqual(["test:finding:4", "test:finding:5"]);
+    await store.update((d) => void (d.chain.ring.push({ number: 6, hash: hash(6) }), d.findings.push(findingN(6))));
+    await store.close();
+    store = await open(schema, { ringSize: 5, findingsLimit: 5 });
+    expect(store.read().chain.ring.map((b) => b.number)).toEqual([4, 5, 6]);
+    expect(store.read().findings.map((f) => f.key)).toEqual(["test:finding:5", "test:finding:6"]);
+    await store.close();
+  });
+
   it("a whole range of blocks commits in one transaction", async () => {
     const schema = freshSchema("rows");
     const store = await open(schema);

@@ -117,6 +117,8 @@ interface HotState {
   processedSeqs: number[];
   archivedCount: number;
   lastOccurrence: Map<string, number>;
+  /** Rows loaded beyond this opener's ring size and findings limit, for the next commit to take out of the hot state. */
+  trimmed?: { ring: number[]; findingSeqs: number[] };
 }
 
 /**
@@ -215,9 +217,23 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
     else if (recordProcessed === false) delete draft.chain.processedLog;
   };
 
+  /** The hot state as loaded, within this opener's limits (the rows left out are written so by the next commit). */
+  const load = async (action: string): Promise<HotState> => {
+    const loaded = await withClient(action, (client) => loadHot(client, S));
+    const { ring } = loaded.data.chain;
+    const extraFindings = Math.max(0, loaded.data.findings.length - findingsLimit);
+    if (ring.length <= ringSize && extraFindings === 0) return loaded;
+    return {
+      ...loaded,
+      data: deepFreeze({ ...loaded.data, chain: { ...loaded.data.chain, ring: ring.slice(-ringSize) }, findings: loaded.data.findings.slice(extraFindings) }),
+      findingSeqs: loaded.findingSeqs.slice(extraFindings),
+      trimmed: { ring: ring.slice(0, Math.max(0, ring.length - ringSize)).map((b) => b.number), findingSeqs: loaded.findingSeqs.slice(0, extraFindings) },
+    };
+  };
+
   let hot: HotState;
   try {
-    hot = await withClient("load the store", (client) => loadHot(client, S));
+    hot = await load("load the store");
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;
@@ -261,6 +277,8 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
       // 2. Checkpoint and ring.
       if (changes.processedCount !== undefined || changes.processedLog.enabled !== undefined)
         sql.push(`UPDATE ${S}.checkpoint SET processed_count = ${Math.trunc(next.chain.processedCount)}, record_processed = ${next.chain.processedLog !== undefined} WHERE id = 1`);
+      if (prev.trimmed?.ring.length) sql.push(`DELETE FROM ${S}.checkpoint_ring WHERE number = ANY(${ints(prev.trimmed.ring)})`);
+      if (prev.trimmed?.findingSeqs.length) sql.push(`UPDATE ${S}.findings SET hot = false WHERE seq = ANY(${ints(prev.trimmed.findingSeqs)})`);
       if (changes.ring.remove.length) sql.push(`DELETE FROM ${S}.checkpoint_ring WHERE number = ANY(${ints(changes.ring.remove)})`);
       if (changes.ring.put.length)
         sql.push(
@@ -404,7 +422,7 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
     });
 
   const reload = async () => {
-    hot = await withClient("reload the store", (client) => loadHot(client, S));
+    hot = await load("reload the store");
     needsReload = false;
   };
 
