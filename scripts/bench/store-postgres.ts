@@ -159,7 +159,7 @@ function finding(number: number, incidentId: string, at: string): FindingRecord 
   };
 }
 
-/** CPU time (ms) used so far by the cluster's postmaster and its children (Linux /proc; NaN elsewhere). */
+/** CPU time (ms) used so far by the cluster's postmaster and its children, live or exited (Linux /proc; NaN elsewhere). */
 function serverCpuMs(dataDir: string): number {
   try {
     const postmaster = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
@@ -178,6 +178,8 @@ function serverCpuMs(dataDir: string): number {
       const ppid = Number(fields[1]);
       if (pid !== postmaster && ppid !== postmaster) continue;
       total += Number(fields[11]) + Number(fields[12]); // utime, stime
+      // The postmaster's cutime and cstime hold what its children that already exited used (an autovacuum worker...).
+      if (pid === postmaster) total += Number(fields[13]) + Number(fields[14]);
     }
     return (total / ticks) * 1000;
   } catch {
