@@ -323,7 +323,7 @@ try {
         log,
       });
       figures.storePostgres = pgFigures;
-      log(`  ${pgFigures.archivedIncidents} archived in ${n(pgFigures.seedSeconds, 1)} s; commits p50 ${n(pgFigures.commits.p50Ms, 1)} ms, p99 ${n(pgFigures.commits.p99Ms, 1)} ms; catch-up ${n(pgFigures.catchUp.blocksPerS)} blocks/s; database ${n(pgFigures.databaseMB)} MB`);
+      log(`  ${pgFigures.archivedIncidents} archived in ${n(pgFigures.seedSeconds, 1)} s; commits p50 ${n(pgFigures.commits.p50Ms, 1)} ms, p99 ${n(pgFigures.commits.p99Ms, 1)} ms (CPU a commit: Guardian ${n(pgFigures.commits.nodeCpuMs, 2)} ms, PostgreSQL ${n(pgFigures.commits.serverCpuMs, 2)} ms); catch-up ${n(pgFigures.catchUp.blocksPerS)} blocks/s; database ${n(pgFigures.databaseMB)} MB`);
       rows.push(...postgresStoreRows(pgFigures, storeFigures));
     } catch (error) {
       log(`  not measured: ${error instanceof Error ? error.message : String(error)}`);
