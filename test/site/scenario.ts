@@ -14,6 +14,7 @@ import {
   type PublishInput,
   type UptimeSample,
 } from "../../daemon/src/publish/index.js";
+import { scheduleMaintenance, transitionMaintenance, type Maintenance } from "../../daemon/src/maintenance/model.js";
 import type { Address, Finding, Hex, Incident, Layer } from "../../daemon/src/types.js";
 
 export const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
@@ -177,4 +178,19 @@ export function scenarioInput(options: ScenarioOptions): PublishInput {
     expectedIntervalSeconds: 60,
     componentsCreatedAt: minutes(now, -200 * 24 * 60).toISOString(),
   };
+}
+
+/**
+ * Maintenances around `now`: one completed two days ago (delegation), one in
+ * progress (EntryPoint's paymaster), one scheduled for tomorrow (the factory).
+ */
+export function scenarioMaintenances(now: Date): Maintenance[] {
+  const by = "dave (ops)";
+  let done = scheduleMaintenance({ title: "DelegationManager upgrade", components: ["delegation"], from: minutes(now, -2 * 24 * 60), until: minutes(now, -2 * 24 * 60 + 60), by, now: minutes(now, -5 * 24 * 60) });
+  done = transitionMaintenance(done, "in_progress", { now: minutes(now, -2 * 24 * 60), by });
+  done = transitionMaintenance(done, "completed", { now: minutes(now, -2 * 24 * 60 + 40), by, message: "The upgrade is done; redemptions work as before." });
+  let running = scheduleMaintenance({ title: "Paymaster key rotation", components: ["entryPoint"], from: minutes(now, -10), until: minutes(now, 50), by, now: minutes(now, -3 * 24 * 60), message: "Sponsored operations may be refused for up to an hour." });
+  running = transitionMaintenance(running, "in_progress", { now: minutes(now, -10), by });
+  const upcoming = scheduleMaintenance({ title: "Account factory migration", components: ["accountFactory"], from: minutes(now, 24 * 60), until: minutes(now, 26 * 60), by, now: minutes(now, -60) });
+  return [done, running, upcoming];
 }

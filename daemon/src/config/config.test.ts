@@ -45,6 +45,23 @@ describe("loadConfig", () => {
     expect(config.source).toEqual({ preset: "local" });
   });
 
+  it("site: the public URL and name, or null; refuses a URL with a password or a query and a name with controls", () => {
+    const dir = tempDir();
+    expect(loadConfig({ env: {}, cwd: dir }).site).toEqual({ url: null, name: null });
+    const file = writeJson(dir, "g.json", { preset: "local", site: { url: "https://status.example.org/guardian/", name: "Example smart accounts" } });
+    expect(loadConfig({ file, env: {}, cwd: dir }).site).toEqual({ url: "https://status.example.org/guardian/", name: "Example smart accounts" });
+    writeJson(dir, "g.json", { preset: "local", site: { url: "ftp://status.example.org/" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))[0]).toMatch(/^site\.url: expected the site's public http\(s\) URL/);
+    writeJson(dir, "g.json", { preset: "local", site: { url: "https://me:pw@status.example.org/" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([expect.stringMatching(/^site\.url: URL carries a user and password/)]);
+    writeJson(dir, "g.json", { preset: "local", site: { url: "https://status.example.org/?k=1" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([expect.stringMatching(/^site\.url: expected the site's base URL, without a query/)]);
+    writeJson(dir, "g.json", { preset: "local", site: { name: "Status\u202e", colour: "red" } });
+    const problems = problemsOf(() => loadConfig({ file, env: {}, cwd: dir }));
+    expect(problems.some((p) => /^site\.name: expected a name without control, bidi or zero-width characters/.test(p))).toBe(true);
+    expect(problems.some((p) => /colour/.test(p))).toBe(true);
+  });
+
   it("returns a deeply frozen config", () => {
     const config = loadConfig({ env: {}, cwd: tempDir() });
     expect(Object.isFrozen(config)).toBe(true);

@@ -97,6 +97,8 @@ export interface GuardianConfig {
     /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };
+  /** The public status site's URL and name; null where the file sets none (links relative, name from the chain id). */
+  readonly site: { readonly url: string | null; readonly name: string | null };
   readonly secrets: Secrets;
 }
 
@@ -211,6 +213,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     pause: data.pause,
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
+    site: { url: data.site.url ?? null, name: data.site.name ?? null },
     secrets,
   };
   return deepFreeze(config);

@@ -282,6 +282,28 @@ export const probesSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * The public status site: its address and name as the published files give
+ * them (Statuspage's `page.url` and `page.name`, incident shortlinks, the Atom
+ * feed's links). Without `url` the links are relative to the site root.
+ */
+export const siteSchema = z.strictObject({
+  url: z
+    .url({ protocol: /^https?$/, error: "expected the site's public http(s) URL, e.g. https://status.example.org/" })
+    .check((ctx) => {
+      const url = new URL(ctx.value);
+      if (url.username || url.password) ctx.issues.push({ code: "custom", message: "expected a public URL without a user name or password (it is published)", input: ctx.value });
+      if (url.search || url.hash) ctx.issues.push({ code: "custom", message: "expected the site's base URL, without a query (?...) or fragment (#...)", input: ctx.value });
+    })
+    .optional(),
+  name: z
+    .string({ error: "expected the page's name (1-100 characters)" })
+    .min(1, { error: "expected the page's name (1-100 characters)" })
+    .max(100, { error: "expected the page's name (1-100 characters)" })
+    .regex(/^[^\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]*$/, { error: "expected a name without control, bidi or zero-width characters" })
+    .optional(),
+});
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -319,6 +341,7 @@ export const configFileSchema = z.strictObject({
       });
     }),
   probes: probesSchema.default(probesSchema.parse({})),
+  site: siteSchema.default({}),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

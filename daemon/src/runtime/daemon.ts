@@ -433,6 +433,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       pool,
       publicDir,
       intervalSeconds: options.publishIntervalSeconds ?? 30,
+      ...(config.site.name !== null ? { pageName: config.site.name } : {}),
+      pageUrl: config.site.url,
       ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
       clock,
       log,
