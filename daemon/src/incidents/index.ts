@@ -24,3 +24,4 @@ export {
   type TransitionOptions,
 } from "./lifecycle.js";
 export { toPublic } from "./public.js";
+export { LAYER_PUBLIC_NAME, ownPauseIncident, ownPauseMessage, pauseRefOf, recordOwnPause } from "./own-pause.js";
