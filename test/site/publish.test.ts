@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openIncident, transition } from "../../daemon/src/incidents/index.js";
+import { approveDisclosure, openIncident, transition } from "../../daemon/src/incidents/index.js";
 import {
   accumulateUptime,
   atomFeed,
@@ -123,8 +123,27 @@ describe("buildStatus: component status", () => {
       NOW,
     );
     expect(byId(status, "delegation").status).toBe("partial_outage");
-    expect(byId(status, "delegation").statusReason).toBe("Open incident: worse");
+    // The reason names the incident by its public face, never the detector's title.
+    expect(byId(status, "delegation").statusReason).toBe("Open incident: Delegation redemption degraded");
     expect(status.incidents.map((i) => i.status)).toEqual(["investigating", "investigating", "resolved"]);
+  });
+
+  it("a security incident shows only as its components' status until its disclosure is approved", () => {
+    const stranger = "0x5ec0ffee000000000000000000000000deadbeef";
+    const takeover = openIncident({ key: `security:ownership:${stranger}`, title: `Ownership of the paymaster moved to ${stranger}`, severity: "critical", affected: { layers: ["entryPoint"], contracts: [addr(1)] }, source: "security", now: new Date(NOW.getTime() - 60_000) });
+    const hidden = buildStatus(quietInput({ incidents: [takeover] }), NOW);
+    expect(hidden.incidents).toEqual([]);
+    expect(byId(hidden, "entryPoint")).toMatchObject({ status: "major_outage", statusReason: "Under investigation." });
+    expect(hidden.overall.indicator).toBe("critical");
+    for (const text of [JSON.stringify(hidden), ...renderStatusFiles(hidden).map((f) => f.content)]) {
+      expect(text).not.toContain(stranger.slice(2, 12));
+      expect(text).not.toContain("Ownership of the paymaster");
+    }
+    const approved = approveDisclosure(takeover, { by: "Sam", approvers: [{ name: "Sam", role: "securityLead" }], now: NOW });
+    const shown = buildStatus(quietInput({ incidents: [approved] }), NOW);
+    expect(shown.incidents.map((i) => i.title)).toEqual(["Security incident affecting gas sponsorship"]);
+    expect(byId(shown, "entryPoint").statusReason).toBe("Open incident: Security incident affecting gas sponsorship");
+    expect(JSON.stringify(shown)).not.toContain(stranger.slice(2, 12));
   });
 
   it("RPC health sets the RPC component; an RPC detector's incident lands on it", () => {

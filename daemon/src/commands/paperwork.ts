@@ -12,7 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
-import { findIncident, toPublic } from "../incidents/index.js";
+import { findIncident, isDisclosed, toPublic } from "../incidents/index.js";
 import { NOTICE_FORMATS, renderPostmortem, renderPublicNotice } from "../paperwork/index.js";
 import { readStoreSnapshot } from "../store/index.js";
 import { parseArgs } from "./args.js";
@@ -70,6 +70,10 @@ export async function notifyCommand(ctx: CliContext, raw: unknown): Promise<void
   const config = ctx.config();
   const data = await readStoreSnapshot(config.dataDir, { chainId: config.chainId });
   const incident = findIncident(data?.incidents ?? {}, args.id);
+  if (!isDisclosed(incident))
+    throw new ArgumentError([
+      `<id>: incident ${incident.id} is a security incident whose disclosure has not been approved: a Security Lead or CTO approves it first (guardian incident publish ${incident.id} --by NAME)`,
+    ]);
   await emit(ctx, renderPublicNotice(toPublic(incident), { now: ctx.clock(), format: args.format }), args);
 }
 

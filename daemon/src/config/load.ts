@@ -97,6 +97,12 @@ export interface GuardianConfig {
     /** A real creation every `everyMinutes` (key: env GUARDIAN_CANARY_KEY); absent: no canary. */
     readonly canary?: { readonly everyMinutes: number; readonly timeoutBlocks: number };
   };
+  /** The response plan's roles (absent roles: nobody holds them; then no security incident can be approved for disclosure). */
+  readonly roles: {
+    readonly onCall?: { readonly primary: Contact; readonly secondary?: Contact };
+    readonly securityLead?: { readonly primary: Contact; readonly backup?: Contact };
+    readonly cto?: { readonly primary: Contact; readonly backup?: Contact };
+  };
   /** The public status site's URL and name; null where the file sets none (links relative, name from the chain id). */
   readonly site: { readonly url: string | null; readonly name: string | null };
   readonly secrets: Secrets;
@@ -214,9 +220,22 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
     site: { url: data.site.url ?? null, name: data.site.name ?? null },
+    roles: data.roles,
     secrets,
   };
   return deepFreeze(config);
+}
+
+/** Who may approve a security incident's public disclosure: the Security Lead, the CTO and their backups, by name. */
+export function disclosureApprovers(config: Pick<GuardianConfig, "roles">): Array<{ name: string; role: "securityLead" | "cto" }> {
+  const out: Array<{ name: string; role: "securityLead" | "cto" }> = [];
+  for (const role of ["securityLead", "cto"] as const) {
+    const r = config.roles[role];
+    if (!r) continue;
+    out.push({ name: r.primary.name, role });
+    if (r.backup) out.push({ name: r.backup.name, role });
+  }
+  return out;
 }
 
 /** Problems for each configured bundler whose URL is not in env (for what runs probes: `guardian run`, `guardian probe`). */

@@ -209,12 +209,32 @@ export const channelSchema = z
   .string()
   .regex(/^(log|webhook:[a-z0-9][a-z0-9-]{0,63})$/, { error: 'expected "log" or "webhook:<name>"' });
 
-const contactSchema = z.strictObject({ name: z.string().min(1), channel: channelSchema });
+const contactSchema = z.strictObject({
+  name: z
+    .string({ error: "expected a name (1-100 characters)" })
+    .trim()
+    .min(1, { error: "expected a name (1-100 characters)" })
+    .max(100, { error: "expected a name (1-100 characters)" }),
+  channel: channelSchema,
+});
 
 export const escalationSchema = z.strictObject({
   oncall: contactSchema.default({ name: "on-call engineer", channel: "log" }),
   senior: contactSchema.default({ name: "senior engineer", channel: "log" }),
   lead: contactSchema.default({ name: "incident lead", channel: "log" }),
+});
+
+/**
+ * The response plan's roles: who is on call, who is Security Lead and who is
+ * CTO (each with a stand-in). Only a configured Security Lead or CTO (or
+ * their backups) may approve the public disclosure of a security incident
+ * (`guardian incident publish <id> --by NAME`): the name given must be one of
+ * theirs.
+ */
+export const rolesSchema = z.strictObject({
+  onCall: z.strictObject({ primary: contactSchema, secondary: contactSchema.optional() }).optional(),
+  securityLead: z.strictObject({ primary: contactSchema, backup: contactSchema.optional() }).optional(),
+  cto: z.strictObject({ primary: contactSchema, backup: contactSchema.optional() }).optional(),
 });
 
 const loopbackHost = z.string().refine(isLoopbackHost, { error: "expected a loopback address (127.0.0.1 or ::1)" });
@@ -342,6 +362,7 @@ export const configFileSchema = z.strictObject({
     }),
   probes: probesSchema.default(probesSchema.parse({})),
   site: siteSchema.default({}),
+  roles: rolesSchema.default({}),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

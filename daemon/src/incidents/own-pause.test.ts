@@ -34,7 +34,7 @@ function critical(): Record<string, Incident> {
   const incidents: Record<string, Incident> = {};
   const f: Finding = {
     detector: "delegation",
-    key: "delegation:redeem-failures",
+    key: "delegation:failing",
     severity: "critical",
     title: "Delegation redemptions failing",
     summary: "internal summary",
@@ -66,7 +66,7 @@ describe("Guardian's own pause is part of its incident", () => {
     expect(Object.keys(incidents)).toEqual([incident.id]);
     const updates = toPublic(incidents[incident.id]!).updates.map((u) => u.message);
     expect(updates).toEqual([
-      "Delegation redemptions failing",
+      "Some delegation redemptions are failing. We are investigating.",
       "Delegation redemption is paused by Guardian's automatic circuit breaker to protect users while we investigate.",
       "The automatic pause of delegation redemption has ended; it is available again.",
     ]);

@@ -5,7 +5,7 @@
  * the result is parsed with the published schema before it is returned (so an
  * internal field can never slip through).
  */
-import { isOpen, toPublic } from "../incidents/index.js";
+import { isDisclosed, isOpen, publicFace, toPublic } from "../incidents/index.js";
 import { isActiveMaintenance, type Maintenance } from "../maintenance/model.js";
 import { LAYERS } from "../types.js";
 import type { Address, Hex, Incident, Layer, Severity } from "../types.js";
@@ -203,8 +203,10 @@ const DAY_MS = 86_400_000;
  * Builds the public status document.
  *
  * 1. Incidents: every unresolved one, and resolved ones of the last
- *    `historyDays`, newest first, stripped by `toPublic` (public timeline
- *    entries only).
+ *    `historyDays`, newest first, by their public face (`toPublic`: the
+ *    symptom's template title, public timeline entries only). A security
+ *    incident whose disclosure nobody approved yet is left out: it shows
+ *    only in its components' status.
  * 2. Components: a paused layer is a major outage (whoever paused it); else
  *    the worst open incident on it decides (Critical → major outage, High →
  *    partial outage, Medium → degraded performance); RPC health counts for
@@ -227,6 +229,7 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
   // 1. Incidents.
   const cutoff = now.getTime() - historyDays * DAY_MS;
   const chosen = input.incidents.filter((incident) => {
+    if (!isDisclosed(incident)) return false;
     if (isOpen(incident) || incident.resolvedAt === undefined) return true;
     return Date.parse(incident.resolvedAt) >= cutoff;
   });
@@ -247,10 +250,11 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
     const open = openIncidents.filter((incident) => componentsOf(incident).includes(id));
     const worstOpen = worstBySeverity(open);
     const fromIncident = worstOpen ? COMPONENT_STATUS_OF_SEVERITY[worstOpen.severity] : "operational";
-    const incidentReason = worstOpen && fromIncident !== "operational" ? `Open incident: ${worstOpen.title}` : null;
+    const incidentReason =
+      worstOpen && fromIncident !== "operational" ? (isDisclosed(worstOpen) ? `Open incident: ${publicFace(worstOpen).title}` : "Under investigation.") : null;
     const lastIncidentChange = latest(
       input.incidents
-        .filter((incident) => componentsOf(incident).includes(id))
+        .filter((incident) => componentsOf(incident).includes(id) && isDisclosed(incident))
         .flatMap((incident) => toPublic(incident).updates.map((u) => u.at)),
     );
 

@@ -132,6 +132,7 @@ export const incidentSchema: z.ZodType<Incident> = z.strictObject({
   findingCount: z.number().int().min(0),
   lastFindingAt: isoTime.optional(),
   timeline: z.array(timelineEntrySchema),
+  disclosure: z.strictObject({ at: isoTime, by: z.string().min(1), role: z.enum(["securityLead", "cto"]) }).optional(),
 });
 
 export const findingRecordSchema: z.ZodType<FindingRecord> = z.strictObject({
