@@ -13,7 +13,7 @@ import * as z from "zod";
 import { AdminRequestError } from "./admin/client.js";
 import { ConfigError, loadConfig, readProcessEnv, redactUrls, type GuardianConfig } from "./config/index.js";
 import { terminalSafe } from "./decode/untrusted-text.js";
-import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "./incidents/index.js";
+import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidDisclosureError, InvalidTransitionError } from "./incidents/index.js";
 import { ArgumentError } from "./commands/errors.js";
 import type { CliContext, CliIo } from "./commands/context.js";
 import { parseArgs } from "./commands/args.js";
@@ -112,6 +112,7 @@ function report(error: unknown, io: CliIo): number {
     error instanceof ArgumentError ||
     error instanceof ConfigError ||
     error instanceof InvalidTransitionError ||
+    error instanceof InvalidDisclosureError ||
     error instanceof IncidentNotFoundError ||
     error instanceof AmbiguousIncidentIdError
   ) {

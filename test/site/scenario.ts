@@ -5,7 +5,7 @@
  * and must be stripped), pause states as the daemon reads them from the hub
  * (pauseUntilFromChain), and uptime accumulated with accumulateUptime.
  */
-import { addTimelineEntry, correlateFinding, transition } from "../../daemon/src/incidents/index.js";
+import { addTimelineEntry, correlateFinding, manualIncidentKey, openIncident, transition } from "../../daemon/src/incidents/index.js";
 import {
   accumulateUptime,
   pauseUntilFromChain,
@@ -43,7 +43,12 @@ function finding(overrides: Partial<Finding> & Pick<Finding, "key" | "title" | "
 export interface ScenarioOptions {
   /** The publish time. */
   now: Date;
-  /** A title for the active delegation incident (the XSS dataset puts markup here). */
+  /**
+   * The detector's title of the active delegation incident, and, when given,
+   * also the title of a manual incident an operator opened (the XSS dataset
+   * puts markup here: a detector's title never reaches the page, an
+   * operator's does).
+   */
   activeTitle?: string;
   /** An update body for the active incident. */
   activeNote?: string;
@@ -100,6 +105,24 @@ export function scenarioIncidents(options: ScenarioOptions): Incident[] {
     minutes(t2, 10),
   );
   put(critical);
+
+  // An operator's own incident, with their words as title and opening (only with activeTitle).
+  if (options.activeTitle !== undefined) {
+    const id = "0d1e2f30-4a5b-4c6d-8e7f-8091a2b3c4d5";
+    put(
+      openIncident({
+        id,
+        key: manualIncidentKey(id),
+        title: options.activeTitle,
+        message: options.activeNote ?? "Reported by an operator.",
+        severity: "medium",
+        affected: { layers: ["delegation"], contracts: [] },
+        source: "manual",
+        now: minutes(t2, 5),
+        by: "erin (on-call)",
+      }),
+    );
+  }
 
   // Active Medium on the RPC, just detected (an RPC finding carries no layer).
   const t3 = minutes(now, -15);

@@ -1,20 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { acknowledge, findIncident, manualIncidentKey, openIncident, transition } from "../incidents/index.js";
+import { acknowledge, approveDisclosure, findIncident, manualIncidentKey, openIncident, transition } from "../incidents/index.js";
 import type { GuardianStore } from "../store/store.js";
 import type { Incident, SlaMinutes } from "../types.js";
-import { ackRequestSchema, triggerRequestSchema, updateRequestSchema, type AckResult, type IncidentService } from "./protocol.js";
+import { ackRequestSchema, publishRequestSchema, triggerRequestSchema, updateRequestSchema, type AckResult, type IncidentService } from "./protocol.js";
 
 export interface StoreIncidentServiceParameters {
   store: GuardianStore;
   clock?: () => Date;
   /** SLA minutes by severity (config.sla); default the response plan's. */
   sla?: Readonly<SlaMinutes>;
+  /** Who may approve a security incident's disclosure (config `disclosureApprovers`); none: nobody may. */
+  approvers?: ReadonlyArray<{ name: string; role: "securityLead" | "cto" }>;
   /** Called after each committed write. */
   onChange?: (event: IncidentChange) => void;
 }
 
 export interface IncidentChange {
-  type: "triggered" | "updated" | "acknowledged";
+  type: "triggered" | "updated" | "acknowledged" | "published";
   incident: Incident;
 }
 
@@ -80,6 +82,18 @@ export function createStoreIncidentService(parameters: StoreIncidentServiceParam
       });
       if (!result.alreadyAcknowledged) notify("acknowledged", result.incident);
       return result;
+    },
+
+    async publish(id, request) {
+      const r = publishRequestSchema.parse(request, { reportInput: true });
+      const incident = await store.update((draft) => {
+        const current = findIncident(draft.incidents, id);
+        const next = approveDisclosure(current, { by: r.by, approvers: parameters.approvers ?? [], now: clock(), ...(r.message !== undefined ? { message: r.message } : {}) });
+        draft.incidents[next.id] = next;
+        return next;
+      });
+      notify("published", incident);
+      return incident;
     },
   };
 }

@@ -209,14 +209,7 @@ export const channelSchema = z
   .string()
   .regex(/^(log|webhook:[a-z0-9][a-z0-9-]{0,63})$/, { error: 'expected "log" or "webhook:<name>"' });
 
-const contactSchema = z.strictObject({
-  name: z
-    .string({ error: "expected a name (1-100 characters)" })
-    .trim()
-    .min(1, { error: "expected a name (1-100 characters)" })
-    .max(100, { error: "expected a name (1-100 characters)" }),
-  channel: channelSchema,
-});
+const contactSchema = z.strictObject({ name: z.string().min(1), channel: channelSchema });
 
 export const escalationSchema = z.strictObject({
   oncall: contactSchema.default({ name: "on-call engineer", channel: "log" }),

@@ -17,7 +17,7 @@ import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, parseGwei, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlockFollower, NewHeadsSubscription, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
-import { redactLogFields, type GuardianConfig } from "../config/index.js";
+import { disclosureApprovers, redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
 import type { IncidentAction } from "../incidents/index.js";
@@ -343,6 +343,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       port: config.admin.port,
       sla,
       clock,
+      approvers: disclosureApprovers(config),
       onChange: (change) => {
         // A person declaring a Critical incident engages the breaker too.
         if (change.type === "triggered" && change.incident.severity === "critical") {
