@@ -47,6 +47,7 @@ import { writeDeployment } from "../daemon/src/deploy/deployments.js";
 import { main as guardian } from "../daemon/src/cli.js";
 import { readStoreSnapshot, type StoreData } from "../daemon/src/store/index.js";
 import type { Incident } from "../daemon/src/types.js";
+import { incidentClass } from "../daemon/src/incidents/index.js";
 
 const started = Date.now();
 const lines: string[] = [];
@@ -85,6 +86,9 @@ const stopAll = async () => {
   await chain.stop();
 };
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+
+/** Who approves public statements about security incidents in the demo (config roles.securityLead). */
+const SECURITY_LEAD = "security-lead-demo";
 
 /** Runs a `guardian` command in this process, as the on-call engineer would type it. */
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -139,6 +143,13 @@ try {
         // Probes through the bundler (its URL: env GUARDIAN_BUNDLER_ALTO), a round every 2 blocks.
         bundlers: [{ name: "alto" }],
         probes: { everyBlocks: 2 },
+        // The response plan's roles: only the Security Lead or the CTO may approve a security incident's public disclosure.
+        roles: {
+          onCall: { primary: { name: "oncall-demo", channel: "log" } },
+          securityLead: { primary: { name: SECURITY_LEAD, channel: "log" } },
+          cto: { primary: { name: "cto-demo", channel: "log" } },
+        },
+        site: { name: "Smart accounts (Guardian demo)" },
       },
       null,
       2,
@@ -363,6 +374,20 @@ try {
   info(`unpaused by the Safe (any layer still paused: ${stillPaused}); incident ${critical.slice(0, 8)} recovered`);
   summary(`after the fix: the Safe unpaused every layer (any still paused: ${stillPaused}); incident ${critical.slice(0, 8)} recovered`);
 
+  step("public disclosure: the Security Lead approves what the status page may say");
+  // A security incident shows only as its components' status until then (never the detector's title or an attacker's address).
+  let disclosed = true;
+  if (incidentClass(firstCritical!.incident) === "security") {
+    const inStatus = () => existsSync(path.join(dataDir, "public", "status.json")) && JSON.parse(readFileSync(path.join(dataDir, "public", "status.json"), "utf8")).incidents.some((i: { id: string }) => i.id === critical);
+    const hiddenBefore = !inStatus();
+    info(`before approval the status page ${hiddenBefore ? "does not list" : "LISTS"} incident ${critical.slice(0, 8)} (only its components' status)`);
+    const refused = await cli(["incident", "publish", critical, "--by", "oncall-demo"]).then(() => false, () => true);
+    info(`on-call may not approve it: ${refused ? "refused" : "ACCEPTED"}`);
+    info(await cli(["incident", "publish", critical, "--by", SECURITY_LEAD, "--message", "Funds were moved out through delegations beyond our limits; redemptions were paused at once and are restored after the fix."]));
+    disclosed = hiddenBefore && refused;
+    summary(`disclosure: incident ${critical.slice(0, 8)} hidden from the public until ${SECURITY_LEAD} approved it (on-call refused: ${refused})`);
+  }
+
   step("paperwork: the post-mortem draft and the public notification");
   const postmortem = path.join(workDir, `postmortem-${critical.slice(0, 8)}.md`);
   const notice = path.join(workDir, `notification-${critical.slice(0, 8)}.md`);
@@ -413,6 +438,7 @@ try {
     probesOk &&
     allMatched &&
     blocksToPause >= 0 &&
+    disclosed &&
     !stillPaused;
   console.log(`\n==================== Guardian demo summary ====================`);
   console.log(`chain ${d.chainId}; hub ${d.guardian.hub}; guardian Safe ${d.guardian.safe} (2-of-3)`);
