@@ -24,6 +24,7 @@ import { registerSafe } from "./commands/safe.js";
 import { registerSite } from "./commands/site.js";
 import { registerPaperwork } from "./commands/paperwork.js";
 import { registerProbe } from "./commands/probe.js";
+import { registerMaintenance } from "./commands/maintenance.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -50,6 +51,7 @@ export function createProgram(ctx: CliContext): Command {
   registerSite(program, ctx);
   registerPaperwork(program, ctx);
   registerProbe(program, ctx);
+  registerMaintenance(program, ctx);
   return program;
 }
 

@@ -187,3 +187,4 @@ describe("security incidents on the public site", () => {
     }
   });
 });
+

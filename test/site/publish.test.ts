@@ -22,12 +22,14 @@ import {
   statusSchema,
   statuspageDocuments,
   STATUSPAGE_FILES,
+  UP_WEIGHT,
   UPTIME_DAYS,
   writeStatusFiles,
   type PublishInput,
   type Status,
 } from "../../daemon/src/publish/index.js";
 import type { Incident, Layer, Severity } from "../../daemon/src/types.js";
+import { scheduleMaintenance, transitionMaintenance } from "../../daemon/src/maintenance/model.js";
 import { addr, CONTRACTS, hash, scenarioInput } from "./scenario.js";
 
 const NOW = new Date("2026-03-10T12:00:00.000Z");
@@ -144,6 +146,33 @@ describe("buildStatus: component status", () => {
     expect(shown.incidents.map((i) => i.title)).toEqual(["Security incident affecting gas sponsorship"]);
     expect(byId(shown, "entryPoint").statusReason).toBe("Open incident: Security incident affecting gas sponsorship");
     expect(JSON.stringify(shown)).not.toContain(stranger.slice(2, 12));
+  });
+
+  it("a maintenance in progress: its components under maintenance (not an outage, not downtime); a guardian pause for it too; a sentinel pause stays an outage", () => {
+    let m = scheduleMaintenance({ title: "Factory migration", components: ["accountFactory", "delegation", "entryPoint"], from: new Date(NOW.getTime() - 600_000), until: new Date(NOW.getTime() + 3_600_000), by: "dave (ops)", now: new Date(NOW.getTime() - 86_400_000) });
+    m = transitionMaintenance(m, "in_progress", { now: new Date(NOW.getTime() - 600_000), by: "dave (ops)" });
+    const input = quietInput({ maintenances: [m] });
+    input.layerStates.accountFactory = { ...input.layerStates.accountFactory!, paused: true, pausedBy: "guardian", pausedUntil: null, incidentRef: hash(9) };
+    input.layerStates.delegation = { ...input.layerStates.delegation!, paused: true, pausedBy: "sentinel", pausedUntil: pauseUntilFromChain(String(NOW.getTime() / 1000 + 600)), incidentRef: hash(10) };
+    // The guardian's pause, as the pause-changed detector records it: a Medium incident, made during the maintenance.
+    const guardianPause = openIncident({ key: `pause-changed:layer:accountFactory:${hash(9)}`, title: "accountFactory layer paused by the guardian", severity: "medium", affected: { layers: ["accountFactory"], contracts: [addr(2)] }, source: "pause-changed", now: new Date(NOW.getTime() - 300_000) });
+    input.incidents = [guardianPause];
+    const status = buildStatus(input, NOW);
+    expect(byId(status, "entryPoint")).toMatchObject({ status: "under_maintenance", statusReason: "Scheduled maintenance in progress: Factory migration" });
+    expect(byId(status, "accountFactory")).toMatchObject({ status: "under_maintenance", statusReason: "Paused by the guardian multisig for scheduled maintenance: Factory migration" });
+    expect(byId(status, "delegation").status).toBe("major_outage");
+    expect(status.incidents).toEqual([]);
+    expect(status.maintenances.map((x) => [x.title, x.status])).toEqual([["Factory migration", "in_progress"]]);
+    expect(JSON.stringify(status)).not.toContain("dave");
+    expect(UP_WEIGHT.under_maintenance).toBe(1);
+    const docs = statuspageDocuments(status);
+    expect(docs["api/v2/scheduled-maintenances/active.json"].scheduled_maintenances.map((x) => x.name)).toEqual(["Factory migration"]);
+    expect(docs["api/v2/scheduled-maintenances/upcoming.json"].scheduled_maintenances).toEqual([]);
+    expect(atomFeed(status)).toContain("[Maintenance: In progress] Factory migration");
+    // Without the maintenance the same pause is an outage and an incident.
+    const plain = buildStatus({ ...input, maintenances: [] }, NOW);
+    expect(byId(plain, "accountFactory").status).toBe("major_outage");
+    expect(plain.incidents.map((i) => i.title)).toEqual(["Creating new smart accounts paused"]);
   });
 
   it("RPC health sets the RPC component; an RPC detector's incident lands on it", () => {

@@ -23,7 +23,7 @@ describe("public face", () => {
       ["user-operations:failing", ["entryPoint"], "Some sponsored transactions are failing"],
       ["delegation:failing", ["delegation"], "Some delegation redemptions are failing"],
       ["gas-spike:base-fee", ["entryPoint"], "Network fees are higher than usual"],
-      ["rpc-health:stalled:138", [], "The network is not confirming transactions"],
+      ["rpc-health:chain-stalled:138", [], "The network is not confirming transactions"],
       ["rpc-health:endpoint-down:besu-1", [], "Status updates may be delayed"],
       ["chain-reorg:138:11:0xab", [], "Recent blocks were reorganised"],
       ["pause-changed:layer:delegation:0x1234", ["delegation"], "Delegation redemption paused"],

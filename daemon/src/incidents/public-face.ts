@@ -45,7 +45,7 @@ const TEMPLATES: readonly Template[] = [
   { match: /^user-operations:|^probes:sponsored/, title: () => "Some sponsored transactions are failing", opening: () => "Some sponsored transactions are failing. We are investigating." },
   { match: /^delegation:|^probes:delegation/, title: () => "Some delegation redemptions are failing", opening: () => "Some delegation redemptions are failing. We are investigating." },
   { match: /^gas-spike:/, title: () => "Network fees are higher than usual", opening: () => "Network fees are higher than usual: transactions may cost more or take longer to confirm." },
-  { match: /^rpc-health:stalled/, title: () => "The network is not confirming transactions", opening: () => "The network has stopped producing new blocks: transactions are not being confirmed. We are monitoring it." },
+  { match: /^rpc-health:(chain-)?stall/, title: () => "The network is not confirming transactions", opening: () => "The network has stopped producing new blocks: transactions are not being confirmed. We are monitoring it." },
   { match: /^rpc-health:|^probes:bundler|^probes:latency/, title: () => "Status updates may be delayed", opening: () => "Our connection to the network is degraded: this page may lag behind. Service itself may be unaffected." },
   { match: /^chain-reorg:/, title: () => "Recent blocks were reorganised", opening: () => "The network replaced some recent blocks: recently confirmed transactions may be confirmed again in a later block." },
   { match: /^pause-changed:layer:/, title: (c) => `${c} paused`, opening: (c) => `${c} ${plural(c) ? "are" : "is"} paused while we investigate.` },

@@ -226,9 +226,11 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
   const componentsOf = options.componentsOf ?? incidentComponents;
   const generatedAt = now.toISOString();
 
-  // 1. Incidents.
+  // 1. Incidents (a guardian pause made for an announced maintenance is the maintenance, not an incident).
   const cutoff = now.getTime() - historyDays * DAY_MS;
-  const chosen = input.incidents.filter((incident) => {
+  const maintenances = input.maintenances ?? [];
+  const relevant = input.incidents.filter((incident) => !forMaintenance(incident, maintenances));
+  const chosen = relevant.filter((incident) => {
     if (!isDisclosed(incident)) return false;
     if (isOpen(incident) || incident.resolvedAt === undefined) return true;
     return Date.parse(incident.resolvedAt) >= cutoff;
@@ -240,7 +242,7 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
     .slice(0, maxIncidents)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
     .map((incident) => publishIncident(incident, componentsOf(incident)));
-  const openIncidents = input.incidents.filter((incident) => isOpen(incident));
+  const openIncidents = relevant.filter((incident) => isOpen(incident));
 
   // 2. Components.
   const uptimeByComponent = uptimeBuckets(input.uptime, now);
@@ -253,7 +255,7 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
     const incidentReason =
       worstOpen && fromIncident !== "operational" ? (isDisclosed(worstOpen) ? `Open incident: ${publicFace(worstOpen).title}` : "Under investigation.") : null;
     const lastIncidentChange = latest(
-      input.incidents
+      relevant
         .filter((incident) => componentsOf(incident).includes(id) && isDisclosed(incident))
         .flatMap((incident) => toPublic(incident).updates.map((u) => u.at)),
     );
@@ -369,6 +371,23 @@ function publishIncident(incident: Readonly<Incident>, components: ComponentId[]
     resolvedAt: pub.status === "resolved" ? (pub.resolvedAt ?? latest(updates.map((u) => u.at)) ?? pub.updatedAt) : null,
     updates,
   };
+}
+
+/**
+ * A record of the guardian pausing (or unpausing) layers that an announced
+ * maintenance covers, made while it was in progress: planned work, shown as
+ * the maintenance rather than as an incident.
+ */
+function forMaintenance(incident: Readonly<Incident>, maintenances: readonly Maintenance[]): boolean {
+  if (!/^pause-changed:layer:/.test(incident.key) || incident.affected.layers.length === 0) return false;
+  const at = Date.parse(incident.createdAt);
+  return maintenances.some(
+    (m) =>
+      m.startedAt !== undefined &&
+      Date.parse(m.startedAt) <= at &&
+      (m.completedAt === undefined || at <= Date.parse(m.completedAt)) &&
+      incident.affected.layers.every((l) => m.components.includes(l)),
+  );
 }
 
 /** Every maintenance not completed, and those completed within the history window, latest window first; `by` stays internal. */

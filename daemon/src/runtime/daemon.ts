@@ -436,6 +436,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       intervalSeconds: options.publishIntervalSeconds ?? 30,
       ...(config.site.name !== null ? { pageName: config.site.name } : {}),
       pageUrl: config.site.url,
+      maintenanceDir: config.dataDir,
       ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
       clock,
       log,

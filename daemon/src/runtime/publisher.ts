@@ -21,6 +21,7 @@ import {
   type Status,
   type UptimeSample,
 } from "../publish/index.js";
+import { readMaintenances } from "../maintenance/file.js";
 import type { GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Layer } from "../types.js";
 
@@ -43,6 +44,8 @@ export interface StatusPublisherOptions {
   onPublished?: (statusFile: string, status: Status) => Promise<void>;
   pageName?: string;
   pageUrl?: string | null;
+  /** The data directory whose maintenance.json (`guardian maintenance`) is read at each publication; none: no maintenances. */
+  maintenanceDir?: string;
   clock: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -141,6 +144,17 @@ export class StatusPublisher {
     await this.running;
   }
 
+  /** The operators' maintenances; a broken file is logged and publishes as none (it must not stop the status page). */
+  private maintenances() {
+    if (!this.o.maintenanceDir) return [];
+    try {
+      return readMaintenances(this.o.maintenanceDir);
+    } catch (error) {
+      this.o.log?.("maintenance file unreadable: published without maintenances", { err: (error as Error).message });
+      return [];
+    }
+  }
+
   /** One publication; returns the status written, or undefined before the first processed block. */
   async publish(): Promise<Status | undefined> {
     const { store, pool, deployment, clock } = this.o;
@@ -167,6 +181,7 @@ export class StatusPublisher {
         uptime,
         expectedIntervalSeconds: this.o.intervalSeconds,
         componentsCreatedAt: deployment.deployedAt,
+        maintenances: this.maintenances(),
       },
       now,
     );
