@@ -26,7 +26,10 @@
  *      response plan's severity, and the circuit breaker pauses the layers
  *      of the Critical ones through the sentinel; the Safe unpauses after
  *      the fix; the post-mortem draft and the public notification are written;
- *   8. the status site is built from what the daemon published;
+ *   8. the Security Lead approves the public disclosure of the first
+ *      Critical (security) incident; a maintenance of the RPC is
+ *      announced, started and completed; the status site is built from what
+ *      the daemon published;
  *   9. a summary. The chain, the bundler and the daemon are stopped whatever happens.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -398,6 +401,33 @@ try {
   info(`guardian notify ${critical.slice(0, 8)} --format markdown → ${path.relative(process.cwd(), notice)}`);
   summary(`paperwork: ${path.relative(process.cwd(), postmortem)}, ${path.relative(process.cwd(), notice)}`);
 
+  step("scheduled maintenance: announced, started, completed (guardian maintenance)");
+  const soon = (m: number) => `${new Date(Date.now() + m * 60_000).toISOString().slice(0, 16)}Z`;
+  const maintenanceId = await cli(["maintenance", "schedule", "--components", "rpc", "--from", soon(1), "--until", soon(31), "--title", "RPC node upgrade", "--message", "Status updates may pause for a few minutes.", "--by", "oncall-demo"]);
+  // The RPC: the one component no open incident of the scenarios above still holds.
+  const publishedMaintenance = async (want: "under_maintenance" | "operational", status: string) => {
+    const from = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    return waitForState({
+      what: `a status publication with the maintenance ${status} and the RPC ${want}`,
+      deadlineBlock: from + SETTLE_BLOCKS,
+      gone: daemonGone,
+      hint: `daemon log: ${daemonLog}`,
+      probe: async () => {
+        const st = existsSync(path.join(dataDir, "public", "status.json")) ? JSON.parse(readFileSync(path.join(dataDir, "public", "status.json"), "utf8")) : undefined;
+        const component = st?.components.find((c: { id: string }) => c.id === "rpc")?.status;
+        const m = st?.maintenances?.find((x: { id: string }) => x.id === maintenanceId)?.status;
+        const done = component === want && m === status;
+        return { ...(done ? { value: true } : {}), atBlock: Number(st?.chain?.blockNumber ?? 0), seen: `RPC ${component ?? "?"}, maintenance ${m ?? "not published"}` };
+      },
+    });
+  };
+  await cli(["maintenance", "start", maintenanceId, "--by", "oncall-demo"]);
+  await publishedMaintenance("under_maintenance", "in_progress");
+  info(`maintenance ${maintenanceId.slice(0, 8)} in progress: the RPC component shows "under maintenance" (not an outage, not downtime)`);
+  await cli(["maintenance", "complete", maintenanceId, "--by", "oncall-demo", "--message", "The upgrade is done."]);
+  const maintenanceOk = await publishedMaintenance("operational", "completed").then(() => true, () => false);
+  summary(`scheduled maintenance ${maintenanceId.slice(0, 8)}: scheduled → in progress (RPC under maintenance) → completed: ${maintenanceOk ? "published at each step" : "NOT PUBLISHED"}`);
+
   step("status site from what the daemon published");
   const statusFile = path.join(dataDir, "public", "status.json");
   // A publication made at a block mined after the unpause and the update must show both.
@@ -439,6 +469,7 @@ try {
     allMatched &&
     blocksToPause >= 0 &&
     disclosed &&
+    maintenanceOk &&
     !stillPaused;
   console.log(`\n==================== Guardian demo summary ====================`);
   console.log(`chain ${d.chainId}; hub ${d.guardian.hub}; guardian Safe ${d.guardian.safe} (2-of-3)`);

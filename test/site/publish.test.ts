@@ -30,7 +30,7 @@ import {
 } from "../../daemon/src/publish/index.js";
 import type { Incident, Layer, Severity } from "../../daemon/src/types.js";
 import { scheduleMaintenance, transitionMaintenance } from "../../daemon/src/maintenance/model.js";
-import { addr, CONTRACTS, hash, scenarioInput } from "./scenario.js";
+import { addr, CONTRACTS, hash, scenarioInput, scenarioMaintenances } from "./scenario.js";
 
 const NOW = new Date("2026-03-10T12:00:00.000Z");
 
@@ -325,6 +325,31 @@ describe("feed and badges", () => {
     expect(feed).not.toMatch(/[\u0000-\u0008]/);
     expect(feed).toContain(`<id>urn:uuid:${nasty.id}</id>`);
     expect(feed).toContain(`href="https://status.example.org/guardian/incidents/${nasty.id}/"`);
+  });
+
+  it("a feed per component (its incidents and maintenances only, rel=self to itself) and a small widget JSON", () => {
+    const status = buildStatus({ ...scenarioInput({ now: NOW }), page: { name: "Guardian status", url: "https://status.example.org/" }, maintenances: scenarioMaintenances(NOW) }, NOW);
+    const delegation = atomFeed(status, { component: "delegation" });
+    const entries = (feed: string) => [...feed.matchAll(/<entry>[\s\S]*?<title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(entries(delegation)).toEqual(["[Monitoring] Some delegation redemptions are failing", "[Maintenance: Completed] DelegationManager upgrade"]);
+    expect(delegation).toContain('<link rel="self" type="application/atom+xml" href="https://status.example.org/feeds/delegation.atom"/>');
+    expect(entries(atomFeed(status, { component: "rpc" }))).toEqual(["[Investigating] Status updates may be delayed"]);
+    const files = new Map(renderStatusFiles(status).map((f) => [f.path, f.content]));
+    for (const id of ["entryPoint", "accountFactory", "delegation", "rpc"]) expect(files.has(`feeds/${id}.atom`)).toBe(true);
+    expect(JSON.parse(files.get("widget.json")!)).toEqual({
+      schemaVersion: 1,
+      page: { name: "Guardian status", url: "https://status.example.org/" },
+      status: { indicator: "critical", description: "Major System Outage" },
+      components: [
+        { id: "entryPoint", name: "EntryPoint", status: "under_maintenance" },
+        { id: "accountFactory", name: "AccountFactory", status: "major_outage" },
+        { id: "delegation", name: "Delegation", status: "major_outage" },
+        { id: "rpc", name: "RPC", status: "degraded_performance" },
+      ],
+      generatedAt: NOW.toISOString(),
+      expectedIntervalSeconds: 60,
+      cacheSeconds: 60,
+    });
   });
 
   it("shields endpoint badges per component and overall", () => {
