@@ -18,9 +18,9 @@ import type { Layer, Severity, EscalationLevel } from "../types.js";
 import { ConfigError } from "./errors.js";
 import { formatIssues } from "./issues.js";
 import { PRESETS } from "./presets.js";
-import { configFileSchema, PRESET_NAMES, type PresetName } from "./schema.js";
+import { configFileSchema, isPrivateHost, PRESET_NAMES, type PresetName } from "./schema.js";
 import type { Secret } from "./secret.js";
-import { bundlerEnvName, findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
+import { bundlerEnvName, findSecretsInFile, readSecrets, webhookEnvName, type Secrets } from "./secrets.js";
 
 export const CONFIG_ENV = "GUARDIAN_CONFIG";
 export const DATA_DIR_ENV = "GUARDIAN_DATA_DIR";
@@ -103,6 +103,8 @@ export interface GuardianConfig {
     readonly securityLead?: { readonly primary: Contact; readonly backup?: Contact };
     readonly cto?: { readonly primary: Contact; readonly backup?: Contact };
   };
+  /** Webhooks that receive public status events (URLs in `secrets.webhooks`). */
+  readonly subscribers: ReadonlyArray<{ readonly channel: string; readonly components?: readonly string[]; readonly allowPrivateAddress: boolean }>;
   /** The public status site's URL and name; null where the file sets none (links relative, name from the chain id). */
   readonly site: { readonly url: string | null; readonly name: string | null };
   readonly secrets: Secrets;
@@ -181,6 +183,28 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
   // 4. Secrets from the environment.
   const secrets = readSecrets(env, problems);
 
+  // 4b. Subscribers' webhooks: present in env, and not on a private address unless allowed.
+  if (result.success) {
+    result.data.subscribers.forEach((sub, i) => {
+      const name = sub.channel.slice("webhook:".length);
+      const url = secrets.webhooks[name]?.reveal();
+      if (url === undefined) {
+        problems.push(`subscribers[${i}].channel: expected its URL in env ${webhookEnvName(name)}`);
+        return;
+      }
+      let host: string;
+      try {
+        host = new URL(url).hostname;
+      } catch {
+        return; // readSecrets has reported the malformed URL
+      }
+      if (!sub.allowPrivateAddress && isPrivateHost(host))
+        problems.push(
+          `subscribers[${i}].channel: the URL in env ${webhookEnvName(name)} points at a loopback or private address (${host}); a subscriber is public: set allowPrivateAddress: true if this is meant`,
+        );
+    });
+  }
+
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, { file });
   const data = result.data;
 
@@ -221,6 +245,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     probes: data.probes,
     site: { url: data.site.url ?? null, name: data.site.name ?? null },
     roles: data.roles,
+    subscribers: data.subscribers,
     secrets,
   };
   return deepFreeze(config);

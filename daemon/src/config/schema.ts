@@ -317,6 +317,31 @@ export const siteSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Subscribers of the public status: a webhook each (channel "webhook:<name>",
+ * URL in env GUARDIAN_WEBHOOK_<NAME>) that receives Statuspage-style events
+ * (incident.created/updated/resolved, component.status_changed, maintenance
+ * events) with public fields only, for all components or those listed. A
+ * URL on a loopback or private address is refused unless
+ * `allowPrivateAddress` says it is meant.
+ */
+export const subscriberSchema = z.strictObject({
+  channel: z.string().regex(/^webhook:[a-z0-9][a-z0-9-]{0,63}$/, { error: 'expected "webhook:<name>" (its URL in env GUARDIAN_WEBHOOK_<NAME>)' }),
+  components: z.array(z.enum(["entryPoint", "accountFactory", "delegation", "rpc"])).min(1, { error: "expected at least one component, or leave the field out for all" }).optional(),
+  allowPrivateAddress: z.boolean().default(false),
+});
+
+/** Loopback, private, link-local, unique-local or unspecified: an address a public subscriber's webhook must not point at. */
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost") || host === "::" || host === "::1" || host === "0.0.0.0") return true;
+  if (/^(fc|fd)[0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || host.startsWith("::ffff:")) return true;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+}
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -356,6 +381,7 @@ export const configFileSchema = z.strictObject({
   probes: probesSchema.default(probesSchema.parse({})),
   site: siteSchema.default({}),
   roles: rolesSchema.default({}),
+  subscribers: z.array(subscriberSchema).default([]),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

@@ -11,3 +11,4 @@ export { statusWidget, WIDGET_PATH, type StatusWidget } from "./widget.js";
 export { badges, badgePath, type ShieldsEndpointBadge } from "./badges.js";
 export { renderStatusFiles, STATUS_PATH, type PublishedFile } from "./files.js";
 export { writeStatusFiles, type WriteStatusFilesResult } from "./write.js";
+export { eventsForSubscriber, subscriberEvents, SUBSCRIBER_EVENT_TYPES, type SubscriberEvent, type SubscriberEventType } from "./events.js";
