@@ -4,15 +4,21 @@
  * reads the maintenance file at each publication. While the maintenance runs
  * its component is under maintenance (not an outage), Statuspage's
  * active.json lists it, the Atom feed and the site (built from the
- * publication, read in Chromium) show it; who typed it never appears.
+ * publication, read in Chromium) show it; who typed it never appears. A
+ * subscriber's webhook (a loopback receiver, allowed in config) receives the
+ * maintenance and component events, signed, each id once.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../daemon/src/cli.js";
+import { loadConfig } from "../../daemon/src/config/index.js";
+import { verifySignature } from "../../daemon/src/respond/notify/index.js";
 import { parseStatus, type Status } from "../../daemon/src/publish/index.js";
 import { startDaemon, type RunningDaemon } from "../../daemon/src/runtime/daemon.js";
 import { buildSite } from "../../site/build.js";
@@ -26,6 +32,9 @@ let s: StackEnv;
 let daemon: RunningDaemon;
 let browser: Browser;
 let work: string;
+let receiver: Server;
+const received: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
+const SECRET = "subscriber-signing-secret";
 
 const publicDir = () => path.join(s.dir, "data", "public");
 const readStatus = (): Status | undefined => {
@@ -48,7 +57,19 @@ beforeAll(async () => {
   process.env.ASTRO_TELEMETRY_DISABLED = "1";
   work = mkdtempSync(path.join(tmpdir(), "guardian-maintenance-"));
   s = await startStack();
-  daemon = await startDaemon({ config: s.config(), publishIntervalSeconds: 1, heartbeatIntervalSeconds: 0, pauseAbilityIntervalSeconds: 3600, logger: pino({ level: "silent" }) });
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
+  const port = (receiver.address() as AddressInfo).port;
+  writeFileSync(s.configFile, JSON.stringify({ ...JSON.parse(readFileSync(s.configFile, "utf8")), subscribers: [{ channel: "webhook:dapp", components: ["entryPoint"], allowPrivateAddress: true }] }));
+  const config = loadConfig({ file: s.configFile, env: { ...s.env, GUARDIAN_WEBHOOK_DAPP: `http://127.0.0.1:${port}/hook#type=generic&secret=${SECRET}` }, cwd: s.dir });
+  daemon = await startDaemon({ config, publishIntervalSeconds: 1, heartbeatIntervalSeconds: 0, pauseAbilityIntervalSeconds: 3600, logger: pino({ level: "silent" }) });
   await s.intervalMining(500); // a live chain: an idle automine node would soon read as stalled
   browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 }, 120_000);
@@ -56,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await daemon?.stop();
+  await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
   await s?.chain.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -107,5 +129,19 @@ describe("scheduled maintenance through the running daemon", () => {
 
     expect((await cli(["maintenance", "complete", id])).code).toBe(0);
     await waitFor(() => entryPoint()?.status === "operational" && readStatus()!.maintenances.some((m) => m.id === id && m.status === "completed"), 60_000, "the maintenance completed");
+
+    // The subscriber (EntryPoint only) got each change once, signed, with public fields only.
+    const types = () => received.map((r) => JSON.parse(r.body).type as string);
+    await waitFor(() => types().includes("maintenance.completed") && types().filter((t) => t === "component.status_changed").length >= 2, 60_000, "the subscriber's events");
+    expect(types().filter((t) => t.startsWith("maintenance."))).toEqual(["maintenance.scheduled", "maintenance.started", "maintenance.completed"]);
+    const changes = received.map((r) => JSON.parse(r.body)).filter((e) => e.type === "component.status_changed").map((e) => [e.component.oldStatus, e.component.newStatus]);
+    expect(changes).toEqual([["operational", "under_maintenance"], ["under_maintenance", "operational"]]);
+    const ids = received.map((r) => r.headers["x-guardian-id"]);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const r of received) {
+      expect(verifySignature({ secret: SECRET, body: r.body, timestamp: r.headers["x-guardian-timestamp"] as string, signature: r.headers["x-guardian-signature"] as string, now: new Date() })).toEqual({ ok: true });
+      expect(r.body).not.toContain("dave");
+      expect(JSON.parse(r.body).page.name).toBeTruthy();
+    }
   });
 });

@@ -183,15 +183,13 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
   // 4. Secrets from the environment.
   const secrets = readSecrets(env, problems);
 
-  // 4b. Subscribers' webhooks: present in env, and not on a private address unless allowed.
+  // 4b. Subscribers' webhooks: not on a private address unless allowed. (A URL missing from env is
+  // not an error for every command: the daemon's delivery keeps the events and says so.)
   if (result.success) {
     result.data.subscribers.forEach((sub, i) => {
       const name = sub.channel.slice("webhook:".length);
       const url = secrets.webhooks[name]?.reveal();
-      if (url === undefined) {
-        problems.push(`subscribers[${i}].channel: expected its URL in env ${webhookEnvName(name)}`);
-        return;
-      }
+      if (url === undefined) return;
       let host: string;
       try {
         host = new URL(url).hostname;

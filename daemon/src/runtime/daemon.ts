@@ -437,6 +437,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...(config.site.name !== null ? { pageName: config.site.name } : {}),
       pageUrl: config.site.url,
       maintenanceDir: config.dataDir,
+      subscribers: config.subscribers,
+      webhooks: config.secrets.webhooks,
       ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
       clock,
       log,

@@ -21,7 +21,11 @@ import {
   type Status,
   type UptimeSample,
 } from "../publish/index.js";
+import type { Secret } from "../config/index.js";
 import { readMaintenances } from "../maintenance/file.js";
+import { subscriberEvents } from "../publish/events.js";
+import { outboxPersister } from "../respond/notify/notifier.js";
+import { deliverSubscriberEvents, enqueueSubscriberEvents, type Subscriber } from "../respond/subscribers.js";
 import type { GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Layer } from "../types.js";
 
@@ -44,6 +48,9 @@ export interface StatusPublisherOptions {
   onPublished?: (statusFile: string, status: Status) => Promise<void>;
   pageName?: string;
   pageUrl?: string | null;
+  /** Webhooks that receive the public events between publications (config.subscribers), and the webhook URLs (config.secrets.webhooks). */
+  subscribers?: readonly Subscriber[];
+  webhooks?: Readonly<Record<string, Secret>>;
   /** The data directory whose maintenance.json (`guardian maintenance`) is read at each publication; none: no maintenances. */
   maintenanceDir?: string;
   clock: () => Date;
@@ -186,9 +193,15 @@ export class StatusPublisher {
       now,
     );
     const { statusFile } = writeStatusFiles(this.o.publicDir, status);
+    // What changed since the last publication of this run, for the subscribers (none after a restart: they get changes, not history).
+    const events = this.o.subscribers?.length ? subscriberEvents(this.last, status) : [];
     await store.update((draft) => {
       draft.publish = { uptime: uptime as unknown as Array<Record<string, unknown>>, lastPublishedAt: now.toISOString(), lastStatuses: componentStatuses(status) };
+      if (events.length) enqueueSubscriberEvents(draft.outbox, events, this.o.subscribers!, now);
     });
+    if (this.o.subscribers?.length) {
+      await deliverSubscriberEvents(store.read().outbox, { webhooks: this.o.webhooks ?? {}, persist: outboxPersister(store), clock: this.o.clock, ...(this.o.log ? { log: this.o.log } : {}) });
+    }
     this.last = status;
     await this.o.onPublished?.(statusFile, status);
     return status;
