@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../config/index.js";
 import type { SubscriberEvent } from "../publish/events.js";
 import type { OutboxItem } from "../store/schema.js";
-import { deliverSubscriberEvents, enqueueSubscriberEvents, SUBSCRIBER_EVENT_KIND } from "./subscribers.js";
+import { deliverSubscriberEvents, enqueueSubscriberEvents, pruneSubscriberEvents, SUBSCRIBER_EVENT_KIND } from "./subscribers.js";
 
 const NOW = new Date("2026-03-10T12:00:00.000Z");
 const page = { id: "guardian-138", name: "Status", url: null };
@@ -53,5 +53,8 @@ describe("subscriber events through the outbox", () => {
     now = new Date(retryAt);
     await deliverSubscriberEvents([...store.values()], deps);
     expect(byChannel("webhook:flaky").map((o) => o.status)).toEqual(["done", "pending"]);
+    // Delivered ones are dropped after a week; failed and pending ones stay.
+    const week = new Date(NOW.getTime() + 8 * 86_400_000);
+    expect(pruneSubscriberEvents([...store.values()], week).map((o) => [o.payload.channel, o.status])).toEqual([["webhook:flaky", "pending"], ["webhook:gone", "failed"]].sort());
   });
 });

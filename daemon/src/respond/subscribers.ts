@@ -47,6 +47,14 @@ export function enqueueSubscriberEvents(outbox: OutboxItem[], events: readonly S
   return added;
 }
 
+/** Delivered subscriber events are kept this long (for a look in the store), then dropped; failed ones are kept. */
+export const SUBSCRIBER_EVENT_RETENTION_MS = 7 * 86_400_000;
+
+/** The outbox without delivered subscriber events older than the retention (everything else as it is). */
+export function pruneSubscriberEvents(outbox: readonly OutboxItem[], now: Date, retainMs = SUBSCRIBER_EVENT_RETENTION_MS): OutboxItem[] {
+  return outbox.filter((o) => o.kind !== SUBSCRIBER_EVENT_KIND || o.status !== "done" || now.getTime() - Date.parse(o.createdAt) < retainMs);
+}
+
 export interface DeliverSubscriberDeps {
   webhooks: Readonly<Record<string, Secret>>;
   persist: (item: OutboxItem) => Promise<void>;

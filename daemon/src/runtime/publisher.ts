@@ -25,7 +25,7 @@ import type { Secret } from "../config/index.js";
 import { readMaintenances } from "../maintenance/file.js";
 import { subscriberEvents } from "../publish/events.js";
 import { outboxPersister } from "../respond/notify/notifier.js";
-import { deliverSubscriberEvents, enqueueSubscriberEvents, type Subscriber } from "../respond/subscribers.js";
+import { deliverSubscriberEvents, enqueueSubscriberEvents, pruneSubscriberEvents, type Subscriber } from "../respond/subscribers.js";
 import type { GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Layer } from "../types.js";
 
@@ -198,6 +198,7 @@ export class StatusPublisher {
     await store.update((draft) => {
       draft.publish = { uptime: uptime as unknown as Array<Record<string, unknown>>, lastPublishedAt: now.toISOString(), lastStatuses: componentStatuses(status) };
       if (events.length) enqueueSubscriberEvents(draft.outbox, events, this.o.subscribers!, now);
+      if (this.o.subscribers?.length) draft.outbox = pruneSubscriberEvents(draft.outbox, now);
     });
     if (this.o.subscribers?.length) {
       await deliverSubscriberEvents(store.read().outbox, { webhooks: this.o.webhooks ?? {}, persist: outboxPersister(store), clock: this.o.clock, ...(this.o.log ? { log: this.o.log } : {}) });
