@@ -1,22 +1,35 @@
 import { randomUUID } from "node:crypto";
 import type * as z from "zod";
-import { acknowledge, manualIncidentKey, openIncident, transition } from "../incidents/index.js";
+import { acknowledge, approveDisclosure, manualIncidentKey, openIncident, transition } from "../incidents/index.js";
 import { findStoredIncident, type GuardianStore } from "../store/store.js";
 import type { Incident, SlaMinutes } from "../types.js";
 import type { RequestRecord, StoreData } from "../store/schema.js";
-import { ackRequestSchema, triggerRequestSchema, updateRequestSchema, type AckRequest, type AckResult, type IncidentService, type TriggerRequest, type UpdateRequest } from "./protocol.js";
+import {
+  ackRequestSchema,
+  publishRequestSchema,
+  triggerRequestSchema,
+  updateRequestSchema,
+  type AckRequest,
+  type AckResult,
+  type IncidentService,
+  type PublishRequest,
+  type TriggerRequest,
+  type UpdateRequest,
+} from "./protocol.js";
 
 export interface StoreIncidentServiceParameters {
   store: GuardianStore;
   clock?: () => Date;
   /** SLA minutes by severity (config.sla); default the response plan's. */
   sla?: Readonly<SlaMinutes>;
+  /** Who may approve a security incident's disclosure (config `disclosureApprovers`); none: nobody may. */
+  approvers?: ReadonlyArray<{ name: string; role: "securityLead" | "cto" }>;
   /** Called after each committed write. */
   onChange?: (event: IncidentChange) => void;
 }
 
 export interface IncidentChange {
-  type: "triggered" | "updated" | "acknowledged";
+  type: "triggered" | "updated" | "acknowledged" | "published";
   incident: Incident;
 }
 
@@ -138,6 +151,30 @@ export function createStoreIncidentService(parameters: StoreIncidentServiceParam
         return failed(requestId, "acknowledge", error);
       }
     },
+
+    async publish(id, request, options = {}) {
+      const { requestId } = options;
+      const seen = done(requestId);
+      if (seen?.ok && seen.incidentId) return (await findStoredIncident(store.read().incidents, store.history, seen.incidentId)).incident as Incident;
+      try {
+        const r = publishRequestSchema.parse(request, { reportInput: true });
+        const found = (await findStoredIncident(store.read().incidents, store.history, id)).incident.id;
+        const incident = await store.update(
+          (draft) => {
+            const current = draft.incidents[found]!;
+            const next = approveDisclosure(current, { by: r.by, approvers: parameters.approvers ?? [], now: clock(), ...(r.message !== undefined ? { message: r.message } : {}) });
+            draft.incidents[next.id] = next;
+            record(draft, requestId, { op: "publish", ok: true, incidentId: next.id });
+            return next;
+          },
+          { restore: [found] },
+        );
+        notify("published", incident);
+        return incident;
+      } catch (error) {
+        return failed(requestId, "publish", error);
+      }
+    },
   };
 }
 
@@ -154,4 +191,5 @@ export interface RequestableIncidentService extends IncidentService {
   trigger(request: TriggerRequest, options?: ServiceCallOptions): Promise<Incident>;
   update(id: string, request: UpdateRequest, options?: ServiceCallOptions): Promise<Incident>;
   acknowledge(id: string, request: AckRequest, options?: ServiceCallOptions): Promise<AckResult>;
+  publish(id: string, request: PublishRequest, options?: ServiceCallOptions): Promise<Incident>;
 }

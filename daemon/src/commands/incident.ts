@@ -1,5 +1,5 @@
 /**
- * `guardian incident trigger|update|ack|list|show`.
+ * `guardian incident trigger|update|ack|publish|list|show`.
  *
  * Writes go to the running daemon's admin endpoint when a daemon holds the
  * data directory (its lock is held by a live process that published
@@ -19,6 +19,7 @@ import {
   addressProblem,
   canonicalDeploymentName,
   DEPLOYMENT_NAMES,
+  disclosureApprovers,
   LAYERS_OF,
   loadDeployments,
   type GuardianConfig,
@@ -67,6 +68,10 @@ export const ackArgsSchema = z.object({ id: idArg, by: person.optional(), json: 
 export type AckArgs = z.output<typeof ackArgsSchema>;
 const ackNames = { id: "<id>", by: "--by", json: "--json" };
 
+export const publishArgsSchema = z.object({ id: idArg, by: person, message: message.optional(), json: z.boolean().default(false) });
+export type PublishArgs = z.output<typeof publishArgsSchema>;
+const publishNames = { id: "<id>", by: "--by", message: "--message", json: "--json" };
+
 export const listArgsSchema = z.object({
   json: z.boolean().default(false),
   open: z.boolean().default(false),
@@ -110,6 +115,15 @@ export function registerIncident(program: Command, ctx: CliContext): void {
     .option("--by <name>", "who acknowledges; default the OS user")
     .option("--json", "print the incident as JSON")
     .action((id: string, options: Record<string, unknown>) => ackCommand(ctx, { id, ...options }));
+
+  incident
+    .command("publish")
+    .description("approve the public disclosure of a security incident (Security Lead or CTO only, as configured in roles)")
+    .argument("<id>", "incident id or a unique prefix")
+    .requiredOption("--by <name>", "the approver: a configured Security Lead or CTO (or backup)")
+    .option("--message <text>", "a public statement published with it")
+    .option("--json", "print the incident as JSON")
+    .action((id: string, options: Record<string, unknown>) => publishCommand(ctx, { id, ...options }));
 
   incident
     .command("list")
@@ -170,6 +184,28 @@ export async function ackCommand(ctx: CliContext, raw: unknown): Promise<void> {
   else if (result.alreadyAcknowledged)
     ctx.stdout(`incident ${incident.id} was already acknowledged by ${incident.acknowledgedBy ?? "?"} at ${incident.acknowledgedAt ?? "?"}\n`);
   else ctx.stdout(`incident ${incident.id} acknowledged by ${incident.acknowledgedBy ?? "?"}\n`);
+}
+
+export async function publishCommand(ctx: CliContext, raw: unknown): Promise<void> {
+  const args = parseArgs(publishArgsSchema, raw, publishNames);
+  const config = ctx.config();
+  const approvers = disclosureApprovers(config);
+  // Checked here too, so that a refusal needs no daemon and no lock.
+  if (!approvers.some((a) => a.name.trim().toLowerCase() === args.by.trim().toLowerCase()))
+    throw new ArgumentError([
+      approvers.length === 0
+        ? "--by: no Security Lead or CTO is configured (config roles.securityLead, roles.cto): nobody may approve a disclosure"
+        : `--by: ${JSON.stringify(args.by)} is not a configured Security Lead or CTO (expected one of: ${approvers.map((a) => a.name).join(", ")})`,
+    ]);
+  const id = await existingIncidentId(config, args.id);
+  const incident = await withIncidentService(ctx, config, "cli incident publish", (service) =>
+    service.publish(id, { by: args.by, ...(args.message !== undefined ? { message: args.message } : {}) }),
+  );
+  ctx.stdout(
+    args.json
+      ? `${JSON.stringify(incident, null, 2)}\n`
+      : `incident ${incident.id}: disclosure approved by ${incident.disclosure?.by ?? "?"} (${incident.disclosure?.role === "cto" ? "CTO" : "Security Lead"}) at ${incident.disclosure?.at ?? "?"}; it appears on the status page at the next publication\n`,
+  );
 }
 
 export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> {
@@ -288,7 +324,7 @@ export async function withIncidentService<R>(
     logger: { warn: (_details, text) => ctx.stderr(`warning: ${text}\n`) },
   });
   try {
-    return await fn(createStoreIncidentService({ store, clock: ctx.clock, sla: config.sla }));
+    return await fn(createStoreIncidentService({ store, clock: ctx.clock, sla: config.sla, approvers: disclosureApprovers(config) }));
   } finally {
     await store.close();
   }

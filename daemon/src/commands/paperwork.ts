@@ -12,7 +12,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
-import { IncidentNotFoundError, toPublic } from "../incidents/index.js";
+import { IncidentNotFoundError, isDisclosed, toPublic } from "../incidents/index.js";
 import { NOTICE_FORMATS, renderPostmortem, renderPublicNotice } from "../paperwork/index.js";
 import { findStoredIncident, findingsOfIncident } from "../store/index.js";
 import { findInDataDir, withStoreView } from "./incident.js";
@@ -73,6 +73,10 @@ export async function notifyCommand(ctx: CliContext, raw: unknown): Promise<void
   const args = parseArgs(notifyArgsSchema, raw, notifyNames);
   const config = ctx.config();
   const incident = await findInDataDir(config, args.id);
+  if (!isDisclosed(incident))
+    throw new ArgumentError([
+      `<id>: incident ${incident.id} is a security incident whose disclosure has not been approved: a Security Lead or CTO approves it first (guardian incident publish ${incident.id} --by NAME)`,
+    ]);
   await emit(ctx, renderPublicNotice(toPublic(incident), { now: ctx.clock(), format: args.format }), args);
 }
 

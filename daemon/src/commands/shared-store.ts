@@ -85,5 +85,6 @@ function queuedService(store: Awaited<ReturnType<typeof openSharedStore>>, queue
       const record = await outcome("acknowledge", { ...request }, id);
       return { incident: await incidentOf(record), alreadyAcknowledged: record.alreadyAcknowledged === true };
     },
+    publish: async (id, request) => incidentOf(await outcome("publish", { ...request }, id)),
   };
 }

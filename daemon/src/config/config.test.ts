@@ -4,6 +4,7 @@ import path from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, loadDeployments, missingBundlerUrls } from "./index.js";
+import { isPrivateHost } from "./schema.js";
 
 const KEY = `0x${"ab".repeat(32)}`;
 
@@ -43,6 +44,39 @@ describe("loadConfig", () => {
     expect(config.detectors).toEqual({ "rpc-health": { stallFactor: 3 }, "pause-changed": {}, "gas-spike": { minBaseFeeWei: "1000000000" } });
     expect(config.escalation.oncall.channel).toBe("log");
     expect(config.source).toEqual({ preset: "local" });
+  });
+
+  it("site: the public URL and name, or null; refuses a URL with a password or a query and a name with controls", () => {
+    const dir = tempDir();
+    expect(loadConfig({ env: {}, cwd: dir }).site).toEqual({ url: null, name: null });
+    const file = writeJson(dir, "g.json", { preset: "local", site: { url: "https://status.example.org/guardian/", name: "Example smart accounts" } });
+    expect(loadConfig({ file, env: {}, cwd: dir }).site).toEqual({ url: "https://status.example.org/guardian/", name: "Example smart accounts" });
+    writeJson(dir, "g.json", { preset: "local", site: { url: "ftp://status.example.org/" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))[0]).toMatch(/^site\.url: expected the site's public http\(s\) URL/);
+    writeJson(dir, "g.json", { preset: "local", site: { url: "https://me:pw@status.example.org/" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([expect.stringMatching(/^site\.url: URL carries a user and password/)]);
+    writeJson(dir, "g.json", { preset: "local", site: { url: "https://status.example.org/?k=1" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([expect.stringMatching(/^site\.url: expected the site's base URL, without a query/)]);
+    writeJson(dir, "g.json", { preset: "local", site: { name: "Status\u202e", colour: "red" } });
+    const problems = problemsOf(() => loadConfig({ file, env: {}, cwd: dir }));
+    expect(problems.some((p) => /^site\.name: expected a name without control, bidi or zero-width characters/.test(p))).toBe(true);
+    expect(problems.some((p) => /colour/.test(p))).toBe(true);
+  });
+
+  it("subscribers: a webhook channel (URL in env); loopback and private addresses refused unless allowed", () => {
+    const dir = tempDir();
+    const file = writeJson(dir, "g.json", { preset: "local", subscribers: [{ channel: "webhook:dapp" }, { channel: "webhook:intranet", components: ["delegation"] }, { channel: "webhook:lab", allowPrivateAddress: true }, { channel: "webhook:missing" }] });
+    const env = { GUARDIAN_WEBHOOK_DAPP: "https://hooks.example.org/status", GUARDIAN_WEBHOOK_INTRANET: "http://10.1.2.3/hook", GUARDIAN_WEBHOOK_LAB: "http://127.0.0.1:9000/hook" };
+    expect(problemsOf(() => loadConfig({ file, env, cwd: dir }))).toEqual([
+      "subscribers[1].channel: the URL in env GUARDIAN_WEBHOOK_INTRANET points at a loopback or private address (10.1.2.3); a subscriber is public: set allowPrivateAddress: true if this is meant",
+    ]);
+    writeJson(dir, "g.json", { preset: "local", subscribers: [{ channel: "webhook:dapp", components: ["delegation", "rpc"] }, { channel: "webhook:lab", allowPrivateAddress: true }] });
+    expect(loadConfig({ file, env, cwd: dir }).subscribers).toEqual([
+      { channel: "webhook:dapp", components: ["delegation", "rpc"], allowPrivateAddress: false },
+      { channel: "webhook:lab", allowPrivateAddress: true },
+    ]);
+    for (const host of ["localhost", "127.0.0.2", "192.168.1.1", "172.20.0.1", "169.254.169.254", "[::1]", "[fd00::1]", "100.64.0.1"]) expect(isPrivateHost(host), host).toBe(true);
+    for (const host of ["8.8.8.8", "172.32.0.1", "hooks.example.org", "[2001:db8::1]"]) expect(isPrivateHost(host), host).toBe(false);
   });
 
   it("returns a deeply frozen config", () => {

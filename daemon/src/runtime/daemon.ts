@@ -17,7 +17,7 @@ import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, parseGwei, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlockFollower, NewHeadsSubscription, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
-import { redactLogFields, type GuardianConfig } from "../config/index.js";
+import { disclosureApprovers, redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
 import type { IncidentAction } from "../incidents/index.js";
@@ -375,6 +375,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       port: config.admin.port,
       sla,
       clock,
+      approvers: disclosureApprovers(config),
       onChange: (change) => {
         // A person declaring a Critical incident engages the breaker too.
         if (change.type === "triggered" && change.incident.severity === "critical") {
@@ -486,6 +487,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       pool,
       publicDir,
       intervalSeconds: options.publishIntervalSeconds ?? 30,
+      ...(config.site.name !== null ? { pageName: config.site.name } : {}),
+      pageUrl: config.site.url,
+      maintenanceDir: config.dataDir,
+      subscribers: config.subscribers,
+      webhooks: config.secrets.webhooks,
       ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
       ...(replica ? { mayPublish: replica.mayAct } : {}),
       clock,

@@ -44,7 +44,7 @@ export type ReplicaRole = "leader" | "standby";
 
 /** Incident requests queued by `guardian incident …` while another process leads (store/postgres/requests.ts). */
 export interface RequestSource {
-  pending(limit?: number): Promise<Array<{ id: string; op: "trigger" | "update" | "acknowledge"; target?: string; body: Record<string, unknown> }>>;
+  pending(limit?: number): Promise<Array<{ id: string; op: "trigger" | "update" | "acknowledge" | "publish"; target?: string; body: Record<string, unknown> }>>;
   remove(id: string): Promise<void>;
 }
 
@@ -238,7 +238,9 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
                 ? service.trigger(request.body as never, call)
                 : request.op === "update"
                   ? service.update(request.target ?? "", request.body as never, call)
-                  : service.acknowledge(request.target ?? "", request.body as never, call);
+                  : request.op === "publish"
+                    ? service.publish(request.target ?? "", request.body as never, call)
+                    : service.acknowledge(request.target ?? "", request.body as never, call);
             await applied.catch((error: unknown) => logger.info({ request: request.id, op: request.op, err: (error as Error).message }, "replica: queued incident request refused"));
           }
           // Deleted once its outcome is in the store (a refusal is recorded too); a fenced write leaves it for the next leader.

@@ -96,7 +96,7 @@ export interface StoreData {
 
 export interface RequestRecord {
   at: string;
-  op: "trigger" | "update" | "acknowledge";
+  op: "trigger" | "update" | "acknowledge" | "publish";
   ok: boolean;
   incidentId?: string;
   alreadyAcknowledged?: boolean;
@@ -149,6 +149,7 @@ export const incidentSchema: z.ZodType<Incident> = z.strictObject({
   findingCount: z.number().int().min(0),
   lastFindingAt: isoTime.optional(),
   timeline: z.array(timelineEntrySchema),
+  disclosure: z.strictObject({ at: isoTime, by: z.string().min(1), role: z.enum(["securityLead", "cto"]) }).optional(),
 });
 
 export const findingRecordSchema: z.ZodType<FindingRecord> = z.strictObject({
@@ -208,7 +209,7 @@ export const storeDataSchema: z.ZodType<StoreData> = z
         z.string(),
         z.strictObject({
           at: isoTime,
-          op: z.enum(["trigger", "update", "acknowledge"]),
+          op: z.enum(["trigger", "update", "acknowledge", "publish"]),
           ok: z.boolean(),
           incidentId: z.string().optional(),
           alreadyAcknowledged: z.boolean().optional(),

@@ -65,7 +65,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
       `CREATE TABLE S.incident_requests (
          id text PRIMARY KEY,
          created_at timestamptz NOT NULL DEFAULT now(),
-         op text NOT NULL CHECK (op IN ('trigger', 'update', 'acknowledge')),
+         op text NOT NULL CHECK (op IN ('trigger', 'update', 'acknowledge', 'publish')),
          target text,
          body jsonb NOT NULL)`,
     ],

@@ -1,6 +1,6 @@
 /**
  * Incident requests queued for the leading replica (table
- * <schema>.incident_requests, migration 2). `guardian incident trigger|update|ack`
+ * <schema>.incident_requests, migration 2). `guardian incident trigger|update|ack|publish`
  * against the PostgreSQL store, while another process holds the lease,
  * queues its request here; the leader applies it through its own incident
  * service (so a Critical trigger engages its breaker), records the outcome
@@ -13,7 +13,7 @@ import pg from "pg";
 import { PostgresStoreError } from "./errors.js";
 import { quoteSchema } from "./migrations.js";
 
-export type RequestOp = "trigger" | "update" | "acknowledge";
+export type RequestOp = "trigger" | "update" | "acknowledge" | "publish";
 
 export interface QueuedRequest {
   id: string;
