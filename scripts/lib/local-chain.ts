@@ -5,7 +5,6 @@
  * real chain).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createPublicClient, createWalletClient, defineChain, http, type Chain } from "viem";
@@ -14,17 +13,9 @@ import { mnemonicToAccount } from "viem/accounts";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../../daemon/src/drill/fork.js";
+/** A free TCP port on loopback (the daemon's own, used by its drills too). */
+export { freePort };
 
 /**
  * Mines `n` real blocks as JSON-RPC batches of `evm_mine` (1,000 a request).

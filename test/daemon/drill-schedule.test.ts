@@ -10,10 +10,9 @@ import path from "node:path";
 import { encodeFunctionData, keccak256, parseAbi, toHex } from "viem";
 import { DrillSchedule } from "../../daemon/src/runtime/drill-schedule.js";
 import { DaemonMetrics } from "../../daemon/src/runtime/observability.js";
-import { foldFindings } from "../../daemon/src/runtime/sink.js";
 import { openLowdbStore, type LowdbStore } from "../../daemon/src/store/index.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
-import { startStack, type StackEnv } from "./helpers/stack.js";
+import { raiseInto, startStack, type StackEnv } from "./helpers/stack.js";
 
 let s: StackEnv;
 let store: LowdbStore;
@@ -33,9 +32,7 @@ beforeAll(async () => {
     sentinel: s.wallets.sentinel.account.address,
     everyHours: 24,
     store,
-    raise: async (findings) => {
-      await store.update((d) => void foldFindings(d, findings, { now: new Date(), autoPause: { entryPoint: true, accountFactory: true, delegation: true } }));
-    },
+    raise: raiseInto(store),
     onReport: (r) => metrics.onDrill(r),
     clock: () => new Date(),
   });

@@ -8,11 +8,10 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { encodeFunctionData, keccak256, parseAbi, toHex } from "viem";
 import { PauseAbilityWatch } from "../../daemon/src/runtime/pause-ability-watch.js";
 import { RpcPool } from "../../daemon/src/chain/index.js";
-import { foldFindings } from "../../daemon/src/runtime/sink.js";
 import { openLowdbStore, type LowdbStore } from "../../daemon/src/store/index.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
 import { guardianArtifact } from "../../daemon/src/deploy/artifacts.js";
-import { startStack, type StackEnv } from "./helpers/stack.js";
+import { raiseInto, startStack, type StackEnv } from "./helpers/stack.js";
 import path from "node:path";
 
 const hubAbi = guardianArtifact("GuardianHub").abi;
@@ -40,9 +39,7 @@ beforeAll(async () => {
     thresholds: { heartbeatMaxAgeSeconds: 0 },
     intervalSeconds: 3600,
     clock: () => new Date(),
-    raise: async (findings) => {
-      await store.update((d) => void foldFindings(d, findings, { now: new Date(), autoPause: { entryPoint: true, accountFactory: true, delegation: true } }));
-    },
+    raise: raiseInto(store),
   });
 });
 afterAll(async () => {

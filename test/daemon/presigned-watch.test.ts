@@ -11,13 +11,12 @@ import path from "node:path";
 import { encodeFunctionData, getAddress, keccak256, parseAbi, toHex, type Address } from "viem";
 import { PauseAbilityWatch } from "../../daemon/src/runtime/pause-ability-watch.js";
 import { RpcPool } from "../../daemon/src/chain/index.js";
-import { foldFindings } from "../../daemon/src/runtime/sink.js";
 import { openLowdbStore, type LowdbStore } from "../../daemon/src/store/index.js";
 import { safeCall } from "../../daemon/src/deploy/local.js";
 import { createPresignedPauses, presignFileName } from "../../daemon/src/respond/presign.js";
 import { addSignature, txOf, writeProposal } from "../../daemon/src/respond/safe-proposal.js";
 import { signSafeTx } from "../../daemon/src/respond/safe.js";
-import { startStack, type StackEnv } from "./helpers/stack.js";
+import { raiseInto, startStack, type StackEnv } from "./helpers/stack.js";
 
 let s: StackEnv;
 let store: LowdbStore;
@@ -64,9 +63,7 @@ beforeAll(async () => {
     intervalSeconds: 3600,
     presigned: [dir],
     clock: () => new Date(),
-    raise: async (findings) => {
-      await store.update((d) => void foldFindings(d, findings, { now: new Date(), autoPause: { entryPoint: true, accountFactory: true, delegation: true } }));
-    },
+    raise: raiseInto(store),
   });
 });
 afterAll(async () => {

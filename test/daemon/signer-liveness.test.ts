@@ -13,10 +13,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { attestationMessage } from "../../daemon/src/respond/signer-liveness.js";
 import { PauseAbilityWatch } from "../../daemon/src/runtime/pause-ability-watch.js";
 import { RpcPool } from "../../daemon/src/chain/index.js";
-import { foldFindings } from "../../daemon/src/runtime/sink.js";
 import { openLowdbStore, type LowdbStore } from "../../daemon/src/store/index.js";
 import { main } from "../../daemon/src/cli.js";
-import { startStack, devKey, type StackEnv } from "./helpers/stack.js";
+import { raiseInto, startStack, devKey, type StackEnv } from "./helpers/stack.js";
 
 let s: StackEnv;
 let store: LowdbStore;
@@ -61,9 +60,7 @@ beforeAll(async () => {
     liveness: { maxAgeDays: 1, attestations: [attDir], lookbackBlocks: 10_000, maxLogRange: 3 },
     clock: () => new Date(),
     log: (msg, fields) => void logged.push(`${msg} ${JSON.stringify(fields ?? {})}`),
-    raise: async (findings) => {
-      await store.update((d) => void foldFindings(d, findings, { now: new Date(), autoPause: { entryPoint: true, accountFactory: true, delegation: true } }));
-    },
+    raise: raiseInto(store),
   });
 });
 afterAll(async () => {

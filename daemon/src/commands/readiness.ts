@@ -7,6 +7,7 @@
  * (detectors/readiness.ts). Exit 0 when at least one path is ready, 1 when
  * none is.
  */
+import { HUB_ROLES } from "../detectors/security.js";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
@@ -37,8 +38,7 @@ const abi = parseAbi([
   "function getThreshold() view returns (uint256)",
   "function nonce() view returns (uint256)",
 ]);
-const SENTINEL_ROLE = keccak256(toHex("SENTINEL_ROLE"));
-const GUARDIAN_ROLE = keccak256(toHex("GUARDIAN_ROLE"));
+const { SENTINEL_ROLE, GUARDIAN_ROLE } = HUB_ROLES as { SENTINEL_ROLE: Hex; GUARDIAN_ROLE: Hex };
 
 const readinessSchema = z.object({
   json: z.boolean().optional(),

@@ -31,7 +31,8 @@ function anvilBinary(): string {
   return bin;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

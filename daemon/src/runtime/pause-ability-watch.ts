@@ -8,6 +8,7 @@
  * detector. Its state (the Safe's baseline configuration) is kept in the
  * store so a change made while the daemon was down is still noticed.
  */
+import { HUB_ROLES } from "../detectors/security.js";
 import { getAddress, keccak256, parseAbi, toHex, type Address, type Hex } from "viem";
 import { readBatch, type BatchRead, type BatchTransport } from "./batch-read.js";
 import type { Deployment } from "../deploy/guardian.js";
@@ -37,8 +38,7 @@ const abi = parseAbi([
   "function sentinelPauseDuration() view returns (uint64)",
   "function nonce() view returns (uint256)",
 ]);
-const SENTINEL_ROLE = keccak256(toHex("SENTINEL_ROLE"));
-const GUARDIAN_ROLE = keccak256(toHex("GUARDIAN_ROLE"));
+const { SENTINEL_ROLE, GUARDIAN_ROLE } = HUB_ROLES as { SENTINEL_ROLE: Hex; GUARDIAN_ROLE: Hex };
 const STATE_KEY = "pauseAbility";
 
 export interface PauseAbilityWatchOptions {

@@ -16,6 +16,9 @@ import { deployLocalStack, roleWallets, ROLE_INDEX, type RoleWallets } from "../
 import { writeDeployment } from "../../../daemon/src/deploy/deployments.js";
 import type { Deployment } from "../../../daemon/src/deploy/guardian.js";
 import { loadConfig, type GuardianConfig } from "../../../daemon/src/config/index.js";
+import { foldFindings } from "../../../daemon/src/runtime/sink.js";
+import type { GuardianStore } from "../../../daemon/src/store/index.js";
+import type { Finding } from "../../../daemon/src/types.js";
 
 export const devKey = (role: keyof typeof ROLE_INDEX) => toHex(mnemonicToAccount(DEV_MNEMONIC, { addressIndex: ROLE_INDEX[role] }).getHdKey().privateKey!);
 
@@ -100,5 +103,12 @@ export async function startStack(opts: { rpcUrls?: string[]; blockTimeMs?: numbe
       }
       return loadConfig({ file, env: { ...env, ...(overrides.dataDir ? { GUARDIAN_DATA_DIR: overrides.dataDir } : {}) }, cwd: dir });
     },
+  };
+}
+
+/** A `raise` for the runtime's watchers that folds their findings into `store` as the daemon does (every layer auto-paused). */
+export function raiseInto(store: Pick<GuardianStore, "update">): (findings: Finding[]) => Promise<void> {
+  return async (findings) => {
+    await store.update((d) => void foldFindings(d, findings, { now: new Date(), autoPause: { entryPoint: true, accountFactory: true, delegation: true } }));
   };
 }
