@@ -17,7 +17,8 @@
  *     await notifier.tick();
  *
  * `tick` (1) escalates incidents past their SLA and enqueues the pages
- * (escalateAndEnqueue), (2) reconciles the outbox with recent timeline
+ * (escalateAndEnqueue), pages the response plan's roles that came due
+ * (pageRolesAndEnqueue), (2) reconciles the outbox with recent timeline
  * entries, cancels moot escalations and prunes (reconcileOutbox) — one store
  * write for both — then (3) delivers what is due, persisting each entry after
  * its attempt. Overlapping calls share the run in flight. The wiring must not
@@ -30,13 +31,16 @@ import type { GuardianStore } from "../../store/store.js";
 import type { RetryPolicy } from "./backoff.js";
 import { channelResolver, checkChannels } from "./channels.js";
 import { deliverDue, type AttemptReport, type DeliverDeps } from "./deliver.js";
-import { enqueueActions, escalateAndEnqueue, reconcileOutbox, type EscalationContacts } from "./plan.js";
+import type { RoleContacts } from "../../incidents/plan-escalation.js";
+import { enqueueActions, escalateAndEnqueue, pageRolesAndEnqueue, reconcileOutbox, type EscalationContacts } from "./plan.js";
 import type { NotifyLogger } from "./types.js";
 
 export interface NotifierParameters {
   store: GuardianStore;
   /** config.escalation */
   escalation: EscalationContacts;
+  /** config.roles as slots (`roleContacts`): the response plan's escalation by role; none configured: none. */
+  roles?: RoleContacts;
   /** config.secrets.webhooks */
   webhooks: Readonly<Record<string, Secret>>;
   log?: NotifyLogger;
@@ -52,6 +56,8 @@ export interface NotifierParameters {
 
 export interface TickReport {
   escalated: string[];
+  /** Role pages written this tick, as "<incident id> <slot>". */
+  paged: string[];
   enqueued: number;
   cancelled: number;
   attempts: AttemptReport[];
@@ -77,6 +83,7 @@ export function outboxPersister(store: GuardianStore): (item: OutboxItem) => Pro
 
 export function createNotifier(parameters: NotifierParameters): Notifier {
   const { store, escalation, webhooks } = parameters;
+  const roles = parameters.roles ?? {};
   const clock = parameters.clock ?? (() => new Date());
   const resolveChannel = channelResolver(webhooks);
   const persist = outboxPersister(store);
@@ -85,8 +92,14 @@ export function createNotifier(parameters: NotifierParameters): Notifier {
   const run = async (now: Date): Promise<TickReport> => {
     const planned = await store.update((draft) => {
       const e = escalateAndEnqueue(draft, { escalation, now });
+      const p = pageRolesAndEnqueue(draft, { escalation, roles, now });
       const r = reconcileOutbox(draft, { escalation, now });
-      return { escalated: e.escalated.map((i) => i.id), enqueued: e.enqueued.length + r.enqueued.length, cancelled: r.cancelled.length };
+      return {
+        escalated: e.escalated.map((i) => i.id),
+        paged: p.paged.map((x) => `${x.incidentId} ${x.slot}`),
+        enqueued: e.enqueued.length + p.enqueued.length + r.enqueued.length,
+        cancelled: r.cancelled.length,
+      };
     });
     const { reports } = await deliverDue(store.read().outbox, now, {
       resolveChannel,
@@ -111,6 +124,6 @@ export function createNotifier(parameters: NotifierParameters): Notifier {
       });
       return running;
     },
-    checkChannels: () => checkChannels(escalation, webhooks),
+    checkChannels: () => checkChannels({ ...escalation, ...roles }, webhooks),
   };
 }
