@@ -6,6 +6,8 @@
  * paged at 60 min and nobody is paged twice. The daemon's clock is moved
  * forward (the minutes of the plan), the chain and the receiver run in real
  * time; the SLA escalation keeps working beside it (senior at 15 min).
+ * Maintenance steps typed with `guardian maintenance` reach the On-Call
+ * primary, once each, restart or not.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -121,6 +123,37 @@ describe("escalation by role (response plan) in the daemon", () => {
     ]);
     const outbox = daemon.store.read().outbox.map((i) => asNotification(i)).filter((n) => n?.incidentId === id && n.payload.event === "role-paged");
     expect(outbox.map((n) => `${n!.payload.contact.role} ${n!.status}`)).toEqual(["onCall.primary done", "onCall.secondary done", "securityLead.primary done", "cto.primary done"]);
+    expect(receiver.requests.filter((r) => r.problem !== undefined)).toEqual([]);
+  }, 300_000);
+
+  it("tells the On-Call primary of each maintenance step (schedule, start, complete), signed, once each across a restart", async () => {
+    await daemon?.stop();
+    ahead = 0;
+    const { config, env } = setup();
+    daemon = await startAt(config);
+    const from = new Date(Date.now() + 3_600_000).toISOString();
+    const until = new Date(Date.now() + 7_200_000).toISOString();
+    const mid = await cli(env, ["maintenance", "schedule", "--components", "entryPoint", "delegation", "--from", from, "--until", until, "--title", "Paymaster upgrade", "--by", "Ann"]);
+    const notices = () => [...receiver.processed.values()].filter((r) => r.json?.maintenance?.id === mid).map((r) => `${r.path.split("/")[2]} ${r.json.type} ${r.json.update.by}`);
+    await waitFor(() => notices().length === 1, 60_000, "scheduled notice");
+    await cli(env, ["maintenance", "start", mid, "--by", "Ann"]);
+    await waitFor(() => notices().length === 2, 60_000, "started notice");
+    await cli(env, ["maintenance", "complete", mid, "--by", "Bo", "--message", "Upgrade done"]);
+    await waitFor(() => notices().length === 3, 60_000, "completed notice");
+    expect(notices()).toEqual(["ona maintenance.scheduled Ann", "ona maintenance.started Ann", "ona maintenance.completed Bo"]);
+    const completed = [...receiver.processed.values()].find((r) => r.json?.type === "maintenance.completed")!.json;
+    expect(completed).toMatchObject({ maintenance: { id: mid, title: "Paymaster upgrade", components: ["entryPoint", "delegation"] }, update: { message: "Upgrade done" } });
+
+    // A restart tells nothing again; the receiver checked every signature.
+    await daemon.stop();
+    daemon = await startAt(setup().config);
+    await waitFor(() => daemon!.store.read().outbox.every((i) => i.status !== "pending"), 60_000, "outbox settled");
+    const sentBefore = receiver.requests.filter((r) => r.json?.maintenance?.id === mid).length;
+    await daemon.stop();
+    daemon = await startAt(setup().config);
+    await waitFor(() => daemon!.store.read().outbox.every((i) => i.status !== "pending"), 60_000, "outbox settled");
+    expect(receiver.requests.filter((r) => r.json?.maintenance?.id === mid)).toHaveLength(sentBefore);
+    expect(sentBefore).toBe(3);
     expect(receiver.requests.filter((r) => r.problem !== undefined)).toEqual([]);
   }, 300_000);
 });

@@ -222,6 +222,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       store,
       escalation: config.escalation,
       roles: roleContacts(config.roles),
+      maintenanceDir: config.dataDir,
       webhooks: config.secrets.webhooks,
       clock,
       log: logger,
