@@ -88,6 +88,9 @@ describe("escalation by role (response plan) in the daemon", () => {
     expect(onaPage).toMatchObject({ contact: { role: "onCall.primary", name: "Ona" }, incident: { id, severity: "critical", affected: { layers: ["entryPoint", "accountFactory"] } } });
     expect(onaPage.headline).toBe("[CRITICAL] Paging On-Call (primary) (Ona) per the response plan: Both layers down");
 
+    // The circuit breaker still pauses the Critical incident's layers: a role page is not an action.
+    await waitFor(() => daemon!.store.read().incidents[id]!.timeline.some((e) => e.kind === "action" && e.evidence?.txHash !== undefined), 60_000, "the breaker's pause");
+
     // 5 min, unacknowledged: the secondary.
     ahead = opened + 5 * 60_000 + 1_000 - Date.now();
     await waitFor(() => heard(id).includes("otto incident.role-paged"), 60_000, "secondary paged");
@@ -113,9 +116,9 @@ describe("escalation by role (response plan) in the daemon", () => {
     expect(heard(id)).not.toContain("seb incident.role-paged");
     for (const [nid, n] of receiver.accepted) if (receiver.processed.get(nid)?.json?.incident?.id === id) expect(n, nid).toBe(1);
 
-    // The record: one internal "action" entry per page in the incident's timeline, and a delivered outbox entry per sent page.
+    // The record: one internal "escalated" entry per page in the incident's timeline, and a delivered outbox entry per sent page.
     const incident = daemon.store.read().incidents[id]!;
-    expect(incident.timeline.filter((e) => e.kind === "action" && e.message.startsWith("Paged ")).map((e) => [e.message.split(" per ")[0], e.public])).toEqual([
+    expect(incident.timeline.filter((e) => e.kind === "escalated" && e.message.startsWith("Paged ")).map((e) => [e.message.split(" per ")[0], e.public])).toEqual([
       ["Paged On-Call (primary) Ona", false],
       ["Paged On-Call (secondary) Otto", false],
       ["Paged Security Lead Sela", false],

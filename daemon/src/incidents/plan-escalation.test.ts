@@ -78,7 +78,7 @@ describe("escalation by role (the response plan)", () => {
     const i = frozen(incident("critical", ["entryPoint", "accountFactory", "delegation"]));
     const first = pageRoles(i, ROLES, at(80));
     expect(first.pages.map((p) => p.slot)).toEqual(["onCall.primary", "onCall.secondary", "securityLead.primary", "securityLead.backup", "cto.primary", "cto.backup"]);
-    expect(first.incident.timeline.slice(-6).every((e) => e.kind === "action" && !e.public && e.by === "guardian")).toBe(true);
+    expect(first.incident.timeline.slice(-6).every((e) => e.kind === "escalated" && !e.public && e.by === "guardian")).toBe(true);
     expect(first.incident.timeline.at(-2)!.message).toBe("Paged CTO Cato per the response plan (critical affecting 3 layers, 60 min after opening).");
     const second = pageRoles(first.incident, ROLES, at(81));
     expect(second.pages).toEqual([]);

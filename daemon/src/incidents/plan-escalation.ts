@@ -4,7 +4,10 @@
  * a stand-in). It runs beside the SLA escalation (escalation.ts: on-call →
  * senior → lead when the SLA passes unacknowledged), which it does not change.
  * Pure: the clock is an argument, and a page is recorded in the incident's own
- * timeline, so it happens once per role per incident whatever restarts.
+ * timeline (an internal "escalated" entry whose id names the role, so the
+ * post-mortem's escalations list it; never an "action", which the circuit
+ * breaker reads as "already acted"), so it happens once per role per
+ * incident whatever restarts.
  *
  * The rules, minutes after the incident opened (`createdAt`), for an incident
  * still open (detected, responding or contained):
@@ -133,7 +136,7 @@ export function rolePageEntryId(incidentId: string, slot: RoleSlot): string {
 
 /** The slot an entry records the page of, if it is a role page. */
 export function rolePageSlot(incident: Pick<Incident, "id">, entry: Pick<TimelineEntry, "id" | "kind">): RoleSlot | undefined {
-  if (entry.kind !== "action") return undefined;
+  if (entry.kind !== "escalated") return undefined;
   return ROLE_SLOTS.find((slot) => rolePageEntryId(incident.id, slot) === entry.id);
 }
 
@@ -169,7 +172,7 @@ export function rolePagesDue(incident: Readonly<Incident>, roles: RoleContacts, 
 }
 
 /**
- * The incident with one timeline entry (kind "action", internal) per page due
+ * The incident with one timeline entry (kind "escalated", internal) per page due
  * at `now` (rolePagesDue), and those pages with the index of their entry. The
  * incident is returned unchanged (the same object) when nothing is due.
  */
@@ -182,7 +185,7 @@ export function pageRoles(incident: Readonly<Incident>, roles: RoleContacts, now
     timeline.push({
       id: rolePageEntryId(incident.id, page.slot),
       at,
-      kind: "action",
+      kind: "escalated",
       message: `Paged ${ROLE_SLOT_NAME[page.slot]} ${page.contact.name} per the response plan (${page.why}).`,
       public: false,
       state: incident.state,

@@ -252,12 +252,12 @@ describe("escalation by role through the outbox", () => {
     expect(roleSummary(t16.enqueued)).toEqual(["role-paged → securityLead.primary webhook:sela"]);
     const page = asNotification(t16.enqueued[0]!)!;
     const entry = draft.incidents[incident.id]!.timeline[page.payload.entryIndex]!;
-    expect([entry.kind, entry.public, entry.id === page.payload.entryId]).toEqual(["action", false, true]);
+    expect([entry.kind, entry.public, entry.id === page.payload.entryId]).toEqual(["escalated", false, true]);
     expect(page.payload.message.text).toBe("Paged Security Lead Sela per the response plan (critical, 15 min after opening).");
     expect(page.id).toBe(notificationId(incident.id, "role-paged", entry.id, "webhook:sela"));
     // Once per role: the same tick again (a restart) adds nothing.
     expect(pageRolesAndEnqueue(draft, { escalation: ESCALATION, roles: ROLES, now: at(16) }).enqueued).toEqual([]);
-    // The timeline reconciler does not page the "action" entries again.
+    // The timeline reconciler does not page the role entries again (they are "escalated" entries of no SLA level).
     expect(roleSummary(reconcileOutbox(draft, { escalation: ESCALATION, now: at(17) }).enqueued)).toEqual([]);
   });
 

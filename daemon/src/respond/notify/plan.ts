@@ -22,7 +22,7 @@
  * levels reached when the entry was written), once per channel.
  *
  * Escalation by role (`pageRolesAndEnqueue`, incidents/plan-escalation.ts)
- * runs beside the SLA escalation: each page is an internal "action" entry in
+ * runs beside the SLA escalation: each page is an internal "escalated" entry in
  * the incident's timeline (so it happens once per role per incident, restarts
  * or not) and a "role-paged" notification to that role's contact, written in
  * the same store update.
@@ -37,7 +37,7 @@
 import type { Contact } from "../../config/index.js";
 import type { IncidentAction } from "../../incidents/actions.js";
 import { escalateDue } from "../../incidents/escalation.js";
-import { pageNeedsUnacknowledged, pageRoles, type RoleContacts, type RolePage } from "../../incidents/plan-escalation.js";
+import { pageNeedsUnacknowledged, pageRoles, rolePageSlot, type RoleContacts, type RolePage } from "../../incidents/plan-escalation.js";
 import { nameUuid, timelineEntryId } from "../../incidents/ids.js";
 import { isOpen } from "../../incidents/lifecycle.js";
 import type { OutboxItem, StoreData } from "../../store/schema.js";
@@ -71,7 +71,8 @@ export function eventOfEntry(incident: Readonly<Incident>, index: number): Notif
     case "opened":
       return "opened";
     case "escalated":
-      return "escalated";
+      // A role page (plan-escalation.ts) is delivered as "role-paged" by pageRolesAndEnqueue, not from the timeline.
+      return rolePageSlot(incident, entry) === undefined ? "escalated" : undefined;
     case "severity":
       return "severity-raised";
     case "acknowledged":
@@ -427,7 +428,7 @@ export function escalateAndEnqueue(draft: Draft, context: PlanContext): { escala
   return { escalated: updated, enqueued: enqueueActions(draft, actions, context) };
 }
 
-/** The notification of a role page, reporting the "action" entry at `page.entryIndex` that records it. */
+/** The notification of a role page, reporting the "escalated" entry at `page.entryIndex` that records it. */
 export function buildRolePage(incident: Readonly<Incident>, page: Readonly<RolePage & { entryIndex: number }>, now: Date): NotificationItem {
   const base = buildNotification(incident, page.entryIndex, "role-paged", { level: "oncall", contact: page.contact }, now);
   return { ...base, payload: { ...base.payload, contact: { role: page.slot, name: page.contact.name } } };

@@ -28,6 +28,9 @@ export const NOTIFICATION_KIND = "notification";
  * responding), responding, contained and resolved (→ recovered). "catch-up"
  * is the one event not derived from an entry: the current state of an open
  * incident, sent once to a channel configured after the incident opened.
+ * "role-paged" is a page of the response plan's escalation by role
+ * (incidents/plan-escalation.ts), reporting the "escalated" entry that
+ * records it.
  */
 export const NOTIFICATION_EVENTS = [
   "opened",
