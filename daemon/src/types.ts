@@ -91,7 +91,7 @@ export const TIMELINE_KINDS = [
   "finding", // a detector reported the symptom again (evidence attached)
   "state", // the state changed
   "acknowledged", // a person acknowledged it: escalation stops
-  "escalated", // the SLA passed unacknowledged: next level paged
+  "escalated", // the SLA passed unacknowledged: next level paged; or the response plan paged a role (incidents/plan-escalation.ts)
   "severity", // the severity was raised by a more severe finding
   "note", // free text from a person or the daemon
   "action", // something Guardian did about it (pause sent, notification queued)

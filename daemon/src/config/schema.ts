@@ -222,7 +222,10 @@ export const escalationSchema = z.strictObject({
  * CTO (each with a stand-in). Only a configured Security Lead or CTO (or
  * their backups) may approve the public disclosure of a security incident
  * (`guardian incident publish <id> --by NAME`): the name given must be one of
- * theirs.
+ * theirs. The daemon pages them on their channels as the plan says (on-call
+ * at once, the Security Lead at 15 min for Critical and High, the CTO at 60
+ * min for Critical on two or more layers: incidents/plan-escalation.ts),
+ * beside the SLA escalation; the On-Call primary also hears of maintenance.
  */
 export const rolesSchema = z.strictObject({
   onCall: z.strictObject({ primary: contactSchema, secondary: contactSchema.optional() }).optional(),

@@ -7,6 +7,7 @@ export { correlateFinding, DEFAULT_COOLDOWN_MS, type CorrelateContext, type Corr
 export { AmbiguousIncidentIdError, InvalidDisclosureError, InvalidTransitionError, IncidentNotFoundError } from "./errors.js";
 export { findIncident } from "./find.js";
 export { escalateDue, escalationDueAt, type EscalateDueResult } from "./escalation.js";
+export * from "./plan-escalation.js";
 export { incidentIdFromKey, manualIncidentKey, nameUuid, timelineEntryId } from "./ids.js";
 export {
   acknowledge,

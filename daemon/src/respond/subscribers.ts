@@ -14,8 +14,22 @@
  *   the notifier's backoff on network errors, 408, 425, 429 and 5xx; any
  *   other answer is a permanent refusal. Only public fields leave: the event
  *   is built from the published status.
+ * - Never to a loopback, private, link-local or unique-local address unless
+ *   the subscriber says `allowPrivateAddress`: the config loader checks the
+ *   URL as written, and each delivery checks where its host name resolves
+ *   NOW (node:dns, every address the name has), inside the connection itself
+ *   (node:http's `lookup`), so the address checked is the address connected
+ *   to — a name that resolved to a public address at load and to 127.0.0.1
+ *   later (DNS rebinding) is refused. A refused event is failed (permanent);
+ *   the next event resolves again.
  */
+import { promises as dns } from "node:dns";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
+import { isIP } from "node:net";
 import type { Secret } from "../config/index.js";
+import { isPrivateHost } from "../config/schema.js";
 import { nameUuid } from "../incidents/ids.js";
 import { eventsForSubscriber, type SubscriberEvent } from "../publish/events.js";
 import type { OutboxItem } from "../store/schema.js";
@@ -28,6 +42,58 @@ export const SUBSCRIBER_EVENT_KIND = "subscriber-event";
 export interface Subscriber {
   channel: string;
   components?: readonly string[];
+  /** Deliver even to a loopback or private address (a lab or an intranet receiver). */
+  allowPrivateAddress?: boolean;
+}
+
+/** Every address a host name resolves to (a seam for tests; default node:dns's `lookup`, all addresses). */
+export type HostLookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+
+export const systemLookup: HostLookup = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
+
+/** Thrown (as a connection error) when a host resolves to an address a public subscriber must not reach. */
+export class PrivateAddressError extends Error {
+  override readonly name = "PrivateAddressError";
+  readonly code = "EPRIVATEADDRESS";
+  constructor(readonly address: string) {
+    super(`the webhook's host resolves to a loopback or private address (${address})`);
+  }
+}
+
+/**
+ * A node:net `lookup` that resolves with `resolve` and refuses the host if ANY
+ * of its addresses is private (unless `allowPrivate`): a name with one public
+ * and one private address could otherwise be steered to the private one.
+ */
+export function guardedLookup(resolve: HostLookup, allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (addresses) => {
+        const bad = allowPrivate ? undefined : addresses.find((a) => isPrivateHost(a.address));
+        if (bad !== undefined) return callback(new PrivateAddressError(bad.address), "", 4);
+        const family = options.family === 4 || options.family === 6 ? options.family : undefined;
+        const usable = family === undefined ? addresses : addresses.filter((a) => a.family === family);
+        if (usable.length === 0) return callback(Object.assign(new Error("no address"), { code: "ENOTFOUND" }), "", 4);
+        if (options.all) return (callback as unknown as (e: null, a: typeof usable) => void)(null, usable);
+        callback(null, usable[0]!.address, usable[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, "", 4),
+    );
+  };
+}
+
+/** POSTs `body` to `url` through `lookup` (no redirects followed); resolves with the status and the Retry-After header. */
+function post(url: URL, headers: Record<string, string>, body: string, lookup: LookupFunction, timeoutMs: number): Promise<{ status: number; retryAfter: string | null }> {
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, lookup, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers["retry-after"] as string | undefined) ?? null }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** Adds one pending outbox entry per (event, subscriber) not already there. Pure on `outbox` (mutates it, as inside a store update). */
@@ -59,7 +125,10 @@ export interface DeliverSubscriberDeps {
   webhooks: Readonly<Record<string, Secret>>;
   persist: (item: OutboxItem) => Promise<void>;
   clock: () => Date;
-  fetch?: typeof globalThis.fetch;
+  /** The subscribers (for `allowPrivateAddress`); a channel not listed gets no exemption. */
+  subscribers?: readonly Subscriber[];
+  /** Host name resolution; default node:dns (systemLookup). */
+  lookup?: HostLookup;
   timeoutMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -106,18 +175,28 @@ async function attempt(item: OutboxItem, deps: DeliverSubscriberDeps): Promise<O
   const timestamp = Math.floor(deps.clock().getTime() / 1000);
   const headers: Record<string, string> = { "content-type": "application/json", [ID_HEADER]: item.id, [EVENT_HEADER]: event.type, [TIMESTAMP_HEADER]: String(timestamp) };
   if (resolved.signingSecret) headers[SIGNATURE_HEADER] = signBody(resolved.signingSecret.reveal(), timestamp, body);
+  const allowPrivate = deps.subscribers?.some((sub) => sub.channel === channel && sub.allowPrivateAddress === true) ?? false;
+  const refused = (address: string): OutboxItem => {
+    const why = new PrivateAddressError(address).message;
+    deps.log?.("subscriber event not sent: private address", { channel, event: event.type, address });
+    return { ...item, attempts, status: "failed", lastError: `${why}; set allowPrivateAddress if this is meant (permanent)` };
+  };
+  const url = new URL(resolved.url.reveal());
+  // A literal IP is never looked up: check it here.
+  const literal = url.hostname.replace(/^\[|\]$/g, "");
+  if (!allowPrivate && isIP(literal) !== 0 && isPrivateHost(literal)) return refused(literal);
   try {
-    const response = await (deps.fetch ?? fetch)(resolved.url.reveal(), { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) });
-    await response.body?.cancel().catch(() => {});
+    const response = await post(url, headers, body, guardedLookup(deps.lookup ?? systemLookup, allowPrivate), deps.timeoutMs ?? 10_000);
     if (response.status >= 200 && response.status < 300) return { ...item, attempts, status: "done", payload: { ...item.payload, deliveredAt: deps.clock().toISOString() } };
     if ([408, 425, 429].includes(response.status) || response.status >= 500) {
-      const after = parseRetryAfter(response.headers.get("retry-after"), deps.clock());
+      const after = parseRetryAfter(response.retryAfter, deps.clock());
       return retry(`HTTP ${response.status}`, after === undefined ? undefined : Math.min(after, DEFAULT_RETRY_POLICY.maxRetryAfterMs));
     }
     deps.log?.("subscriber refused an event", { channel, status: response.status, event: event.type });
     return { ...item, attempts, status: "failed", lastError: `HTTP ${response.status} (permanent)` };
   } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    if (error instanceof PrivateAddressError) return refused(error.address);
+    const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     return retry(`network error ${code}`);
   }
 }

@@ -27,6 +27,7 @@ import { startAdminServer, type AdminServer } from "../admin/index.js";
 import { generateAdminToken, openLowdbStore, publishAdminEndpoint, unpublishAdminEndpoint, type GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Finding, type Layer } from "../types.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
+import { roleContacts } from "../incidents/plan-escalation.js";
 import { createNotifier } from "../respond/notify/index.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 import { StatusPublisher } from "./publisher.js";
@@ -220,6 +221,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const notifier = createNotifier({
       store,
       escalation: config.escalation,
+      roles: roleContacts(config.roles),
+      maintenanceDir: config.dataDir,
       webhooks: config.secrets.webhooks,
       clock,
       log: logger,

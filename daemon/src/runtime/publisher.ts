@@ -208,7 +208,7 @@ export class StatusPublisher {
       if (this.o.subscribers?.length) draft.outbox = pruneSubscriberEvents(draft.outbox, now);
     });
     if (this.o.subscribers?.length && (!this.o.mayPublish || this.o.mayPublish())) {
-      await deliverSubscriberEvents(store.read().outbox, { webhooks: this.o.webhooks ?? {}, persist: outboxPersister(store), clock: this.o.clock, ...(this.o.log ? { log: this.o.log } : {}) });
+      await deliverSubscriberEvents(store.read().outbox, { webhooks: this.o.webhooks ?? {}, subscribers: this.o.subscribers, persist: outboxPersister(store), clock: this.o.clock, ...(this.o.log ? { log: this.o.log } : {}) });
     }
     this.last = status;
     await this.o.onPublished?.(statusFile, status);

@@ -45,7 +45,12 @@ export interface ReceiverOptions {
 }
 
 const SHAPES: Record<string, (json: any) => string | undefined> = {
-  generic: (j) => (typeof j?.id === "string" && typeof j?.type === "string" && j.type.startsWith("incident.") && typeof j?.incident?.id === "string" ? undefined : "generic shape"),
+  generic: (j) =>
+    typeof j?.id === "string" &&
+    typeof j?.type === "string" &&
+    ((j.type.startsWith("incident.") && typeof j?.incident?.id === "string") || (j.type.startsWith("maintenance.") && typeof j?.maintenance?.id === "string"))
+      ? undefined
+      : "generic shape",
   slack: (j) =>
     typeof j?.text === "string" &&
     Array.isArray(j?.blocks) &&

@@ -106,7 +106,8 @@ function typeFromUrl(url: URL): WebhookType {
 }
 
 /**
- * Problems with the escalation contacts' channels, for the daemon to report
+ * Problems with the escalation contacts' channels (and the roles', keyed by
+ * slot, e.g. "securityLead.primary"), for the daemon to report
  * at start (before any incident needs them): missing env, unusable values,
  * unsigned generic webhooks (a warning). Never repeats a secret.
  */
@@ -127,7 +128,7 @@ export function checkChannels(
       if (resolved.type !== "log" && new URL(resolved.url.reveal()).protocol === "http:" && !isLoopbackUrl(resolved.url.reveal()))
         warnings.push(`channel ${contact.channel} (${level}): plain http to a non-loopback host: use https`);
     } catch (error) {
-      errors.push(`${(error as Error).message} (escalation.${level})`);
+      errors.push(`${(error as Error).message} (${level.includes(".") ? "roles" : "escalation"}.${level})`);
     }
   }
   return { errors, warnings };

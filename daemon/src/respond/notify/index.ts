@@ -10,6 +10,7 @@
  *     sign.ts      the generic webhook's signature (and its verification)
  *     scrub.ts     a channel's secrets out of receivers' answers, in any encoding
  *     backoff.ts   retry policy, Retry-After
+ *     maintenance.ts  maintenance steps told to the on-call contact (planned and delivered)
  *     notifier.ts  the daemon's entry points: enqueueActions, tick
  */
 export * from "./types.js";
@@ -20,4 +21,5 @@ export * from "./sign.js";
 export * from "./backoff.js";
 export * from "./deliver.js";
 export { secretScrubber } from "./scrub.js";
+export * from "./maintenance.js";
 export * from "./notifier.js";

@@ -17,10 +17,11 @@
  *     await notifier.tick();
  *
  * `tick` (1) escalates incidents past their SLA and enqueues the pages
- * (escalateAndEnqueue), (2) reconciles the outbox with recent timeline
+ * (escalateAndEnqueue), pages the response plan's roles that came due
+ * (pageRolesAndEnqueue), (2) reconciles the outbox with recent timeline
  * entries, cancels moot escalations and prunes (reconcileOutbox) — one store
- * write for both — then (3) delivers what is due, persisting each entry after
- * its attempt. Overlapping calls share the run in flight. The wiring must not
+ * write for both, with the notices of maintenance steps (maintenance.ts) —
+ * then (3) delivers what is due, persisting each entry after its attempt. Overlapping calls share the run in flight. The wiring must not
  * call escalateDue itself (or must enqueue its actions with `enqueueActions`).
  */
 import type { Secret } from "../../config/index.js";
@@ -30,13 +31,20 @@ import type { GuardianStore } from "../../store/store.js";
 import type { RetryPolicy } from "./backoff.js";
 import { channelResolver, checkChannels } from "./channels.js";
 import { deliverDue, type AttemptReport, type DeliverDeps } from "./deliver.js";
-import { enqueueActions, escalateAndEnqueue, reconcileOutbox, type EscalationContacts } from "./plan.js";
+import type { RoleContacts } from "../../incidents/plan-escalation.js";
+import { readMaintenances } from "../../maintenance/file.js";
+import { deliverMaintenanceNotices, maintenanceNotices, pruneMaintenanceNotices } from "./maintenance.js";
+import { enqueueActions, escalateAndEnqueue, mergeOutbox, pageRolesAndEnqueue, reconcileOutbox, type EscalationContacts } from "./plan.js";
 import type { NotifyLogger } from "./types.js";
 
 export interface NotifierParameters {
   store: GuardianStore;
   /** config.escalation */
   escalation: EscalationContacts;
+  /** config.roles as slots (`roleContacts`): the response plan's escalation by role; none configured: none. */
+  roles?: RoleContacts;
+  /** The data directory whose maintenance.json is read each tick: its steps are told to the on-call contact (maintenance.ts). None: no notices. */
+  maintenanceDir?: string;
   /** config.secrets.webhooks */
   webhooks: Readonly<Record<string, Secret>>;
   log?: NotifyLogger;
@@ -52,6 +60,8 @@ export interface NotifierParameters {
 
 export interface TickReport {
   escalated: string[];
+  /** Role pages written this tick, as "<incident id> <slot>". */
+  paged: string[];
   enqueued: number;
   cancelled: number;
   attempts: AttemptReport[];
@@ -77,16 +87,39 @@ export function outboxPersister(store: GuardianStore): (item: OutboxItem) => Pro
 
 export function createNotifier(parameters: NotifierParameters): Notifier {
   const { store, escalation, webhooks } = parameters;
+  const roles = parameters.roles ?? {};
   const clock = parameters.clock ?? (() => new Date());
   const resolveChannel = channelResolver(webhooks);
   const persist = outboxPersister(store);
   let running: Promise<TickReport> | undefined;
 
+  // Maintenance notices go to the plan's On-Call primary, else the SLA escalation's on-call.
+  const onCall = roles["onCall.primary"] ?? escalation.oncall;
+  const readNotices = (now: Date) => {
+    if (parameters.maintenanceDir === undefined) return [];
+    try {
+      return maintenanceNotices(readMaintenances(parameters.maintenanceDir), onCall, now);
+    } catch (error) {
+      parameters.log?.warn({ err: (error as Error).message }, "maintenance file unreadable: no maintenance notices this tick");
+      return [];
+    }
+  };
+
   const run = async (now: Date): Promise<TickReport> => {
+    const notices = readNotices(now);
     const planned = await store.update((draft) => {
+      const n = notices.length > 0 ? mergeOutbox(draft.outbox, notices) : undefined;
+      if (n) draft.outbox = n.outbox;
+      draft.outbox = pruneMaintenanceNotices(draft.outbox, now);
       const e = escalateAndEnqueue(draft, { escalation, now });
+      const p = pageRolesAndEnqueue(draft, { escalation, roles, now });
       const r = reconcileOutbox(draft, { escalation, now });
-      return { escalated: e.escalated.map((i) => i.id), enqueued: e.enqueued.length + r.enqueued.length, cancelled: r.cancelled.length };
+      return {
+        escalated: e.escalated.map((i) => i.id),
+        paged: p.paged.map((x) => `${x.incidentId} ${x.slot}`),
+        enqueued: e.enqueued.length + p.enqueued.length + r.enqueued.length + (n?.added.length ?? 0),
+        cancelled: r.cancelled.length,
+      };
     });
     const { reports } = await deliverDue(store.read().outbox, now, {
       resolveChannel,
@@ -100,6 +133,15 @@ export function createNotifier(parameters: NotifierParameters): Notifier {
       ...(parameters.concurrency !== undefined ? { concurrency: parameters.concurrency } : {}),
       ...(parameters.lease ? { lease: parameters.lease } : {}),
     });
+    await deliverMaintenanceNotices(store.read().outbox, {
+      webhooks,
+      persist,
+      clock,
+      ...(parameters.log ? { log: parameters.log } : {}),
+      ...(parameters.fetch ? { fetch: parameters.fetch } : {}),
+      ...(parameters.timeoutMs !== undefined ? { timeoutMs: parameters.timeoutMs } : {}),
+      ...(parameters.lease ? { mayAct: parameters.lease.mayAct } : {}),
+    });
     return { ...planned, attempts: reports };
   };
 
@@ -111,6 +153,6 @@ export function createNotifier(parameters: NotifierParameters): Notifier {
       });
       return running;
     },
-    checkChannels: () => checkChannels(escalation, webhooks),
+    checkChannels: () => checkChannels({ ...escalation, ...roles }, webhooks),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { acknowledge, correlateFinding, transition } from "../../incidents/index.js";
+import { roleContacts } from "../../incidents/plan-escalation.js";
 import { aFinding, at, evidence, T0 } from "../../incidents/test-builders.js";
 import type { OutboxItem } from "../../store/schema.js";
 import type { Incident, Layer } from "../../types.js";
@@ -12,6 +13,7 @@ import {
   notificationsForActions,
   notificationsFromTimeline,
   OUTBOX_RETENTION_MS,
+  pageRolesAndEnqueue,
   pruneOutbox,
   reconcileOutbox,
   type EscalationContacts,
@@ -222,5 +224,56 @@ describe("pruneOutbox", () => {
     const pending: OutboxItem = { ...n, id: "d", createdAt: old };
     const other: OutboxItem = { id: "e", kind: "safe-proposal", createdAt: old, status: "done", attempts: 1, payload: {} };
     expect(pruneOutbox([delivered, fresh, dead, pending, other], T0).map((i) => i.id)).toEqual(["b", "c", "d", "e"]);
+  });
+});
+
+describe("escalation by role through the outbox", () => {
+  const ROLES = roleContacts({
+    onCall: { primary: { name: "Ona (on-call)", channel: "webhook:oncall" }, secondary: { name: "Otto", channel: "webhook:otto" } },
+    securityLead: { primary: { name: "Sela", channel: "webhook:sela" }, backup: { name: "Seb", channel: "webhook:seb" } },
+    cto: { primary: { name: "Cato", channel: "webhook:cato" } },
+  });
+  const roleSummary = (items: readonly OutboxItem[]) =>
+    items.map((item) => {
+      const n = asNotification(item)!;
+      return `${n.payload.event} → ${n.payload.contact.role} ${n.payload.channel}${n.status === "pending" ? "" : ` (${n.status}: ${n.payload.cancelled})`}`;
+    });
+
+  it("pages each role once, as an internal timeline entry and a role-paged notification written together; on-call's own channel already had the opening", () => {
+    const { incident, actions } = opened("critical");
+    const draft: { incidents: Record<string, Incident>; outbox: OutboxItem[] } = { incidents: byId({ ...incident, affected: { ...incident.affected, layers: ["entryPoint", "delegation"] } }), outbox: [] };
+    enqueueActions(draft, actions, { escalation: ESCALATION, now: T0 });
+    // On-call primary's channel is the SLA escalation's on-call channel: recorded, not sent twice.
+    const t0 = pageRolesAndEnqueue(draft, { escalation: ESCALATION, roles: ROLES, now: T0 });
+    expect(t0.paged.map((p) => p.slot)).toEqual(["onCall.primary"]);
+    expect(roleSummary(t0.enqueued)).toEqual([]);
+    expect(roleSummary(pageRolesAndEnqueue(draft, { escalation: ESCALATION, roles: ROLES, now: at(5) }).enqueued)).toEqual(["role-paged → onCall.secondary webhook:otto"]);
+    const t16 = pageRolesAndEnqueue(draft, { escalation: ESCALATION, roles: ROLES, now: at(16) });
+    expect(roleSummary(t16.enqueued)).toEqual(["role-paged → securityLead.primary webhook:sela"]);
+    const page = asNotification(t16.enqueued[0]!)!;
+    const entry = draft.incidents[incident.id]!.timeline[page.payload.entryIndex]!;
+    expect([entry.kind, entry.public, entry.id === page.payload.entryId]).toEqual(["escalated", false, true]);
+    expect(page.payload.message.text).toBe("Paged Security Lead Sela per the response plan (critical, 15 min after opening).");
+    expect(page.id).toBe(notificationId(incident.id, "role-paged", entry.id, "webhook:sela"));
+    // Once per role: the same tick again (a restart) adds nothing.
+    expect(pageRolesAndEnqueue(draft, { escalation: ESCALATION, roles: ROLES, now: at(16) }).enqueued).toEqual([]);
+    // The timeline reconciler does not page the role entries again (they are "escalated" entries of no SLA level).
+    expect(roleSummary(reconcileOutbox(draft, { escalation: ESCALATION, now: at(17) }).enqueued)).toEqual([]);
+  });
+
+  it("an acknowledgement cancels a pending page of a stand-in but not the Security Lead's page of a Critical incident; closing cancels all", () => {
+    const { incident } = opened("critical");
+    const draft: { incidents: Record<string, Incident>; outbox: OutboxItem[] } = { incidents: byId(incident), outbox: [] };
+    pageRolesAndEnqueue(draft, { escalation: ESCALATION, roles: ROLES, now: at(31) });
+    expect(roleSummary(draft.outbox)).toEqual(["role-paged → onCall.secondary webhook:otto", "role-paged → securityLead.primary webhook:sela", "role-paged → securityLead.backup webhook:seb"]);
+    draft.incidents[incident.id] = acknowledge(draft.incidents[incident.id]!, { now: at(32), by: "Sela" });
+    const after = cancelMootEscalations(draft.outbox, draft.incidents);
+    expect(roleSummary(after.outbox)).toEqual([
+      `role-paged → onCall.secondary webhook:otto (done: acknowledged by Sela at ${at(32).toISOString()} before delivery)`,
+      "role-paged → securityLead.primary webhook:sela",
+      `role-paged → securityLead.backup webhook:seb (done: acknowledged by Sela at ${at(32).toISOString()} before delivery)`,
+    ]);
+    draft.incidents[incident.id] = transition(draft.incidents[incident.id]!, "recovered", { now: at(33) });
+    expect(roleSummary(cancelMootEscalations(after.outbox, draft.incidents).outbox)[1]).toBe("role-paged → securityLead.primary webhook:sela (done: incident recovered before delivery)");
   });
 });

@@ -21,6 +21,12 @@
  * level it escalated to; every later event to each level paged so far (the
  * levels reached when the entry was written), once per channel.
  *
+ * Escalation by role (`pageRolesAndEnqueue`, incidents/plan-escalation.ts)
+ * runs beside the SLA escalation: each page is an internal "escalated" entry in
+ * the incident's timeline (so it happens once per role per incident, restarts
+ * or not) and a "role-paged" notification to that role's contact, written in
+ * the same store update.
+ *
  * History is never replayed to a new channel (`subscribeChannels`): the
  * store records when each configured channel was first seen; the timeline
  * scan plans, for each channel, only entries written since then. A channel
@@ -31,6 +37,7 @@
 import type { Contact } from "../../config/index.js";
 import type { IncidentAction } from "../../incidents/actions.js";
 import { escalateDue } from "../../incidents/escalation.js";
+import { pageNeedsUnacknowledged, pageRoles, rolePageSlot, type RoleContacts, type RolePage } from "../../incidents/plan-escalation.js";
 import { nameUuid, timelineEntryId } from "../../incidents/ids.js";
 import { isOpen } from "../../incidents/lifecycle.js";
 import type { OutboxItem, StoreData } from "../../store/schema.js";
@@ -64,7 +71,8 @@ export function eventOfEntry(incident: Readonly<Incident>, index: number): Notif
     case "opened":
       return "opened";
     case "escalated":
-      return "escalated";
+      // A role page (plan-escalation.ts) is delivered as "role-paged" by pageRolesAndEnqueue, not from the timeline.
+      return rolePageSlot(incident, entry) === undefined ? "escalated" : undefined;
     case "severity":
       return "severity-raised";
     case "acknowledged":
@@ -356,7 +364,9 @@ export function mergeOutbox(outbox: readonly OutboxItem[], items: readonly Outbo
 /**
  * Acknowledgement stops escalation: a pending "escalated" page of an incident
  * that has since been acknowledged (or is no longer open) is not sent; it is
- * marked done with `payload.cancelled` saying why.
+ * marked done with `payload.cancelled` saying why. A pending "role-paged"
+ * page likewise when the incident is no longer open, or acknowledged and the
+ * role was paged only for want of an acknowledgement (`pageNeedsUnacknowledged`).
  */
 export function cancelMootEscalations(
   outbox: readonly OutboxItem[],
@@ -365,10 +375,12 @@ export function cancelMootEscalations(
   const cancelled: OutboxItem[] = [];
   const next = outbox.map((item) => {
     const n = item.status === "pending" ? asNotification(item) : undefined;
-    if (n === undefined || n.payload.event !== "escalated") return item;
+    if (n === undefined || (n.payload.event !== "escalated" && n.payload.event !== "role-paged")) return item;
     const incident = incidents[n.incidentId];
+    // A role page stops at an acknowledgement only where the plan pages that role for want of one.
+    const stopsAtAck = n.payload.event === "escalated" || (n.payload.contact.role !== undefined && pageNeedsUnacknowledged(n.payload.contact.role, incident?.severity ?? n.payload.message.severity));
     let why: string | undefined;
-    if (incident?.acknowledgedAt !== undefined) why = `acknowledged by ${incident.acknowledgedBy ?? "someone"} at ${incident.acknowledgedAt} before delivery`;
+    if (stopsAtAck && incident?.acknowledgedAt !== undefined) why = `acknowledged by ${incident.acknowledgedBy ?? "someone"} at ${incident.acknowledgedAt} before delivery`;
     else if (incident !== undefined && !isOpen(incident)) why = `incident ${incident.state} before delivery`;
     if (why === undefined) return item;
     const { nextAttemptAt: _drop, ...rest } = item;
@@ -414,6 +426,39 @@ export function escalateAndEnqueue(draft: Draft, context: PlanContext): { escala
   const { updated, actions } = escalateDue(Object.values(draft.incidents), context.now);
   for (const incident of updated) draft.incidents[incident.id] = incident;
   return { escalated: updated, enqueued: enqueueActions(draft, actions, context) };
+}
+
+/** The notification of a role page, reporting the "escalated" entry at `page.entryIndex` that records it. */
+export function buildRolePage(incident: Readonly<Incident>, page: Readonly<RolePage & { entryIndex: number }>, now: Date): NotificationItem {
+  const base = buildNotification(incident, page.entryIndex, "role-paged", { level: "oncall", contact: page.contact }, now);
+  return { ...base, payload: { ...base.payload, contact: { role: page.slot, name: page.contact.name } } };
+}
+
+/**
+ * Pages the roles due at `context.now` for every incident (pageRoles: one
+ * timeline entry each) and enqueues their notifications, in one write. The
+ * On-Call primary's page is recorded but not sent again when its channel is
+ * the SLA escalation's on-call channel: the "opened" notification went there.
+ */
+export function pageRolesAndEnqueue(
+  draft: Draft,
+  context: PlanContext & { roles: RoleContacts },
+): { paged: Array<{ incidentId: string; slot: RolePage["slot"] }>; enqueued: OutboxItem[] } {
+  const paged: Array<{ incidentId: string; slot: RolePage["slot"] }> = [];
+  const items: NotificationItem[] = [];
+  for (const incident of Object.values(draft.incidents)) {
+    const { incident: next, pages } = pageRoles(incident, context.roles, context.now);
+    if (pages.length === 0) continue;
+    draft.incidents[next.id] = next;
+    for (const page of pages) {
+      paged.push({ incidentId: next.id, slot: page.slot });
+      if (page.slot === "onCall.primary" && page.contact.channel === context.escalation.oncall.channel) continue;
+      items.push(buildRolePage(next, page, context.now));
+    }
+  }
+  const merged = mergeOutbox(draft.outbox, items);
+  draft.outbox = merged.outbox;
+  return { paged, enqueued: merged.added };
 }
 
 /**

@@ -23,6 +23,7 @@
  * defanged (`hxxps://evil[.]example`): no live link, mention or markup.
  */
 import { defangUrls, untrustedText } from "../../decode/untrusted-text.js";
+import { ROLE_SLOT_NAME } from "../../incidents/plan-escalation.js";
 import type { Severity } from "../../types.js";
 import type { NotificationEvent, NotificationItem, NotificationPayload } from "./types.js";
 
@@ -53,7 +54,7 @@ export function headline(n: Pick<NotificationItem, "payload">): string {
   const sev = `[${m.severity.toUpperCase()}]`;
   const what: Record<NotificationEvent, string> = {
     opened: "Incident opened",
-    escalated: `Escalated to ${LEVEL_NAME[contact.level]} (${contact.name}), unacknowledged past its SLA`,
+    escalated: `Escalated to ${LEVEL_NAME[contact.level ?? "oncall"]} (${contact.name}), unacknowledged past its SLA`,
     "severity-raised": `Severity raised to ${m.severity}`,
     recurred: "Incident recurred",
     responding: "Responding",
@@ -61,6 +62,7 @@ export function headline(n: Pick<NotificationItem, "payload">): string {
     contained: "Contained",
     resolved: "Resolved",
     "catch-up": `Catch-up (new channel): open incident, ${m.state}`,
+    "role-paged": `Paging ${contact.role !== undefined ? ROLE_SLOT_NAME[contact.role] : "a role"} (${contact.name}) per the response plan`,
   };
   return `${sev} ${what[event]}: ${m.title}`;
 }

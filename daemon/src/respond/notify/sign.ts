@@ -3,7 +3,7 @@
  * requests from forgeries and refuse replays:
  *
  *     X-Guardian-Id:         <notification id>   (the same on every retry: dedupe on it)
- *     X-Guardian-Event:      incident.<event>
+ *     X-Guardian-Event:      incident.<event> (maintenance.<step> for maintenance notices)
  *     X-Guardian-Timestamp:  <unix seconds when this attempt was signed>
  *     X-Guardian-Signature:  sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  *

@@ -14,6 +14,7 @@
  *            retry horizon); kept in the outbox, visible, never deleted by Guardian
  */
 import * as z from "zod";
+import { ROLE_SLOTS } from "../../incidents/plan-escalation.js";
 import type { OutboxItem } from "../../store/schema.js";
 import { ESCALATION_LEVELS, INCIDENT_STATES, LAYERS, PUBLIC_STATUSES, SEVERITIES } from "../../types.js";
 
@@ -27,6 +28,9 @@ export const NOTIFICATION_KIND = "notification";
  * responding), responding, contained and resolved (→ recovered). "catch-up"
  * is the one event not derived from an entry: the current state of an open
  * incident, sent once to a channel configured after the incident opened.
+ * "role-paged" is a page of the response plan's escalation by role
+ * (incidents/plan-escalation.ts), reporting the "escalated" entry that
+ * records it.
  */
 export const NOTIFICATION_EVENTS = [
   "opened",
@@ -38,6 +42,7 @@ export const NOTIFICATION_EVENTS = [
   "contained",
   "resolved",
   "catch-up",
+  "role-paged",
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -69,7 +74,8 @@ export type NotificationMessage = z.infer<typeof notificationMessageSchema>;
 export const notificationPayloadSchema = z.strictObject({
   /** "log" or "webhook:<name>": the channel's name only; its URL and keys come from env at send time. */
   channel: z.string().min(1),
-  contact: z.strictObject({ level: z.enum(ESCALATION_LEVELS), name: z.string() }),
+  /** The escalation level paged, or (event "role-paged") the plan's role slot paged. */
+  contact: z.strictObject({ level: z.enum(ESCALATION_LEVELS).optional(), role: z.enum(ROLE_SLOTS).optional(), name: z.string() }),
   event: z.enum(NOTIFICATION_EVENTS),
   /** The timeline entry it reports, and that entry's index (orders a channel's notifications of one incident). */
   entryId: z.string().min(1),
