@@ -131,22 +131,59 @@ function dbClient(url: string) {
 }
 type Db = ReturnType<typeof dbClient>;
 
-/** The audit: the soak's own triggers on Guardian's tables in the throwaway database. */
-async function installAudit(db: Db): Promise<void> {
-  await db.q(`CREATE SCHEMA soak_audit`);
-  await db.q(`CREATE TABLE soak_audit.writes (
+/** The audit: the soak's own triggers on Guardian's tables (schema `schema`) in the throwaway database. */
+export async function installAudit(q: (text: string) => Promise<unknown>, schema: string): Promise<void> {
+  await q(`CREATE SCHEMA IF NOT EXISTS soak_audit`);
+  await q(`CREATE TABLE IF NOT EXISTS soak_audit.writes (
       seq bigserial PRIMARY KEY, tbl text NOT NULL, op text NOT NULL, term bigint, holder text, live boolean,
       client_port integer, at timestamptz NOT NULL DEFAULT clock_timestamp(), block bigint)`);
-  await db.q(`CREATE FUNCTION soak_audit.record() RETURNS trigger LANGUAGE plpgsql AS $f$
+  // The lease row as the writing transaction sees it: a fenced transaction has it locked (FOR UPDATE) already.
+  await q(`CREATE OR REPLACE FUNCTION soak_audit.record_${schema}() RETURNS trigger LANGUAGE plpgsql AS $f$
     BEGIN
       INSERT INTO soak_audit.writes (tbl, op, term, holder, live, client_port, block)
         SELECT TG_TABLE_NAME, TG_OP, l.term, l.holder, l.expires_at > now(), inet_client_port(),
                CASE WHEN TG_TABLE_NAME = 'processed_log' AND TG_OP = 'INSERT' THEN (to_jsonb(NEW)->>'number')::bigint END
-          FROM ${SCHEMA}.guardian_lease l WHERE l.id = 1;
+          FROM "${schema}".guardian_lease l WHERE l.id = 1;
       RETURN NULL;
     END $f$`);
   for (const table of ["checkpoint", "processed_log", "incidents", "outbox"])
-    await db.q(`CREATE TRIGGER soak_audit AFTER INSERT OR UPDATE OR DELETE ON ${SCHEMA}.${table} FOR EACH ROW EXECUTE FUNCTION soak_audit.record()`);
+    await q(`CREATE TRIGGER soak_audit AFTER INSERT OR UPDATE OR DELETE ON "${schema}".${table} FOR EACH ROW EXECUTE FUNCTION soak_audit.record_${schema}()`);
+}
+
+/** One audited row write. */
+export interface AuditedWrite {
+  seq: string | number;
+  tbl: string;
+  term: string | number | null;
+  holder: string | null;
+  live: boolean | null;
+  client_port: number | null;
+}
+
+/** The replica's pid in a lease holder's name (host:pid:random, see replicaHolder). */
+export const pidOfHolder = (holder: string | null | undefined) => (holder ? Number(holder.split(":").at(-2)) : undefined);
+
+/**
+ * Writes from a stale term, in commit order (the audit's): a term lower than one already committed, a write
+ * while the lease was free or expired, or a write by a process (its client port, `portOwner`) other than the
+ * holder the lease names. Also how many writes could be attributed to a process, and the last term.
+ */
+export function auditProblems(writes: readonly AuditedWrite[], portOwner: ReadonlyMap<number, number>): { problems: string[]; attributed: number; maxTerm: number } {
+  const problems: string[] = [];
+  let maxTerm = 0;
+  let attributed = 0;
+  for (const wr of writes) {
+    const term = Number(wr.term);
+    if (term < maxTerm) problems.push(`write #${wr.seq} (${wr.tbl}) under term ${term} after term ${maxTerm}`);
+    maxTerm = Math.max(maxTerm, term);
+    if (!wr.live || !wr.holder) problems.push(`write #${wr.seq} (${wr.tbl}) while the lease was ${wr.holder ? "expired" : "free"}`);
+    const owner = wr.client_port === null ? undefined : portOwner.get(wr.client_port);
+    if (owner !== undefined) {
+      attributed++;
+      if (owner !== pidOfHolder(wr.holder)) problems.push(`write #${wr.seq} (${wr.tbl}) by pid ${owner} while ${wr.holder} held term ${term}`);
+    }
+  }
+  return { problems, attributed, maxTerm };
 }
 
 /** Local ports of `pid`'s TCP connections to `serverPort` (its sockets in /proc/<pid>/fd, matched in /proc/net/tcp). */
@@ -183,8 +220,6 @@ export function clientPortsOf(pid: number, serverPort: number): number[] {
   return ports;
 }
 
-const pidOfHolder = (holder: string | null | undefined) => (holder ? Number(holder.split(":").at(-2)) : undefined);
-
 export async function runHaSoak(o: SoakOptions): Promise<SoakReport> {
   const log = o.log ?? (() => {});
   const blockIntervalMs = o.blockIntervalMs ?? 400;
@@ -207,7 +242,7 @@ export async function runHaSoak(o: SoakOptions): Promise<SoakReport> {
     db = dbClient(cluster.url);
     // The schema first (as a replica would create it), then the audit triggers, then the replicas.
     view = await openPostgresStore({ url: cluster.url, chainId: stack.deployment.chainId, purpose: "ha-soak view", schema: SCHEMA, recordProcessed: true, poolSize: 2 });
-    await installAudit(db);
+    await installAudit((text) => db!.q(text), SCHEMA);
     return await haSoak({ stack, o, log, blockIntervalMs, replicas, leaseMs, started, proxies, slots, cluster, receiver, db, view });
   } finally {
     for (const s of slots) {
@@ -718,30 +753,16 @@ async function haCheck(c: HaCtx, startBlock: number, stats: SoakReport["stats"],
 
   // No write from a stale term: in commit order the term never goes back, every write saw a live lease with a
   // holder, and the writing process (by its client port) is the holder the lease names.
-  const writes = await db.q<{ seq: string; tbl: string; term: string | null; holder: string | null; live: boolean | null; client_port: number | null }>(
-    `SELECT seq, tbl, term, holder, live, client_port FROM soak_audit.writes ORDER BY seq`,
-  );
+  const writes = await db.q<AuditedWrite & pg.QueryResultRow>(`SELECT seq, tbl, term, holder, live, client_port FROM soak_audit.writes ORDER BY seq`);
   ha.auditedWrites = writes.length;
-  const stale: string[] = [];
-  let maxTerm = 0;
-  for (const wr of writes) {
-    const term = Number(wr.term);
-    if (term < maxTerm) stale.push(`write #${wr.seq} (${wr.tbl}) under term ${term} after term ${maxTerm}`);
-    maxTerm = Math.max(maxTerm, term);
-    if (!wr.live || !wr.holder) stale.push(`write #${wr.seq} (${wr.tbl}) while the lease was ${wr.holder ? "expired" : "free"}`);
-    const owner = wr.client_port === null ? undefined : portOwner.get(wr.client_port);
-    if (owner !== undefined) {
-      ha.attributedWrites++;
-      if (owner !== pidOfHolder(wr.holder)) stale.push(`write #${wr.seq} (${wr.tbl}) by pid ${owner} while ${wr.holder} held term ${term}`);
-    }
-    if (stale.length > 10) break;
-  }
+  const { problems: stale, attributed, maxTerm } = auditProblems(writes, portOwner);
+  ha.attributedWrites = attributed;
   ha.terms = maxTerm;
   const terms = new Set(writes.map((wr) => Number(wr.term)));
   add(
     "no write from a stale term",
     stale.length === 0 && writes.length > 0,
-    stale.join("; ") || `${writes.length} audited row writes under ${terms.size} terms (last ${maxTerm}), in commit order never going back; ${ha.attributedWrites} attributed to their process, each the lease's holder`,
+    stale.slice(0, 10).join("; ") || `${writes.length} audited row writes under ${terms.size} terms (last ${maxTerm}), in commit order never going back; ${ha.attributedWrites} attributed to their process, each the lease's holder`,
   );
 
   // Every leader that was SIGSTOPped past its lease stepped down when it woke up (and wrote nothing meanwhile: above).
