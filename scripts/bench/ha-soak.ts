@@ -71,6 +71,8 @@ export interface Takeover {
   lossToExpiryMs: number;
   /** From the old lease's expiry to the first processed block the new leader committed (database clock). */
   expiryToFirstCommitMs: number;
+  /** Of which: from the expiry to a standby taking the lease (the rest is its start as leader and first block). */
+  expiryToAcquireMs: number;
   /** Blocks the node mined in that time. */
   blocks: number;
   /** The first block the new leader committed. */
@@ -146,6 +148,14 @@ export async function installAudit(q: (text: string) => Promise<unknown>, schema
           FROM "${schema}".guardian_lease l WHERE l.id = 1;
       RETURN NULL;
     END $f$`);
+  // When each term began (the takeover's first half: how soon a standby took the lease).
+  await q(`CREATE TABLE IF NOT EXISTS soak_audit.terms (term bigint NOT NULL, holder text, at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+  await q(`CREATE OR REPLACE FUNCTION soak_audit.term_${schema}() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN
+      IF NEW.term <> OLD.term THEN INSERT INTO soak_audit.terms (term, holder) VALUES (NEW.term, NEW.holder); END IF;
+      RETURN NULL;
+    END $f$`);
+  await q(`CREATE TRIGGER soak_audit_term AFTER UPDATE ON "${schema}".guardian_lease FOR EACH ROW EXECUTE FUNCTION soak_audit.term_${schema}()`);
   for (const table of ["checkpoint", "processed_log", "incidents", "outbox"])
     await q(`CREATE TRIGGER soak_audit AFTER INSERT OR UPDATE OR DELETE ON "${schema}".${table} FOR EACH ROW EXECUTE FUNCTION soak_audit.record_${schema}()`);
 }
@@ -410,6 +420,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
       )[0];
       if (first) {
         const commitMs = Number(first.at_ms);
+        const acquired = (await db.q<{ at_ms: string }>(`SELECT extract(epoch FROM at) * 1000 AS at_ms FROM soak_audit.terms WHERE term = $1`, [first.term]))[0];
         const headAt = (t: number) => [...heads].reverse().find((h) => h.at <= t)?.head ?? heads[0]!.head;
         return {
           cause,
@@ -418,6 +429,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
           leaseMs: c.leaseMs,
           lossToExpiryMs: Math.round(expiresMs - lossAtDbMs),
           expiryToFirstCommitMs: Math.round(commitMs - expiresMs),
+          expiryToAcquireMs: acquired ? Math.round(Number(acquired.at_ms) - expiresMs) : Number.NaN,
           blocks: Math.max(0, headAt(commitMs) - headAt(expiresMs)),
           firstBlock: Number(first.block),
         };
@@ -431,7 +443,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
     ha.takeovers.push(t);
     log(
       `  ${what}: term ${t.oldTerm} → ${t.newTerm}; lease ${t.leaseMs} ms expired ${t.lossToExpiryMs} ms after the loss; ` +
-        `first block (${t.firstBlock}) committed ${t.expiryToFirstCommitMs} ms after the expiry, ${t.blocks} block(s) mined meanwhile`,
+        `term ${t.newTerm} taken ${t.expiryToAcquireMs} ms after the expiry, its first block (${t.firstBlock}) committed ${t.expiryToFirstCommitMs} ms after the expiry, ${t.blocks} block(s) mined meanwhile`,
     );
   };
 

@@ -620,9 +620,10 @@ export function formatHaStats(ha: import("./ha-soak.js").HaStats): string[] {
   if (kt.length) {
     const ms = sorted(kt.map((t) => t.expiryToFirstCommitMs));
     const blocks = sorted(kt.map((t) => t.blocks));
+    const acquire = sorted(kt.map((t) => t.expiryToAcquireMs));
     lines.push(
-      `takeover (old lease's expiry → new leader's first committed block, lease ${ha.leaseMs} ms): ${kt.length} takeovers, ms median ${ms[Math.floor(ms.length / 2)]} max ${ms.at(-1)}; blocks median ${blocks[Math.floor(blocks.length / 2)]} max ${blocks.at(-1)}`,
-      ...kt.map((t) => `  ${t.cause}: term ${t.oldTerm}→${t.newTerm}, expiry ${t.lossToExpiryMs} ms after the loss, first block ${t.firstBlock} committed ${t.expiryToFirstCommitMs} ms (${t.blocks} blocks) after the expiry`),
+      `takeover (old lease's expiry → new leader's first committed block, lease ${ha.leaseMs} ms): ${kt.length} takeovers, ms median ${ms[Math.floor(ms.length / 2)]} max ${ms.at(-1)} (the lease taken after median ${acquire[Math.floor(acquire.length / 2)]} max ${acquire.at(-1)}); blocks median ${blocks[Math.floor(blocks.length / 2)]} max ${blocks.at(-1)}`,
+      ...kt.map((t) => `  ${t.cause}: term ${t.oldTerm}→${t.newTerm}, expiry ${t.lossToExpiryMs} ms after the loss, lease taken after ${t.expiryToAcquireMs} ms, first block ${t.firstBlock} committed ${t.expiryToFirstCommitMs} ms (${t.blocks} blocks) after the expiry`),
     );
   }
   return lines;

@@ -65,6 +65,9 @@ describe("HA soak audit", () => {
         ["checkpoint", "UPDATE", 2, `test:${process.pid + 1}:bbbb`, true],
       ]);
       expect(Number(rows[1]!.block)).toBe(1);
+      // Each new term is recorded when it is taken.
+      const terms = await withDb(cluster.url, async (c) => (await c.query(`SELECT term, holder FROM soak_audit.terms ORDER BY at`)).rows);
+      expect(terms.map((t) => [Number(t.term), t.holder])).toEqual([[1, `test:${process.pid}:aaaa`], [2, `test:${process.pid + 1}:bbbb`]]);
       // Our own connections wrote all three: the ones under b's name are flagged (b's pid is not ours) once
       // the ports are known; a's are not.
       const ours = new Map([...clientPortsOf(process.pid, cluster.port), ...owners.keys()].map((port) => [port, process.pid]));
