@@ -95,6 +95,8 @@ export interface HaStats {
   auditedWrites: number;
   /** Audited writes whose process was identified by its client port. */
   attributedWrites: number;
+  /** Replicas that exited without being told to (restarted by the soak, as a service manager would). */
+  ownExits: number;
   notifications: { ids: number; deliveries: number; refused: number };
 }
 
@@ -109,8 +111,10 @@ interface Slot {
   proc?: DaemonProcess;
   metricsUrl?: string;
   stopped: boolean;
+  /** The soak is over: start nothing more here. */
+  closed?: boolean;
   /** Every process this slot ran: pid, its whole log. */
-  history: Array<{ pid: number; log: string; /** Where its log stood at each SIGCONT. */ continuedAt: number[] }>;
+  history: Array<{ pid: number; log: string; /** Where its log stood at each SIGCONT. */ continuedAt: number[]; ready: boolean; /** Exited without being told to (by the soak's signals). */ exitedOnItsOwn?: string }>;
 }
 
 /** The database's view for the soak: its own pool, never a replica's. */
@@ -256,6 +260,7 @@ export async function runHaSoak(o: SoakOptions): Promise<SoakReport> {
     return await haSoak({ stack, o, log, blockIntervalMs, replicas, leaseMs, started, proxies, slots, cluster, receiver, db, view });
   } finally {
     for (const s of slots) {
+      s.closed = true;
       if (s.proc) {
         s.proc.child.kill("SIGCONT");
         await s.proc.kill("SIGKILL");
@@ -333,6 +338,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
     terms: 0,
     auditedWrites: 0,
     attributedWrites: 0,
+    ownExits: 0,
     notifications: { ids: 0, deliveries: 0, refused: 0 },
   };
   const stats: SoakReport["stats"] = {
@@ -351,9 +357,10 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
     ha,
   };
 
-  const startReplica = (slot: Slot) => {
+  let finalStop = false;
+  const startReplica = (slot: Slot): DaemonProcess => {
     const proc = spawnDaemon(stack.dir, env(slot.configFile), daemonArgs);
-    const entry = { pid: proc.pid, log: "", continuedAt: [] as number[] };
+    const entry: Slot["history"][number] = { pid: proc.pid, log: "", continuedAt: [], ready: false };
     slot.history.push(entry);
     proc.child.stderr!.on("data", (b: Buffer) => {
       entry.log += b.toString();
@@ -363,8 +370,22 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
     slot.stopped = false;
     slot.metricsUrl = undefined;
     void proc.ready.then((url) => {
+      entry.ready = true;
       if (slot.proc === proc) slot.metricsUrl = url;
     }, () => undefined);
+    // Like a service manager: a replica that exits on its own (not by the soak's SIGKILL or the final SIGTERM)
+    // is noted and started again.
+    void proc.exited.then(({ code, signal }) => {
+      if (slot.proc !== proc || finalStop || slot.closed) return;
+      entry.exitedOnItsOwn = `exit ${code ?? signal}${entry.ready ? "" : " before it was ready"}: ${entry.log.slice(-600)}`;
+      ha.ownExits++;
+      log(`  replica pid ${proc.pid} exited on its own (${code ?? signal}${entry.ready ? "" : ", before it was ready"}): started again`);
+      slot.proc = undefined;
+      slot.metricsUrl = undefined;
+      setTimeout(() => {
+        if (!finalStop && !slot.closed && !slot.proc) startReplica(slot);
+      }, 1_000);
+    });
     ha.replicaStarts++;
     stats.daemonStarts++;
     return proc;
@@ -518,15 +539,15 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
       // The lease as it stood at the loss (a commit in flight may still extend it: measureTakeover follows it).
       const expiresAtLoss = Number(before.term) === term ? Number(before.expires_ms) : lossAt;
       if (cause === "sigkill") {
+        slot.proc = undefined;
+        slot.metricsUrl = undefined;
         await proc.kill("SIGKILL");
         ha.sigkills++;
         stats.sigkills++;
-        slot.proc = undefined;
-        slot.metricsUrl = undefined;
         report(await measureTakeover(cause, term, lossAt, expiresAtLoss), `SIGKILL of the leader (pid ${proc.pid})`);
         // A new replica in its place, a little later.
         await sleep(between(500, 2_000));
-        if (!stopping) startReplica(slot);
+        if (!stopping && !slot.proc) startReplica(slot);
       } else if (cause === "sigstop") {
         proc.child.kill("SIGSTOP");
         slot.stopped = true;
@@ -710,6 +731,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
   } catch (error) {
     failure ??= error;
   } finally {
+    finalStop = true;
     sampling = false;
     await sampleLoop;
     const exits = await Promise.all(slots.map(async (s) => ({ pid: s.proc!.pid, exit: await s.proc!.kill("SIGTERM") })));
@@ -785,6 +807,16 @@ async function haCheck(c: HaCtx, startBlock: number, stats: SoakReport["stats"],
     wakes.length === ha.sigstops && notDown.length === 0,
     notDown.map((x) => `pid ${x.pid} never logged "stepping down" after its SIGCONT`).join("; ") ||
       `${wakes.length} SIGCONTs of frozen leaders (of ${ha.sigstops} SIGSTOPs), each followed by "stepping down" in its log`,
+  );
+
+  // No replica died on its own once it was running (one that could not start while PostgreSQL restarted is
+  // noted, and restarted like the others).
+  const own = slots.flatMap((s) => s.history).filter((h) => h.exitedOnItsOwn !== undefined);
+  const crashed = own.filter((h) => h.ready);
+  add(
+    "no replica died on its own",
+    crashed.length === 0,
+    crashed.map((h) => `pid ${h.pid}: ${h.exitedOnItsOwn}`).join("; ") || `${own.length} replica(s) exited before they were ready (restarted)${own.length ? `: ${own.map((h) => h.exitedOnItsOwn!.slice(0, 200)).join("; ")}` : ""}`,
   );
 
   // A takeover after every SIGKILL and SIGSTOP of the leader.
