@@ -613,7 +613,7 @@ export function formatSoakReport(r: SoakReport): string {
 export function formatHaStats(ha: import("./ha-soak.js").HaStats): string[] {
   const lines = [
     `replicas: ${ha.replicas} on PostgreSQL (lease ${ha.leaseMs} ms), ${ha.replicaStarts} starts; at the leader: ${ha.sigkills} SIGKILLs, ${ha.sigstops} SIGSTOPs past the lease, ${ha.dbCuts} connection cuts (${ha.backendsCut} backends), ${ha.pgRestarts} PostgreSQL restart(s); ${ha.terms} terms`,
-    `notifications: ${ha.notifications.ids} ids, ${ha.notifications.deliveries} deliveries, ${ha.notifications.refused} attempts refused by the receiver`,
+    `notifications: ${ha.notifications.ids} ids, ${ha.notifications.deliveries} deliveries (${ha.notifications.resentAcrossLoss} ids sent again across a leader loss), ${ha.notifications.refused} attempts refused by the receiver`,
   ];
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
   const kt = ha.takeovers;
