@@ -49,6 +49,7 @@ import { runMemory } from "./bench/memory.js";
 import { runProbes, type ProbeCost } from "./bench/probes.js";
 import { runStoreBench, type StoreLatency } from "./bench/store.js";
 import { postgresStoreRows, runPostgresStoreBench } from "./bench/store-postgres.js";
+import { startPostgres } from "./lib/postgres.js";
 
 const PHASES = ["detection", "ws", "memory", "catchup", "store", "pgstore", "site", "probes", "gas"] as const;
 type Phase = (typeof PHASES)[number];
@@ -251,6 +252,14 @@ try {
       log,
       limits: { getLogsMaxRange: 1000, getLogsStyle: "besu", batch: { max: 10, style: "error-object" } },
     });
+    log("  the same on the PostgreSQL store (a throwaway local cluster; the daemon as a replica that leads)");
+    const pgCluster = await startPostgres();
+    let pgRuns: CatchUpRun[];
+    try {
+      pgRuns = await runCatchUp(stack, chain, { runs: settings.catchupRuns, log, postgresUrl: pgCluster.url });
+    } finally {
+      await pgCluster.stop();
+    }
     log("  baseline: watchContractEvent({ fromBlock }) per contract");
     const base = await runBaselineCatchUp(stack, chain);
     const bps = median(guardianRuns.map((r) => r.blocksPerS));
@@ -259,6 +268,9 @@ try {
     rows.push([`catch-up, blocks/s (${n(chain.blocks)} blocks, median of ${guardianRuns.length})`, n(bps), "n/a: watchBlocks cannot start in the past", ">= 2,000", verdict(bps >= 2000)]);
     const limitedBps = median(limitedRuns.map((r) => r.blocksPerS));
     figures.catchUpLimited = { limits: "eth_getLogs range 1,000, batch cap 10", runs: limitedRuns, blocksPerS: limitedBps, unlimitedBlocksPerS: bps };
+    const pgBps = median(pgRuns.map((r) => r.blocksPerS));
+    figures.catchUpPostgres = { runs: pgRuns, blocksPerS: pgBps, lowdbBlocksPerS: bps };
+    rows.push([`catch-up on the PostgreSQL store, blocks/s`, n(pgBps), `${n(bps)} on the embedded store (same run)`, ">= 2,000", verdict(pgBps >= 2000)]);
     rows.push([`catch-up behind a 1,000-block getLogs limit + 10-call batch cap, blocks/s`, n(limitedBps), `${n(bps)} unlimited (same run)`, ">= 1,000", verdict(limitedBps >= 1000)]);
     rows.push([
       "catch-up, events/s",
@@ -311,7 +323,7 @@ try {
         log,
       });
       figures.storePostgres = pgFigures;
-      log(`  ${pgFigures.archivedIncidents} archived in ${n(pgFigures.seedSeconds, 1)} s; commits p50 ${n(pgFigures.commits.p50Ms, 1)} ms, p99 ${n(pgFigures.commits.p99Ms, 1)} ms; catch-up ${n(pgFigures.catchUp.blocksPerS)} blocks/s; database ${n(pgFigures.databaseMB)} MB`);
+      log(`  ${pgFigures.archivedIncidents} archived in ${n(pgFigures.seedSeconds, 1)} s; commits p50 ${n(pgFigures.commits.p50Ms, 1)} ms, p99 ${n(pgFigures.commits.p99Ms, 1)} ms (CPU a commit: Guardian ${n(pgFigures.commits.nodeCpuMs, 2)} ms, PostgreSQL ${n(pgFigures.commits.serverCpuMs, 2)} ms); catch-up ${n(pgFigures.catchUp.blocksPerS)} blocks/s; database ${n(pgFigures.databaseMB)} MB`);
       rows.push(...postgresStoreRows(pgFigures, storeFigures));
     } catch (error) {
       log(`  not measured: ${error instanceof Error ? error.message : String(error)}`);

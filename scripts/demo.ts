@@ -11,7 +11,9 @@
  *      operation; a delegation redeemed;
  *   4. the on-call engineer triggers an incident from the CLI and moves it
  *      through its states while the daemon runs (writes go through the
- *      daemon's admin endpoint);
+ *      daemon's admin endpoint); `guardian readiness` says which pause
+ *      paths are ready, and `guardian drill` exercises every one on a fork
+ *      of the chain (nothing sent to the chain itself);
  *   5. the guardian Safe pauses all three layers by hand (`guardian safe
  *      propose`, two owners `sign`, `exec`); each path stops with its own
  *      error; the Safe unpauses and each path works again;
@@ -26,7 +28,10 @@
  *      response plan's severity, and the circuit breaker pauses the layers
  *      of the Critical ones through the sentinel; the Safe unpauses after
  *      the fix; the post-mortem draft and the public notification are written;
- *   8. the status site is built from what the daemon published;
+ *   8. the Security Lead approves the public disclosure of the first
+ *      Critical (security) incident; a maintenance of the RPC is
+ *      announced, started and completed; the status site is built from what
+ *      the daemon published;
  *   9. a summary. The chain, the bundler and the daemon are stopped whatever happens.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -47,6 +52,7 @@ import { writeDeployment } from "../daemon/src/deploy/deployments.js";
 import { main as guardian } from "../daemon/src/cli.js";
 import { readStoreSnapshot, type StoreData } from "../daemon/src/store/index.js";
 import type { Incident } from "../daemon/src/types.js";
+import { incidentClass } from "../daemon/src/incidents/index.js";
 
 const started = Date.now();
 const lines: string[] = [];
@@ -85,6 +91,9 @@ const stopAll = async () => {
   await chain.stop();
 };
 process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+
+/** Who approves public statements about security incidents in the demo (config roles.securityLead). */
+const SECURITY_LEAD = "security-lead-demo";
 
 /** Runs a `guardian` command in this process, as the on-call engineer would type it. */
 async function cli(args: string[], env: Record<string, string> = {}) {
@@ -139,6 +148,13 @@ try {
         // Probes through the bundler (its URL: env GUARDIAN_BUNDLER_ALTO), a round every 2 blocks.
         bundlers: [{ name: "alto" }],
         probes: { everyBlocks: 2 },
+        // The response plan's roles: only the Security Lead or the CTO may approve a security incident's public disclosure.
+        roles: {
+          onCall: { primary: { name: "oncall-demo", channel: "log" } },
+          securityLead: { primary: { name: SECURITY_LEAD, channel: "log" } },
+          cto: { primary: { name: "cto-demo", channel: "log" } },
+        },
+        site: { name: "Smart accounts (Guardian demo)" },
       },
       null,
       2,
@@ -207,6 +223,13 @@ try {
   }
   const manualFinal = await incidentOf(manual);
   summary(`manual incident ${manual}: ${manualFinal?.timeline.filter((e) => e.kind === "state").map((e) => e.state).join(" → ")} (through the daemon's admin endpoint)`);
+
+  step("can we pause right now? guardian readiness, then a drill of every path on a fork");
+  for (const l of (await cli(["readiness"])).split("\n")) info(l);
+  info("(the demo's daemon runs with --heartbeat-interval 0: no heartbeat proves it alive, so readiness does not count the sentinel)");
+  const drillOut = await cli(["drill"]);
+  for (const l of drillOut.split("\n")) info(l);
+  summary(`drill on a fork: ${drillOut.split("\n").filter((l) => l.startsWith("ok ") || l.startsWith("FAIL")).length} steps, ${drillOut.split("\n").at(-1)}`);
 
   step("guardian Safe pauses all three layers by hand: propose, two owners sign, exec");
   const proposal = path.join(workDir, "safe-pause.json");
@@ -363,6 +386,20 @@ try {
   info(`unpaused by the Safe (any layer still paused: ${stillPaused}); incident ${critical.slice(0, 8)} recovered`);
   summary(`after the fix: the Safe unpaused every layer (any still paused: ${stillPaused}); incident ${critical.slice(0, 8)} recovered`);
 
+  step("public disclosure: the Security Lead approves what the status page may say");
+  // A security incident shows only as its components' status until then (never the detector's title or an attacker's address).
+  let disclosed = true;
+  if (incidentClass(firstCritical!.incident) === "security") {
+    const inStatus = () => existsSync(path.join(dataDir, "public", "status.json")) && JSON.parse(readFileSync(path.join(dataDir, "public", "status.json"), "utf8")).incidents.some((i: { id: string }) => i.id === critical);
+    const hiddenBefore = !inStatus();
+    info(`before approval the status page ${hiddenBefore ? "does not list" : "LISTS"} incident ${critical.slice(0, 8)} (only its components' status)`);
+    const refused = await cli(["incident", "publish", critical, "--by", "oncall-demo"]).then(() => false, () => true);
+    info(`on-call may not approve it: ${refused ? "refused" : "ACCEPTED"}`);
+    info(await cli(["incident", "publish", critical, "--by", SECURITY_LEAD, "--message", "Funds were moved out through delegations beyond our limits; redemptions were paused at once and are restored after the fix."]));
+    disclosed = hiddenBefore && refused;
+    summary(`disclosure: incident ${critical.slice(0, 8)} hidden from the public until ${SECURITY_LEAD} approved it (on-call refused: ${refused})`);
+  }
+
   step("paperwork: the post-mortem draft and the public notification");
   const postmortem = path.join(workDir, `postmortem-${critical.slice(0, 8)}.md`);
   const notice = path.join(workDir, `notification-${critical.slice(0, 8)}.md`);
@@ -372,6 +409,33 @@ try {
   info(`guardian postmortem ${critical.slice(0, 8)} → ${path.relative(process.cwd(), postmortem)}${ttp ? ` (${ttp.replace(/[|*]/g, " ").replace(/\s+/g, " ").trim()})` : ""}`);
   info(`guardian notify ${critical.slice(0, 8)} --format markdown → ${path.relative(process.cwd(), notice)}`);
   summary(`paperwork: ${path.relative(process.cwd(), postmortem)}, ${path.relative(process.cwd(), notice)}`);
+
+  step("scheduled maintenance: announced, started, completed (guardian maintenance)");
+  const soon = (m: number) => `${new Date(Date.now() + m * 60_000).toISOString().slice(0, 16)}Z`;
+  const maintenanceId = await cli(["maintenance", "schedule", "--components", "rpc", "--from", soon(1), "--until", soon(31), "--title", "RPC node upgrade", "--message", "Status updates may pause for a few minutes.", "--by", "oncall-demo"]);
+  // The RPC: the one component no open incident of the scenarios above still holds.
+  const publishedMaintenance = async (want: "under_maintenance" | "operational", status: string) => {
+    const from = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    return waitForState({
+      what: `a status publication with the maintenance ${status} and the RPC ${want}`,
+      deadlineBlock: from + SETTLE_BLOCKS,
+      gone: daemonGone,
+      hint: `daemon log: ${daemonLog}`,
+      probe: async () => {
+        const st = existsSync(path.join(dataDir, "public", "status.json")) ? JSON.parse(readFileSync(path.join(dataDir, "public", "status.json"), "utf8")) : undefined;
+        const component = st?.components.find((c: { id: string }) => c.id === "rpc")?.status;
+        const m = st?.maintenances?.find((x: { id: string }) => x.id === maintenanceId)?.status;
+        const done = component === want && m === status;
+        return { ...(done ? { value: true } : {}), atBlock: Number(st?.chain?.blockNumber ?? 0), seen: `RPC ${component ?? "?"}, maintenance ${m ?? "not published"}` };
+      },
+    });
+  };
+  await cli(["maintenance", "start", maintenanceId, "--by", "oncall-demo"]);
+  await publishedMaintenance("under_maintenance", "in_progress");
+  info(`maintenance ${maintenanceId.slice(0, 8)} in progress: the RPC component shows "under maintenance" (not an outage, not downtime)`);
+  await cli(["maintenance", "complete", maintenanceId, "--by", "oncall-demo", "--message", "The upgrade is done."]);
+  const maintenanceOk = await publishedMaintenance("operational", "completed").then(() => true, () => false);
+  summary(`scheduled maintenance ${maintenanceId.slice(0, 8)}: scheduled → in progress (RPC under maintenance) → completed: ${maintenanceOk ? "published at each step" : "NOT PUBLISHED"}`);
 
   step("status site from what the daemon published");
   const statusFile = path.join(dataDir, "public", "status.json");
@@ -413,6 +477,8 @@ try {
     probesOk &&
     allMatched &&
     blocksToPause >= 0 &&
+    disclosed &&
+    maintenanceOk &&
     !stillPaused;
   console.log(`\n==================== Guardian demo summary ====================`);
   console.log(`chain ${d.chainId}; hub ${d.guardian.hub}; guardian Safe ${d.guardian.safe} (2-of-3)`);

@@ -3,7 +3,7 @@
  * Guardian's publisher, with Astro's programmatic `build()`. The daemon's
  * `guardian site build` calls this; so do the browser tests.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { guardianSiteConfig, SITE_DIR } from "./config.js";
@@ -81,6 +81,7 @@ export async function buildSite(parameters: BuildSiteParameters): Promise<BuildS
   mkdirSync(path.dirname(outDir), { recursive: true });
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const staging = `${outDir}.building-${tag}`;
+  const unlock = await buildLock();
   try {
     const { build } = await import("astro");
     await build(
@@ -105,9 +106,58 @@ export async function buildSite(parameters: BuildSiteParameters): Promise<BuildS
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    unlock();
   }
   const index = path.join(outDir, "index.html");
   return { outDir, indexUrl: pathToFileURL(index).toString(), durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * One Astro build at a time per working directory, across processes. Astro
+ * prerenders into `<outDir>/.prerender`, but into `<cwd>/.astro/.prerender`
+ * when outDir is outside the working directory (a temporary directory, a web
+ * root): two such builds at once — the daemon's `--site-out` and a person's
+ * `guardian site build`, or two test files — would delete each other's
+ * chunks ("Cannot find module …/.astro/.prerender/chunks/…"). A lock file
+ * holding the builder's pid serialises them; a lock whose process is gone is
+ * taken over.
+ */
+async function buildLock(waitMs = 300_000): Promise<() => void> {
+  const dir = path.join(process.cwd(), ".astro");
+  mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, "guardian-site-build.lock");
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let holder = Number.NaN;
+    try {
+      holder = Number(readFileSync(lock, "utf8"));
+    } catch {
+      continue; // released meanwhile
+    }
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !alive(holder)) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`another site build (pid ${holder}) holds ${lock}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 // `npx tsx site/build.ts <status.json> [outDir]`: build and say where the site is.

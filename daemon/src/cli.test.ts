@@ -6,6 +6,7 @@ import { main } from "./cli.js";
 import { openLowdbStore } from "./store/lowdb-store.js";
 import { publishAdminEndpoint } from "./store/runtime-files.js";
 import { tempDir } from "./store/testing/spawn.js";
+import { openIncident } from "./incidents/index.js";
 import type { Incident } from "./types.js";
 
 const NOW = new Date("2025-03-01T12:00:00.000Z");
@@ -295,6 +296,55 @@ describe("guardian incident (store path: no daemon running)", () => {
   });
 });
 
+describe("guardian incident publish", () => {
+  const STRANGER = "0x5ec0ffee000000000000000000000000deadbeef";
+  async function withSecurityIncident(cwd: string, roles?: unknown) {
+    if (roles !== undefined) writeFileSync(path.join(cwd, "guardian.json"), JSON.stringify({ preset: "local", roles }));
+    const store = await openLowdbStore({ dataDir: path.join(cwd, ".guardian"), chainId: 31337, purpose: "test", clock: () => NOW });
+    const incident = openIncident({ key: `security:ownership:${STRANGER}`, title: `Ownership of the paymaster moved to ${STRANGER}`, severity: "critical", affected: { layers: ["entryPoint"], contracts: [ADDRESS] }, source: "security", now: NOW });
+    await store.update((draft) => void (draft.incidents[incident.id] = incident));
+    await store.close();
+    return incident;
+  }
+  const ROLES = { securityLead: { primary: { name: "Sam Security", channel: "log" }, backup: { name: "Bo Backup", channel: "log" } }, cto: { primary: { name: "Casey CTO", channel: "log" } } };
+
+  it("refused when no Security Lead or CTO is configured, or for anyone else; nothing written", async () => {
+    const cwd = tempDir();
+    const incident = await withSecurityIncident(cwd);
+    const before = readFileSync(storeFile(cwd), "utf8");
+    expect(await cli(cwd, ["incident", "publish", incident.id, "--by", "Sam Security"])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "error: --by: no Security Lead or CTO is configured (config roles.securityLead, roles.cto): nobody may approve a disclosure\n",
+    });
+    writeFileSync(path.join(cwd, "guardian.json"), JSON.stringify({ preset: "local", roles: ROLES }));
+    const other = await cli(cwd, ["--config", "guardian.json", "incident", "publish", incident.id, "--by", "mallory"]);
+    expect(other).toMatchObject({ code: 2, stdout: "" });
+    expect(other.stderr).toBe('error: --by: "mallory" is not a configured Security Lead or CTO (expected one of: Sam Security, Bo Backup, Casey CTO)\n');
+    expect((await cli(cwd, ["--config", "guardian.json", "incident", "publish", incident.id])).code).toBe(2); // --by is required
+    expect(readFileSync(storeFile(cwd), "utf8")).toBe(before);
+  });
+
+  it("a configured backup approves with a public statement; an operational incident needs no approval", async () => {
+    const cwd = tempDir();
+    const incident = await withSecurityIncident(cwd, ROLES);
+    const ok = await cli(cwd, ["--config", "guardian.json", "incident", "publish", incident.id.slice(0, 8), "--by", "bo backup", "--message", "Sponsorship is paused while we secure the paymaster."]);
+    expect(ok).toEqual({
+      code: 0,
+      stdout: `incident ${incident.id}: disclosure approved by Bo Backup (Security Lead) at ${NOW.toISOString()}; it appears on the status page at the next publication\n`,
+      stderr: "",
+    });
+    const stored = JSON.parse(readFileSync(storeFile(cwd), "utf8")).incidents[incident.id] as Incident;
+    expect(stored.disclosure).toEqual({ at: NOW.toISOString(), by: "Bo Backup", role: "securityLead" });
+    expect(stored.timeline.at(-1)).toMatchObject({ kind: "note", public: true, message: "Sponsorship is paused while we secure the paymaster.", by: "Bo Backup" });
+
+    const trigger = await cli(cwd, ["--config", "guardian.json", "incident", "trigger", ADDRESS, "--severity", "high", "--title", "UserOps failing"]);
+    const refused = await cli(cwd, ["--config", "guardian.json", "incident", "publish", trigger.stdout.trim(), "--by", "Casey CTO"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is operational: it is published automatically, there is nothing to approve/);
+  });
+});
+
 describe("guardian incident (admin path: a daemon holds the store)", () => {
   it("sends writes to the daemon's endpoint with the env token; list/show read the file", async () => {
     const cwd = tempDir();
@@ -315,6 +365,7 @@ describe("guardian incident (admin path: a daemon holds the store)", () => {
     expect((await cli(cwd, ["incident", "update", id, "--state", "contained", "--by", "eve"], env)).code).toBe(0);
     expect((await cli(cwd, ["incident", "ack", id, "--by", "eve"], env)).stdout).toContain("already acknowledged by eve");
     expect(seen).toEqual(["triggered", "updated"]);
+
     expect((await cli(cwd, ["incident", "show", id], env)).stdout).toContain("State       contained (public: monitoring)");
 
     const noToken = await cli(cwd, ["incident", "ack", id]);
@@ -322,5 +373,29 @@ describe("guardian incident (admin path: a daemon holds the store)", () => {
     expect(noToken.stderr).toContain("is running with env GUARDIAN_ADMIN_TOKEN: set it for this command too");
     const wrong = await cli(cwd, ["incident", "ack", id], { GUARDIAN_ADMIN_TOKEN: "wrong-token-0123456789" });
     expect(wrong).toMatchObject({ code: 1, stderr: "error: missing or wrong bearer token\n" });
+  });
+
+  it("publish goes through the daemon, which checks the approver against its own roles too", async () => {
+    const cwd = tempDir();
+    const dataDir = path.join(cwd, ".guardian");
+    const token = "env-token-0123456789abcdef";
+    writeFileSync(path.join(cwd, "guardian.json"), JSON.stringify({ preset: "local", roles: { securityLead: { primary: { name: "Sam Security", channel: "log" } }, cto: { primary: { name: "Casey CTO", channel: "log" } } } }));
+    const store = await openLowdbStore({ dataDir, chainId: 31337, purpose: "daemon", clock: () => NOW });
+    const seen: string[] = [];
+    // The daemon was started with an older config that knows only the Security Lead.
+    const admin = await startAdminServer({ store, token, clock: () => NOW, approvers: [{ name: "Sam Security", role: "securityLead" }], onChange: (c) => void seen.push(c.type) });
+    await publishAdminEndpoint(dataDir, { host: admin.host, port: admin.port, pid: process.pid, startedAt: NOW.toISOString() });
+    cleanup.push(() => store.close(), () => admin.close());
+    const incident = openIncident({ key: "outflow:delegations:0xdm", title: "Value drained through delegations", severity: "critical", affected: { layers: ["delegation"], contracts: [ADDRESS] }, source: "outflow", now: NOW });
+    await store.update((draft) => void (draft.incidents[incident.id] = incident));
+    const env = { GUARDIAN_ADMIN_TOKEN: token };
+
+    const refused = await cli(cwd, ["--config", "guardian.json", "incident", "publish", incident.id, "--by", "Casey CTO"], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/"Casey CTO" is not a configured Security Lead or CTO \(expected one of: Sam Security\)/);
+    expect(store.read().incidents[incident.id]!.disclosure).toBeUndefined();
+    expect((await cli(cwd, ["--config", "guardian.json", "incident", "publish", incident.id, "--by", "Sam Security"], env)).code).toBe(0);
+    expect(store.read().incidents[incident.id]!.disclosure).toMatchObject({ by: "Sam Security", role: "securityLead" });
+    expect(seen).toEqual(["published"]);
   });
 });

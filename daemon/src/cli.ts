@@ -13,7 +13,7 @@ import * as z from "zod";
 import { AdminRequestError } from "./admin/client.js";
 import { ConfigError, loadConfig, readProcessEnv, redactUrls, type GuardianConfig } from "./config/index.js";
 import { terminalSafe } from "./decode/untrusted-text.js";
-import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "./incidents/index.js";
+import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidDisclosureError, InvalidTransitionError } from "./incidents/index.js";
 import { ArgumentError } from "./commands/errors.js";
 import type { CliContext, CliIo } from "./commands/context.js";
 import { parseArgs } from "./commands/args.js";
@@ -24,6 +24,9 @@ import { registerSafe } from "./commands/safe.js";
 import { registerSite } from "./commands/site.js";
 import { registerPaperwork } from "./commands/paperwork.js";
 import { registerProbe } from "./commands/probe.js";
+import { registerReadiness } from "./commands/readiness.js";
+import { registerDrill } from "./commands/drill.js";
+import { registerMaintenance } from "./commands/maintenance.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -50,6 +53,9 @@ export function createProgram(ctx: CliContext): Command {
   registerSite(program, ctx);
   registerPaperwork(program, ctx);
   registerProbe(program, ctx);
+  registerReadiness(program, ctx);
+  registerDrill(program, ctx);
+  registerMaintenance(program, ctx);
   return program;
 }
 
@@ -112,6 +118,7 @@ function report(error: unknown, io: CliIo): number {
     error instanceof ArgumentError ||
     error instanceof ConfigError ||
     error instanceof InvalidTransitionError ||
+    error instanceof InvalidDisclosureError ||
     error instanceof IncidentNotFoundError ||
     error instanceof AmbiguousIncidentIdError
   ) {

@@ -143,6 +143,12 @@ export interface Incident {
   findingCount: number;
   lastFindingAt?: string;
   timeline: TimelineEntry[];
+  /**
+   * A security incident's public disclosure, approved by a Security Lead or
+   * CTO (`guardian incident publish`); until then the status page shows only
+   * its components' status. Operational incidents are public without it.
+   */
+  disclosure?: { at: string; by: string; role: "securityLead" | "cto" };
 }
 
 /** What the status page may show of an incident: no key, evidence, names, escalation or internal notes. */

@@ -10,16 +10,21 @@
  * `trafficEvery` holds a sponsored user operation (`handleOps` through the
  * EntryPoint and the guarded paymaster) and a hub heartbeat.
  *
+ * With `postgresUrl`, the daemon is a replica on the PostgreSQL store (it
+ * leads at once; the clock starts once it leads).
+ *
  * With `limits`, the daemon follows through the fault proxy imposing a
  * provider's limits (e.g. a 1,000-block `eth_getLogs` range and a 10-call
  * batch cap): the pool learns the cap, the follower the range.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import pino from "pino";
 import { numberToHex } from "viem";
 import { loadConfig } from "../../daemon/src/config/index.js";
 import { startDaemon, watchedContracts } from "../../daemon/src/runtime/daemon.js";
+import { leaseTiming, replicaHolder, startReplica } from "../../daemon/src/runtime/replica.js";
+import { openSharedStore } from "../../daemon/src/store/open.js";
 import { baselineCatchUp, WATCH_TOPICS } from "./baseline.js";
 import { sleep, writeDaemonConfig, type BenchStack } from "./stack.js";
 import { kitTraffic } from "./traffic.js";
@@ -91,22 +96,43 @@ export interface CatchUpRun {
 export async function runCatchUp(
   stack: BenchStack,
   chain: KitChain,
-  o: { runs: number; log: (line: string) => void; limits?: ProviderLimits },
+  o: { runs: number; log: (line: string) => void; limits?: ProviderLimits; postgresUrl?: string },
 ): Promise<CatchUpRun[]> {
   const runs: CatchUpRun[] = [];
-  const tag = o.limits ? "catchup-limited" : "catchup";
+  const tag = o.limits ? "catchup-limited" : o.postgresUrl ? "catchup-pg" : "catchup";
   for (let i = 0; i < o.runs; i++) {
     const dataDir = path.join(stack.dir, `data-${tag}-${i}`);
     mkdirSync(dataDir, { recursive: true });
     // A fresh proxy per run: each daemon learns the limits anew.
     const proxy = o.limits ? await startRpcProxy({ target: stack.chain.url, limits: o.limits }) : undefined;
     const file = writeDaemonConfig(stack, `${tag}-${i}`, { rpcUrls: [proxy?.url ?? stack.chain.url], blockTimeMs: 2000, dataDir, requestTimeoutMs: 3000 });
-    const config = loadConfig({ file, env: {}, cwd: stack.dir });
+    if (o.postgresUrl) {
+      // The PostgreSQL store, a fresh schema per run; one replica, which leads at once.
+      const raw = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...raw, store: { kind: "postgres", schema: `catchup_${process.pid}_${i}` } }));
+    }
+    const config = loadConfig({ file, env: o.postgresUrl ? { GUARDIAN_DATABASE_URL: o.postgresUrl } : {}, cwd: stack.dir });
+    const options = { config, startBlock: chain.from, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }), dryRun: true };
     const t0 = performance.now();
-    const daemon = await startDaemon({ config, startBlock: chain.from, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, logger: pino({ level: "silent" }), dryRun: true });
+    let stop: () => Promise<void>;
+    let tip: () => number;
+    if (o.postgresUrl) {
+      const store = await openSharedStore(config, { purpose: "bench", lease: { holder: replicaHolder(), ttlMs: leaseTiming(config.blockTimeMs).ttlMs } });
+      const replica = await startReplica({ ...options, store });
+      stop = async () => {
+        await replica.stop();
+        await store.close();
+      };
+      tip = () => replica.daemon()?.follower.status().tip?.number ?? -1;
+      while (replica.daemon() === undefined) await sleep(2);
+    } else {
+      const daemon = await startDaemon(options);
+      stop = () => daemon.stop();
+      tip = () => daemon.follower.status().tip?.number ?? -1;
+    }
     const t1 = performance.now();
     try {
-      while ((daemon.follower.status().tip?.number ?? -1) < chain.to) {
+      while (tip() < chain.to) {
         if (performance.now() - t1 > 300_000) throw new Error("catch-up did not finish within 5 minutes");
         await sleep(2);
       }
@@ -116,7 +142,7 @@ export async function runCatchUp(
       const refused = proxy ? ` (refused by the limits: ${proxy.limited.batch} batches, ${proxy.limited.range} eth_getLogs ranges; ${proxy.requests.total} HTTP requests)` : "";
       o.log(`  run ${i + 1}/${o.runs}: ${chain.blocks} blocks in ${Math.round(ms)} ms: ${Math.round(run.blocksPerS)} blocks/s, ${Math.round(run.eventsPerS)} events/s${refused}`);
     } finally {
-      await daemon.stop();
+      await stop();
       await proxy?.close();
       rmSync(dataDir, { recursive: true, force: true });
     }

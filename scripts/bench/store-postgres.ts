@@ -13,7 +13,8 @@
  * 3. Catch-up: ranges of `rangeBlocks` blocks in one update each (what
  *    commitBlocks does after downtime), a finding every 20 blocks; blocks/s.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { openPostgresStore, type PostgresStore } from "../../daemon/src/store/postgres/index.js";
 import type { StoreData } from "../../daemon/src/store/schema.js";
 import type { FindingRecord, Hex, Incident } from "../../daemon/src/types.js";
@@ -26,7 +27,12 @@ export interface PostgresStoreFigures {
   archivedIncidents: number;
   seedSeconds: number;
   hotIncidents: number;
-  commits: { writes: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /**
+   * CPU time per commit: nodeCpuMs this process's (the store's own work: clone, compare, check, SQL
+   * text), serverCpuMs PostgreSQL's (all its processes; NaN where /proc cannot tell). What the wall
+   * time holds beyond both is waiting: the WAL flush, and the machine's other work.
+   */
+  commits: { writes: number; p50Ms: number; p99Ms: number; maxMs: number; nodeCpuMs: number; serverCpuMs: number };
   catchUp: { ranges: number; rangeBlocks: number; blocksPerS: number; p50RangeMs: number; maxRangeMs: number };
   databaseMB: number;
 }
@@ -77,6 +83,9 @@ export async function runPostgresStoreBench(o: PostgresStoreBenchOptions): Promi
     }
     const seedSeconds = (performance.now() - t0) / 1000;
     if (store.history.count() < o.archived) throw new Error(`seeding: ${store.history.count()} incidents archived, expected ${o.archived}`);
+    // A database in its steady state, not one just bulk-loaded: the seeding's dead row versions vacuumed
+    // and its WAL checkpointed, so autovacuum and a checkpoint do not land inside the measured commits.
+    await settle(cluster.url);
 
     let number = store.read().chain.ring.at(-1)?.number ?? 0;
     const block = (d: StoreData, findings: boolean) => {
@@ -99,11 +108,15 @@ export async function runPostgresStoreBench(o: PostgresStoreBenchOptions): Promi
 
     // 2. Block commits.
     const times: number[] = [];
+    const cpu0 = process.cpuUsage();
+    const server0 = serverCpuMs(cluster.dataDir);
     for (let k = 0; k < o.writes; k++) {
       const s = performance.now();
       await store.update((d) => block(d, true));
       times.push(performance.now() - s);
     }
+    const cpu = process.cpuUsage(cpu0);
+    const serverMs = serverCpuMs(cluster.dataDir) - server0;
 
     // 3. Catch-up ranges.
     const rangeTimes: number[] = [];
@@ -121,7 +134,7 @@ export async function runPostgresStoreBench(o: PostgresStoreBenchOptions): Promi
       archivedIncidents: store.history.count(),
       seedSeconds,
       hotIncidents: Object.keys(store.read().incidents).length,
-      commits: { writes: times.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: max(times) },
+      commits: { writes: times.length, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: max(times), nodeCpuMs: (cpu.user + cpu.system) / 1000 / times.length, serverCpuMs: serverMs / times.length },
       catchUp: { ranges: rangeTimes.length, rangeBlocks: o.rangeBlocks, blocksPerS: (o.ranges * o.rangeBlocks) / (rangeTotal / 1000), p50RangeMs: percentile(rangeTimes, 50), maxRangeMs: max(rangeTimes) },
       databaseMB: size,
     };
@@ -144,6 +157,46 @@ function finding(number: number, incidentId: string, at: string): FindingRecord 
     observedAt: at,
     incidentId,
   };
+}
+
+/** CPU time (ms) used so far by the cluster's postmaster and its children, live or exited (Linux /proc; NaN elsewhere). */
+function serverCpuMs(dataDir: string): number {
+  try {
+    const postmaster = Number(readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    const ticks = 100; // USER_HZ on Linux
+    let total = 0;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      } catch {
+        continue; // gone meanwhile
+      }
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(entry);
+      const ppid = Number(fields[1]);
+      if (pid !== postmaster && ppid !== postmaster) continue;
+      total += Number(fields[11]) + Number(fields[12]); // utime, stime
+      // The postmaster's cutime and cstime hold what its children that already exited used (an autovacuum worker...).
+      if (pid === postmaster) total += Number(fields[13]) + Number(fields[14]);
+    }
+    return (total / ticks) * 1000;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function settle(url: string): Promise<void> {
+  const pg = (await import("pg")).default;
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("VACUUM (ANALYZE)");
+    await client.query("CHECKPOINT");
+  } finally {
+    await client.end();
+  }
 }
 
 async function sizeMB(url: string): Promise<number> {

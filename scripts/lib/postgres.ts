@@ -40,7 +40,7 @@ export interface PostgresCluster {
   stop(): Promise<void>;
   /** Fast shutdown if running, then start again on the same port with the same data. */
   restart(): Promise<void>;
-  /** SIGKILL to the postmaster (a crash: the next start runs crash recovery). Waits until the port is closed. */
+  /** SIGKILL to the postmaster (a crash: the next start runs crash recovery). Returns once the postmaster is gone. */
   kill(): Promise<void>;
   /** Starts a stopped or killed cluster again. */
   start(): Promise<void>;
@@ -55,17 +55,18 @@ export interface StartPostgresOptions {
 const DEBIAN_BIN_DIRS = ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"];
 
 /** Absolute path of a PostgreSQL server program, or a clear error naming the package to install. */
-export function findPostgresBinary(name: "initdb" | "pg_ctl"): string {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
+export function findPostgresBinary(name: "initdb" | "pg_ctl", where: { path?: string; debianDirs?: readonly string[] } = {}): string {
+  const debianDirs = where.debianDirs ?? DEBIAN_BIN_DIRS;
+  for (const dir of (where.path ?? process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;
   }
-  for (const dir of DEBIAN_BIN_DIRS) {
+  for (const dir of debianDirs) {
     const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;
   }
   throw new Error(
-    `PostgreSQL is not installed: ${name} was found neither on PATH nor in ${DEBIAN_BIN_DIRS.join(", ")}. ` +
+    `PostgreSQL is not installed: ${name} was found neither on PATH nor in ${debianDirs.join(", ")}. ` +
       "Install Debian's server package: apt-get install postgresql (PostgreSQL 15 on Debian 12; no service needs to run).",
   );
 }
@@ -103,6 +104,18 @@ function run(file: string, args: string[], as: RunAs | undefined, cwd: string): 
   });
 }
 
+/** Whether every directory on the way to `dir` lets other users through (the cluster's user must reach its temp dir). */
+function traversableByAll(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (d === path.dirname(d)) return true;
+  }
+}
+
 function chownTree(dir: string, as: RunAs) {
   chownSync(dir, as.uid, as.gid);
   for (const entry of readdirSync(dir)) {
@@ -113,6 +126,14 @@ function chownTree(dir: string, as: RunAs) {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, "utf8").slice(-4000);
+  } catch {
+    return "";
+  }
+}
 
 function postmasterPid(dataDir: string): number | undefined {
   try {
@@ -155,7 +176,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const initdb = findPostgresBinary("initdb");
   const pgCtl = findPostgresBinary("pg_ctl");
   const as = clusterUser();
-  const root = mkdtempSync(path.join(tmpdir(), "guardian-pg-"));
+  const root = mkdtempSync(path.join(as && !traversableByAll(tmpdir()) ? "/tmp" : tmpdir(), "guardian-pg-"));
   const dataDir = path.join(root, "data");
   const socketDir = path.join(root, "socket");
   const logFile = path.join(root, "server.log");
@@ -174,7 +195,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   let stopped = false;
 
   const start = async () => {
-    const result = await run(pgCtl, ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "120", "-o", serverOptions], as, root);
+    let result = await run(pgCtl, ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "120", "-o", serverOptions], as, root);
+    // After a kill, backends may hold the old shared memory a moment longer: the start is refused until they are gone.
+    for (let i = 0; i < 20 && result.code !== 0 && /shared memory block is still in use/.test(readLog(logFile)); i++) {
+      await sleep(250);
+      result = await run(pgCtl, ["start", "-D", dataDir, "-l", logFile, "-w", "-t", "120", "-o", serverOptions], as, root);
+    }
     if (result.code !== 0) {
       let log = "";
       try { log = readFileSync(logFile, "utf8").slice(-4000); } catch { /* no log yet */ }

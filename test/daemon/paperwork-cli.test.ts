@@ -10,7 +10,7 @@ import { registerPaperwork } from "../../daemon/src/commands/paperwork.js";
 import type { CliContext } from "../../daemon/src/commands/context.js";
 import { ArgumentError } from "../../daemon/src/commands/errors.js";
 import { loadConfig, type GuardianConfig } from "../../daemon/src/config/index.js";
-import { addTimelineEntry, IncidentNotFoundError, openIncident, transition } from "../../daemon/src/incidents/index.js";
+import { addTimelineEntry, approveDisclosure, IncidentNotFoundError, openIncident, transition } from "../../daemon/src/incidents/index.js";
 import { addr, at, evidence, hash, T0 } from "../../daemon/src/incidents/test-builders.js";
 import { pauseTimelineEntry } from "../../daemon/src/paperwork/index.js";
 import { openLowdbStore } from "../../daemon/src/store/index.js";
@@ -115,17 +115,30 @@ describe("guardian postmortem", () => {
 });
 
 describe("guardian notify", () => {
-  it("renders the public notification in each format; nothing internal", async () => {
+  it("refuses a security incident whose disclosure nobody approved; once approved, renders it in each format with nothing internal", async () => {
     const cwd = tempDir("guardian-paperwork-");
     const incident = await storeWithIncident(cwd);
+    const refused = await run(cwd, ["notify", incident.id]);
+    expect(refused.error).toBeInstanceOf(ArgumentError);
+    expect((refused.error as Error).message).toMatch(/is a security incident whose disclosure has not been approved/);
+    expect(refused.stdout).toBe("");
+    const config = loadConfig({ env: {}, cwd });
+    const store = await openLowdbStore({ dataDir: config.dataDir, chainId: config.chainId, purpose: "test" });
+    await store.update((draft) => {
+      draft.incidents[incident.id] = approveDisclosure(draft.incidents[incident.id]!, { by: "Sam", approvers: [{ name: "Sam", role: "securityLead" }], now: at(3) });
+    });
+    await store.close();
     const json = await run(cwd, ["notify", incident.id, "--format", "json"]);
     const notice = JSON.parse(json.stdout);
     expect(notice).toMatchObject({ incidentId: incident.id, status: "monitoring", statusLabel: "Monitoring", severity: "critical" });
-    expect(notice.actionsTaken.map((a: { message: string }) => a.message)).toEqual(["Abnormal paymaster outflow", "Sponsorship paused."]);
+    expect(notice.actionsTaken.map((a: { message: string }) => a.message)).toEqual([
+      "We are investigating a security issue affecting gas sponsorship. Affected services may be paused to protect users; we will post updates here.",
+      "Sponsorship paused.",
+    ]);
     expect(notice.nextUpdateAt).toBe(at(330).toISOString()); // the 12:31 update is overdue at 17:00: now + 30 min
     for (const format of ["text", "markdown", "json"]) {
       const out = (await run(cwd, ["notify", incident.id, "--format", format])).stdout;
-      for (const internal of ["INTERNAL", "Sentinel pause", hash(0x77).slice(2), addr(0xa1).slice(2), "abnormal-outflow", "outflow:paymaster"])
+      for (const internal of ["Abnormal paymaster outflow", "INTERNAL", "Sentinel pause", hash(0x77).slice(2), addr(0xa1).slice(2), "abnormal-outflow", "outflow:paymaster"])
         expect(out, `${format}: ${internal}`).not.toContain(internal);
     }
     const bad = await run(cwd, ["notify", incident.id, "--format", "html"]);

@@ -82,10 +82,14 @@ describe("guardian safe", () => {
       expect(await client.readContract({ address: d.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [l] })).toBe(true);
     }
 
-    // The same proposal again: its nonce is spent.
-    const stale = await cli(["safe", "exec", file], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
-    expect(stale.code).toBe(2);
-    expect(stale.err).toMatch(/stale proposal/);
+    // The same proposal again: it ran, and status says by which transaction.
+    const txHash = /executed: tx (0x[0-9a-f]{64})/.exec(run.out)![1]!;
+    const again = await cli(["safe", "exec", file], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`already executed: tx ${txHash}`);
+    const status = await cli(["safe", "status", file]);
+    expect(status.code, status.err).toBe(0);
+    expect(status.out).toMatch(new RegExp(`EXECUTED in tx ${txHash} \\(block \\d+\\)`));
   });
 
   it("a tampered proposal is refused before anyone signs it", async () => {
@@ -167,5 +171,79 @@ describe("guardian safe", () => {
     expect(after.paused).toBe(true);
     expect(after.bySentinel).toBe(false);
     expect(after.pausedUntil).toBe(2n ** 64n - 1n);
+  });
+
+  it("status tells pending from superseded: another transaction that took the nonce is named", async () => {
+    expect((await cli(["safe", "propose", "unpause", "delegation", "--out", "a.json"])).code).toBe(0);
+    expect((await cli(["safe", "propose", "pause", "delegation", "--incident", "INC-11", "--out", "b.json"])).code).toBe(0);
+    const a = path.join(dir, "a.json");
+    const b = path.join(dir, "b.json");
+    const pa = JSON.parse(readFileSync(a, "utf8"));
+    const pb = JSON.parse(readFileSync(b, "utf8"));
+    expect(pa.tx.nonce).toBe(pb.tx.nonce);
+
+    const pending = await cli(["safe", "status", a]);
+    expect(pending.code, pending.err).toBe(0);
+    expect(pending.out).toMatch(/signatures: 0 of 2 required \(none\)/);
+    expect(pending.out).toMatch(/may still sign: /);
+    expect(pending.out).toMatch(/not executable yet/);
+
+    for (const owner of [ROLE_INDEX.owner2, ROLE_INDEX.owner3]) {
+      expect((await cli(["safe", "sign", b], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) })).code).toBe(0);
+    }
+    const run = await cli(["safe", "exec", b], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) });
+    expect(run.code, run.err).toBe(0);
+    const txHash = /executed: tx (0x[0-9a-f]{64})/.exec(run.out)![1]!;
+
+    // A file from before proposedAtBlock existed: the search starts at block 0, before the Safe had code.
+    const { proposedAtBlock: _dropped, ...older } = pa;
+    writeFileSync(a, JSON.stringify(older));
+    const superseded = await cli(["safe", "status", a, "--json"]);
+    expect(superseded.code, superseded.err).toBe(0);
+    const json = JSON.parse(superseded.out);
+    expect(json.outcome).toMatchObject({ state: "superseded", by: { safeTxHash: pb.safeTxHash, transactionHash: txHash, success: true } });
+    const text = await cli(["safe", "status", a]);
+    expect(text.out).toContain(`SUPERSEDED: another Safe transaction (safeTxHash ${pb.safeTxHash}) used nonce ${pa.tx.nonce} in tx ${txHash}`);
+    const late = await cli(["safe", "sign", a], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(ROLE_INDEX.owner1) });
+    expect(late.code).toBe(2);
+    expect(late.err).toContain(`stale proposal: nonce ${pa.tx.nonce} of Safe ${pa.safe} was used by another transaction (tx ${txHash}`);
+  });
+
+  it("pre-signed pauses: signed ahead for the next nonces, one consumed by another transaction, the next fired by a stranger's key", async () => {
+    const nonceNow = async () => client.readContract({ address: d.guardian.safe, abi: [{ type: "function", name: "nonce", inputs: [], outputs: [{ type: "uint256" }], stateMutability: "view" }], functionName: "nonce" });
+    const n0 = await nonceNow();
+    const made = await cli(["safe", "presign", "--nonces", "2", "--out-dir", "presigned"]);
+    expect(made.code, made.err).toBe(0);
+    expect(made.out).toContain(`nonce ${n0}: presigned-pause-`);
+    expect(made.out).toContain(`nonce ${n0 + 1n}: presigned-pause-`);
+    const files = [n0, n0 + 1n].map((n) => path.join(dir, "presigned", `presigned-pause-${String(n).padStart(6, "0")}.json`));
+    for (const f of files) expect(JSON.parse(readFileSync(f, "utf8")).presigned).toEqual({ owners: expect.any(Array), threshold: 2 });
+    // Each signer signs every file in one go.
+    for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner3]) {
+      const signed = await cli(["safe", "sign", ...files], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) });
+      expect(signed.code, signed.err).toBe(0);
+      expect(signed.out.match(/: signed by /g)).toHaveLength(2);
+    }
+    const two = await cli(["safe", "sign", ...files, "--signature", `0x${"00".repeat(65)}`]);
+    expect(two.code).toBe(2);
+    expect(two.err).toContain("--signature: give one proposal file with it, got 2");
+
+    // An ordinary Safe transaction takes nonce n0: its pre-signed pause is consumed.
+    await cli(["safe", "propose", "unpause", "delegation", "--out", "u.json"]);
+    for (const owner of [ROLE_INDEX.owner1, ROLE_INDEX.owner2]) await cli(["safe", "sign", path.join(dir, "u.json")], { GUARDIAN_SAFE_SIGNER_KEY: keyOf(owner) });
+    expect((await cli(["safe", "exec", path.join(dir, "u.json")], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.bundler) })).code).toBe(0);
+    expect(await client.readContract({ address: d.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [LAYER_ID.delegation] })).toBe(false);
+
+    // Any funded key fires the next one: every layer paused, no signer reached.
+    const fired = await cli(["safe", "fire", "presigned"], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.stranger) });
+    expect(fired.code, fired.err).toBe(0);
+    expect(fired.out).toContain(`(nonce ${n0 + 1n})`);
+    expect(fired.out).toMatch(/confirmed on chain: entryPoint, accountFactory, delegation paused/);
+    expect(fired.out).toMatch(/pre-signed pauses left: none/);
+    for (const l of Object.values(LAYER_ID)) expect(await client.readContract({ address: d.guardian.hub, abi: hubAbi, functionName: "isPaused", args: [l] })).toBe(true);
+
+    const again = await cli(["safe", "fire", "presigned"], { GUARDIAN_EXECUTOR_KEY: keyOf(ROLE_INDEX.stranger) });
+    expect(again.code).toBe(2);
+    expect(again.err).toContain(`no pre-signed pause for the Safe's current nonce ${n0 + 2n}: the files cover nonces ${n0}, ${n0 + 1n} (all consumed)`);
   });
 });

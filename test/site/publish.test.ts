@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openIncident, transition } from "../../daemon/src/incidents/index.js";
+import { approveDisclosure, openIncident, transition } from "../../daemon/src/incidents/index.js";
 import {
   accumulateUptime,
   atomFeed,
@@ -22,13 +22,15 @@ import {
   statusSchema,
   statuspageDocuments,
   STATUSPAGE_FILES,
+  UP_WEIGHT,
   UPTIME_DAYS,
   writeStatusFiles,
   type PublishInput,
   type Status,
 } from "../../daemon/src/publish/index.js";
 import type { Incident, Layer, Severity } from "../../daemon/src/types.js";
-import { addr, CONTRACTS, hash, scenarioInput } from "./scenario.js";
+import { scheduleMaintenance, transitionMaintenance } from "../../daemon/src/maintenance/model.js";
+import { addr, CONTRACTS, hash, scenarioInput, scenarioMaintenances } from "./scenario.js";
 
 const NOW = new Date("2026-03-10T12:00:00.000Z");
 
@@ -123,8 +125,54 @@ describe("buildStatus: component status", () => {
       NOW,
     );
     expect(byId(status, "delegation").status).toBe("partial_outage");
-    expect(byId(status, "delegation").statusReason).toBe("Open incident: worse");
+    // The reason names the incident by its public face, never the detector's title.
+    expect(byId(status, "delegation").statusReason).toBe("Open incident: Delegation redemption degraded");
     expect(status.incidents.map((i) => i.status)).toEqual(["investigating", "investigating", "resolved"]);
+  });
+
+  it("a security incident shows only as its components' status until its disclosure is approved", () => {
+    const stranger = "0x5ec0ffee000000000000000000000000deadbeef";
+    const takeover = openIncident({ key: `security:ownership:${stranger}`, title: `Ownership of the paymaster moved to ${stranger}`, severity: "critical", affected: { layers: ["entryPoint"], contracts: [addr(1)] }, source: "security", now: new Date(NOW.getTime() - 60_000) });
+    const hidden = buildStatus(quietInput({ incidents: [takeover] }), NOW);
+    expect(hidden.incidents).toEqual([]);
+    expect(byId(hidden, "entryPoint")).toMatchObject({ status: "major_outage", statusReason: "Under investigation." });
+    expect(hidden.overall.indicator).toBe("critical");
+    for (const text of [JSON.stringify(hidden), ...renderStatusFiles(hidden).map((f) => f.content)]) {
+      expect(text).not.toContain(stranger.slice(2, 12));
+      expect(text).not.toContain("Ownership of the paymaster");
+    }
+    const approved = approveDisclosure(takeover, { by: "Sam", approvers: [{ name: "Sam", role: "securityLead" }], now: NOW });
+    const shown = buildStatus(quietInput({ incidents: [approved] }), NOW);
+    expect(shown.incidents.map((i) => i.title)).toEqual(["Security incident affecting gas sponsorship"]);
+    expect(byId(shown, "entryPoint").statusReason).toBe("Open incident: Security incident affecting gas sponsorship");
+    expect(JSON.stringify(shown)).not.toContain(stranger.slice(2, 12));
+  });
+
+  it("a maintenance in progress: its components under maintenance (not an outage, not downtime); a guardian pause for it too; a sentinel pause stays an outage", () => {
+    let m = scheduleMaintenance({ title: "Factory migration", components: ["accountFactory", "delegation", "entryPoint"], from: new Date(NOW.getTime() - 600_000), until: new Date(NOW.getTime() + 3_600_000), by: "dave (ops)", now: new Date(NOW.getTime() - 86_400_000) });
+    m = transitionMaintenance(m, "in_progress", { now: new Date(NOW.getTime() - 600_000), by: "dave (ops)" });
+    const input = quietInput({ maintenances: [m] });
+    input.layerStates.accountFactory = { ...input.layerStates.accountFactory!, paused: true, pausedBy: "guardian", pausedUntil: null, incidentRef: hash(9) };
+    input.layerStates.delegation = { ...input.layerStates.delegation!, paused: true, pausedBy: "sentinel", pausedUntil: pauseUntilFromChain(String(NOW.getTime() / 1000 + 600)), incidentRef: hash(10) };
+    // The guardian's pause, as the pause-changed detector records it: a Medium incident, made during the maintenance.
+    const guardianPause = openIncident({ key: `pause-changed:layer:accountFactory:${hash(9)}`, title: "accountFactory layer paused by the guardian", severity: "medium", affected: { layers: ["accountFactory"], contracts: [addr(2)] }, source: "pause-changed", now: new Date(NOW.getTime() - 300_000) });
+    input.incidents = [guardianPause];
+    const status = buildStatus(input, NOW);
+    expect(byId(status, "entryPoint")).toMatchObject({ status: "under_maintenance", statusReason: "Scheduled maintenance in progress: Factory migration" });
+    expect(byId(status, "accountFactory")).toMatchObject({ status: "under_maintenance", statusReason: "Paused by the guardian multisig for scheduled maintenance: Factory migration" });
+    expect(byId(status, "delegation").status).toBe("major_outage");
+    expect(status.incidents).toEqual([]);
+    expect(status.maintenances.map((x) => [x.title, x.status])).toEqual([["Factory migration", "in_progress"]]);
+    expect(JSON.stringify(status)).not.toContain("dave");
+    expect(UP_WEIGHT.under_maintenance).toBe(1);
+    const docs = statuspageDocuments(status);
+    expect(docs["api/v2/scheduled-maintenances/active.json"].scheduled_maintenances.map((x) => x.name)).toEqual(["Factory migration"]);
+    expect(docs["api/v2/scheduled-maintenances/upcoming.json"].scheduled_maintenances).toEqual([]);
+    expect(atomFeed(status)).toContain("[Maintenance: In progress] Factory migration");
+    // Without the maintenance the same pause is an outage and an incident.
+    const plain = buildStatus({ ...input, maintenances: [] }, NOW);
+    expect(byId(plain, "accountFactory").status).toBe("major_outage");
+    expect(plain.incidents.map((i) => i.title)).toEqual(["Creating new smart accounts paused"]);
   });
 
   it("RPC health sets the RPC component; an RPC detector's incident lands on it", () => {
@@ -277,6 +325,31 @@ describe("feed and badges", () => {
     expect(feed).not.toMatch(/[\u0000-\u0008]/);
     expect(feed).toContain(`<id>urn:uuid:${nasty.id}</id>`);
     expect(feed).toContain(`href="https://status.example.org/guardian/incidents/${nasty.id}/"`);
+  });
+
+  it("a feed per component (its incidents and maintenances only, rel=self to itself) and a small widget JSON", () => {
+    const status = buildStatus({ ...scenarioInput({ now: NOW }), page: { name: "Guardian status", url: "https://status.example.org/" }, maintenances: scenarioMaintenances(NOW) }, NOW);
+    const delegation = atomFeed(status, { component: "delegation" });
+    const entries = (feed: string) => [...feed.matchAll(/<entry>[\s\S]*?<title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(entries(delegation)).toEqual(["[Monitoring] Some delegation redemptions are failing", "[Maintenance: Completed] DelegationManager upgrade"]);
+    expect(delegation).toContain('<link rel="self" type="application/atom+xml" href="https://status.example.org/feeds/delegation.atom"/>');
+    expect(entries(atomFeed(status, { component: "rpc" }))).toEqual(["[Investigating] Status updates may be delayed"]);
+    const files = new Map(renderStatusFiles(status).map((f) => [f.path, f.content]));
+    for (const id of ["entryPoint", "accountFactory", "delegation", "rpc"]) expect(files.has(`feeds/${id}.atom`)).toBe(true);
+    expect(JSON.parse(files.get("widget.json")!)).toEqual({
+      schemaVersion: 1,
+      page: { name: "Guardian status", url: "https://status.example.org/" },
+      status: { indicator: "critical", description: "Major System Outage" },
+      components: [
+        { id: "entryPoint", name: "EntryPoint", status: "under_maintenance" },
+        { id: "accountFactory", name: "AccountFactory", status: "major_outage" },
+        { id: "delegation", name: "Delegation", status: "major_outage" },
+        { id: "rpc", name: "RPC", status: "degraded_performance" },
+      ],
+      generatedAt: NOW.toISOString(),
+      expectedIntervalSeconds: 60,
+      cacheSeconds: 60,
+    });
   });
 
   it("shields endpoint badges per component and overall", () => {

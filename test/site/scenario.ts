@@ -5,7 +5,7 @@
  * and must be stripped), pause states as the daemon reads them from the hub
  * (pauseUntilFromChain), and uptime accumulated with accumulateUptime.
  */
-import { addTimelineEntry, correlateFinding, transition } from "../../daemon/src/incidents/index.js";
+import { addTimelineEntry, correlateFinding, manualIncidentKey, openIncident, transition } from "../../daemon/src/incidents/index.js";
 import {
   accumulateUptime,
   pauseUntilFromChain,
@@ -14,6 +14,7 @@ import {
   type PublishInput,
   type UptimeSample,
 } from "../../daemon/src/publish/index.js";
+import { scheduleMaintenance, transitionMaintenance, type Maintenance } from "../../daemon/src/maintenance/model.js";
 import type { Address, Finding, Hex, Incident, Layer } from "../../daemon/src/types.js";
 
 export const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
@@ -42,7 +43,12 @@ function finding(overrides: Partial<Finding> & Pick<Finding, "key" | "title" | "
 export interface ScenarioOptions {
   /** The publish time. */
   now: Date;
-  /** A title for the active delegation incident (the XSS dataset puts markup here). */
+  /**
+   * The detector's title of the active delegation incident, and, when given,
+   * also the title of a manual incident an operator opened (the XSS dataset
+   * puts markup here: a detector's title never reaches the page, an
+   * operator's does).
+   */
   activeTitle?: string;
   /** An update body for the active incident. */
   activeNote?: string;
@@ -99,6 +105,24 @@ export function scenarioIncidents(options: ScenarioOptions): Incident[] {
     minutes(t2, 10),
   );
   put(critical);
+
+  // An operator's own incident, with their words as title and opening (only with activeTitle).
+  if (options.activeTitle !== undefined) {
+    const id = "0d1e2f30-4a5b-4c6d-8e7f-8091a2b3c4d5";
+    put(
+      openIncident({
+        id,
+        key: manualIncidentKey(id),
+        title: options.activeTitle,
+        message: options.activeNote ?? "Reported by an operator.",
+        severity: "medium",
+        affected: { layers: ["delegation"], contracts: [] },
+        source: "manual",
+        now: minutes(t2, 5),
+        by: "erin (on-call)",
+      }),
+    );
+  }
 
   // Active Medium on the RPC, just detected (an RPC finding carries no layer).
   const t3 = minutes(now, -15);
@@ -177,4 +201,19 @@ export function scenarioInput(options: ScenarioOptions): PublishInput {
     expectedIntervalSeconds: 60,
     componentsCreatedAt: minutes(now, -200 * 24 * 60).toISOString(),
   };
+}
+
+/**
+ * Maintenances around `now`: one completed two days ago (delegation), one in
+ * progress (EntryPoint's paymaster), one scheduled for tomorrow (the factory).
+ */
+export function scenarioMaintenances(now: Date): Maintenance[] {
+  const by = "dave (ops)";
+  let done = scheduleMaintenance({ title: "DelegationManager upgrade", components: ["delegation"], from: minutes(now, -2 * 24 * 60), until: minutes(now, -2 * 24 * 60 + 60), by, now: minutes(now, -5 * 24 * 60) });
+  done = transitionMaintenance(done, "in_progress", { now: minutes(now, -2 * 24 * 60), by });
+  done = transitionMaintenance(done, "completed", { now: minutes(now, -2 * 24 * 60 + 40), by, message: "The upgrade is done; redemptions work as before." });
+  let running = scheduleMaintenance({ title: "Paymaster key rotation", components: ["entryPoint"], from: minutes(now, -10), until: minutes(now, 50), by, now: minutes(now, -3 * 24 * 60), message: "Sponsored operations may be refused for up to an hour." });
+  running = transitionMaintenance(running, "in_progress", { now: minutes(now, -10), by });
+  const upcoming = scheduleMaintenance({ title: "Account factory migration", components: ["accountFactory"], from: minutes(now, 24 * 60), until: minutes(now, 26 * 60), by, now: minutes(now, -60) });
+  return [done, running, upcoming];
 }

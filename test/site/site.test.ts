@@ -129,7 +129,7 @@ describe("live data", () => {
     // Degraded.
     const rpc = await card("rpc").innerText();
     expect(rpc).toContain("Degraded performance");
-    expect(rpc).toContain("Open incident: One RPC endpoint answers slowly");
+    expect(rpc).toContain("Open incident: Status updates may be delayed");
     expect(rpc).toMatch(/Endpoints up\s+2 of 3/);
 
     // Icons differ by shape, not only colour.
@@ -154,7 +154,8 @@ describe("live data", () => {
     await expect(active.count()).resolves.toBe(2);
     const contained = page.locator('article[data-incident-status="monitoring"]');
     const containedText = await contained.innerText();
-    expect(containedText).toContain("Delegation redemptions failing");
+    expect(containedText).toContain("Some delegation redemptions are failing");
+    expect(containedText).not.toContain("Delegation redemptions failing"); // the detector's title is internal
     expect(containedText).toContain("Critical impact · Delegation");
     expect(containedText).toContain("Redemptions are paused while we investigate an unexpected caveat enforcer failure.\nNo funds have moved.");
     expect(containedText).toContain("Guardian's circuit breaker paused delegation redemption to protect funds.");
@@ -164,7 +165,8 @@ describe("live data", () => {
     for (const secret of ["alice", "carol", "bob@example", "internal", "hooks.example.invalid", "secretish"]) expect(html).not.toContain(secret);
 
     const history = await text(page, 'section[aria-labelledby="history-h"]');
-    expect(history).toContain("Account creation failing (AA13 initCode failed)");
+    expect(history).toContain("Creating new smart accounts is failing");
+    expect(history).not.toContain("AA13");
     expect(history).toContain("Resolved");
 
     // The incident's own page.

@@ -3,6 +3,7 @@
  * on one schema play two replicas. Time passes by the DATABASE's clock: the
  * tests wait for a lease to expire by asking the database, never by timing.
  */
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresCluster } from "../../scripts/lib/postgres.js";
 import { hash, T0 } from "../../daemon/src/incidents/test-builders.js";
@@ -125,6 +126,95 @@ describe("lease", () => {
     await a.update((d) => void (d.chain.processedCount = 1));
     expect(a.read().chain.processedCount).toBe(1);
     await a.close();
+  });
+
+  it("a takeover waits for a leader's commit in flight, and finds the lease extended by it", async () => {
+    const schema = freshSchema("lease");
+    const a = await replica(schema, "replica-a", SHORT_TTL);
+    const b = await replica(schema, "replica-b", LONG_TTL);
+    expect(await a.lease!.acquire()).toBe(1);
+    // Play A's write transaction by hand: the lease row locked, as its commits do.
+    const inFlight = new pg.Client({ connectionString: cluster.url });
+    await inFlight.connect();
+    try {
+      await inFlight.query("BEGIN");
+      await inFlight.query(`SELECT 1 FROM "${schema}".guardian_lease WHERE id = 1 FOR UPDATE`);
+      await expired(a); // by the database's clock, A's lease is over...
+      let settled = false;
+      const takeover = b.lease!.acquire().finally(() => (settled = true));
+      // ... but B waits on the row lock (its statement is seen waiting in pg_stat_activity).
+      await until("B's acquire waits on the lease row", async () =>
+        withDb(cluster.url, async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%guardian_lease%'")).rows[0].n === 1),
+      );
+      expect(settled).toBe(false);
+      // A's commit extends the lease: B's acquire, re-checked on the new row, finds it held.
+      await inFlight.query(`UPDATE "${schema}".guardian_lease SET expires_at = now() + interval '1 minute' WHERE id = 1`);
+      await inFlight.query("COMMIT");
+      expect(await takeover).toBeUndefined();
+      expect(await b.lease!.current()).toMatchObject({ holder: "replica-a", term: 1, live: true });
+    } finally {
+      await inFlight.end();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("two replicas racing for the lease, the leader freezing past it now and then: every acknowledged write is in the database once, none from a stale term", async () => {
+    const schema = freshSchema("lease");
+    const open = (holder: string) =>
+      openPostgresStore({ url: cluster.url, schema, chainId: 31337, purpose: "test", recordProcessed: true, lease: { holder, ttlMs: 1_000 } });
+    const replicas = [await open("replica-1"), await open("replica-2")];
+    const target = 40;
+    const freezeEvery = 8;
+    // unplanned: a leader the busy machine stalled past its lease without our freezing it.
+    const stats = { written: 0, fenced: 0, freezes: 0, unplanned: 0 };
+    const mark = (term: number, id: number) => `0x${term.toString(16).padStart(8, "0")}${id.toString(16).padStart(2, "0")}`.padEnd(66, "0") as `0x${string}`;
+
+    const run = async (me: PostgresStore, id: number, other: PostgresStore) => {
+      while (stats.written < target) {
+        if (me.lease!.held() === undefined && (await me.lease!.acquire()) !== undefined) await me.refresh(); // a new leader starts from the last commit
+        const term = me.lease!.held();
+        if (term !== undefined) {
+          const ok = await me
+            .update((d) => {
+              d.chain.processedCount += 1;
+              d.chain.processedLog!.push({ number: d.chain.processedCount, hash: mark(term, id) });
+            })
+            .then(
+              () => true,
+              (error: unknown) => {
+                if (!(error instanceof StoreFencedError)) throw error;
+                stats.unplanned++;
+                return false;
+              },
+            );
+          if (!ok) continue;
+          stats.written++;
+          if (stats.written % freezeEvery === 0 && stats.written < target) {
+            // Frozen (SIGSTOP, GC pause): it does nothing until the other replica has taken over...
+            stats.freezes++;
+            await until("the other replica takes the lease over", async () => (await other.lease!.current()).holder === other.lease!.holder);
+            // ... then wakes up and commits the block it was working on: refused.
+            await expect(me.update((d) => void (d.chain.processedCount += 1000))).rejects.toThrow(StoreFencedError);
+            stats.fenced++;
+          }
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await Promise.all([run(replicas[0]!, 1, replicas[1]!), run(replicas[1]!, 2, replicas[0]!)]);
+
+    const check = await openPostgresStore({ url: cluster.url, schema, chainId: 31337, purpose: "test" });
+    const log = check.read().chain.processedLog!;
+    expect(check.read().chain.processedCount).toBe(stats.written);
+    expect(log.map((b) => b.number)).toEqual(Array.from({ length: stats.written }, (_, i) => i + 1));
+    const terms = log.map((b) => Number.parseInt(b.hash.slice(2, 10), 16));
+    expect(terms).toEqual([...terms].sort((x, y) => x - y)); // never a write from an older term after a newer one
+    expect(new Set(terms).size).toBeGreaterThanOrEqual(stats.freezes + 1); // each freeze handed the lease over
+    expect(stats.fenced).toBe(stats.freezes);
+    expect(stats.freezes).toBe(Math.floor((target - 1) / freezeEvery));
+    await check.close();
+    for (const r of replicas) await r.close();
   });
 
   it("refuses a lease without a holder or with a ttl too short to mean anything, naming the field", async () => {

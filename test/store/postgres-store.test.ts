@@ -51,11 +51,11 @@ describe("migrations", () => {
     await store.close();
     await (await open(schema)).close(); // a second opener migrates nothing
     const versions = await withDb(cluster.url, async (c) => (await c.query(`SELECT version FROM "${schema}".guardian_schema ORDER BY version`)).rows.map((r) => r.version));
-    expect(versions).toEqual([POSTGRES_SCHEMA_VERSION]);
+    expect(versions).toEqual(Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, i) => i + 1));
     const tables = await withDb(cluster.url, async (c) =>
       (await c.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema])).rows.map((r) => r.table_name),
     );
-    expect(tables).toEqual(["checkpoint", "checkpoint_ring", "detector_state", "findings", "guardian_lease", "guardian_schema", "incidents", "kv", "outbox", "processed_log"]);
+    expect(tables).toEqual(["checkpoint", "checkpoint_ring", "detector_state", "findings", "guardian_lease", "guardian_schema", "incident_requests", "incidents", "kv", "outbox", "processed_log"]);
   });
 
   it("a schema written by a newer Guardian is refused, untouched", async () => {
@@ -113,6 +113,27 @@ describe("writes", () => {
     const oldest = await withDb(cluster.url, async (c) => (await c.query(`SELECT hot, body->>'key' AS key FROM "${schema}".findings ORDER BY seq LIMIT 1`)).rows[0]);
     expect(oldest).toEqual({ hot: false, key: "test:finding:1" });
     expect(store.read().findings).toHaveLength(1000);
+    await store.close();
+  });
+
+  it("an opener with smaller limits trims the hot state, and its next commit writes the trim", async () => {
+    const schema = freshSchema("rows");
+    let store = await open(schema, { ringSize: 5, findingsLimit: 5 });
+    await store.update((d) => {
+      for (let n = 1; n <= 5; n++) {
+        d.chain.ring.push({ number: n, hash: hash(n) });
+        d.findings.push(findingN(n));
+      }
+    });
+    await store.close();
+    store = await open(schema, { ringSize: 3, findingsLimit: 2 });
+    expect(store.read().chain.ring.map((b) => b.number)).toEqual([3, 4, 5]);
+    expect(store.read().findings.map((f) => f.key)).toEqual(["test:finding:4", "test:finding:5"]);
+    await store.update((d) => void (d.chain.ring.push({ number: 6, hash: hash(6) }), d.findings.push(findingN(6))));
+    await store.close();
+    store = await open(schema, { ringSize: 5, findingsLimit: 5 });
+    expect(store.read().chain.ring.map((b) => b.number)).toEqual([4, 5, 6]);
+    expect(store.read().findings.map((f) => f.key)).toEqual(["test:finding:5", "test:finding:6"]);
     await store.close();
   });
 
@@ -223,5 +244,63 @@ describe("the server goes away", () => {
     expect(e2!.message).toMatch(/database "nosuchdb" does not exist/);
     expect(e2!.message).not.toContain(password);
     expect(JSON.stringify(e2)).not.toContain(password);
+  });
+});
+
+describe("what is written is what is read back", () => {
+  it("random block commits, edits, archivals, outbox and reorgs: after each, a fresh open reads the same hot state", async () => {
+    const schema = freshSchema("random");
+    const store = await open(schema, { ringSize: 8, findingsLimit: 12, recordProcessed: true });
+    let seed = 138;
+    const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+    let block = 0;
+    let nextIncident = 0;
+    let nextItem = 0;
+    for (let step = 0; step < 60; step++) {
+      await store.update((d) => {
+        for (let b = 0, n = 1 + Math.floor(random() * 3); b < n; b++) {
+          block++;
+          d.chain.ring.push({ number: block, hash: hash(block) });
+          d.chain.processedLog!.push({ number: block, hash: hash(block) });
+          d.chain.processedCount++;
+          d.detectorState = { current: { block, r: Math.floor(random() * 5) } };
+          if (random() < 0.6) d.findings.push(findingN(block));
+        }
+        const ids = Object.keys(d.incidents);
+        const roll = random();
+        if (roll < 0.25) {
+          const incident = incidentN(nextIncident++);
+          d.incidents[incident.id] = incident;
+        } else if (roll < 0.4 && ids.length) {
+          delete d.incidents[pick(ids)!]; // archived
+        } else if (roll < 0.6 && ids.length) {
+          const id = pick(ids)!;
+          d.incidents[id] = { ...d.incidents[id]!, findingCount: d.incidents[id]!.findingCount + 1 };
+        }
+        if (d.findings.length && random() < 0.3) pick(d.findings)!.reorged = true;
+        if (random() < 0.3) d.outbox.push({ id: `o${nextItem++}`, kind: "notify", createdAt: T0.toISOString(), status: "pending", attempts: 0, payload: { step } });
+        if (d.outbox.length && random() < 0.2) pick(d.outbox)!.attempts++;
+        if (d.outbox.length && random() < 0.15) d.outbox.splice(Math.floor(random() * d.outbox.length), 1);
+        if (random() < 0.2) d.publish = { uptime: [{ step }] };
+        if (random() < 0.1) delete d.publish;
+        if (random() < 0.1 && block > 3) {
+          // A reorg of the last two blocks.
+          const keep = block - 2;
+          d.chain.ring = d.chain.ring.filter((b) => b.number <= keep);
+          d.chain.processedLog = d.chain.processedLog!.filter((b) => b.number <= keep);
+          for (let n = keep + 1; n <= block; n++) {
+            d.chain.ring.push({ number: n, hash: hash(n + 1_000_000) });
+            d.chain.processedLog.push({ number: n, hash: hash(n + 1_000_000) });
+          }
+        }
+      });
+      const reopened = await open(schema, { ringSize: 8, findingsLimit: 12 });
+      expect(reopened.read(), `step ${step}`).toEqual(store.read());
+      expect(reopened.history.count()).toBe(store.history.count());
+      await reopened.close();
+    }
+    expect(store.history.count()).toBeGreaterThan(0);
+    await store.close();
   });
 });

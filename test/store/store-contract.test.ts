@@ -134,6 +134,21 @@ function storeContract(backend: () => Backend) {
     await store.close();
   });
 
+  it("what the mutator returns stays the caller's: usable, and apart from the snapshot", async () => {
+    const store = await at().open();
+    const incident = incidentN(5);
+    const returned = await store.update((d) => {
+      d.incidents[incident.id] = incident;
+      d.findings.push(findingN(5));
+      return { incident: d.incidents[incident.id]!, finding: d.findings[0]! };
+    });
+    returned.incident.title = "changed by the caller";
+    returned.finding.reorged = true;
+    expect(store.read().incidents[incident.id]!.title).toBe("Paymaster paused outside Guardian");
+    expect(store.read().findings[0]!.reorged).toBeUndefined();
+    await store.close();
+  });
+
   it("read() is deeply frozen", async () => {
     const store = await at().open();
     await store.update((d) => void d.findings.push(findingN(1)));

@@ -3,7 +3,7 @@
  * `IncidentService` as the store-backed one, over HTTP.
  */
 import type { Incident } from "../types.js";
-import type { AckRequest, AckResult, IncidentService, TriggerRequest, UpdateRequest } from "./protocol.js";
+import type { AckRequest, AckResult, IncidentService, PublishRequest, TriggerRequest, UpdateRequest } from "./protocol.js";
 
 /** The daemon answered with an error; `status` 400/404/409 are the caller's mistakes. */
 export class AdminRequestError extends Error {
@@ -82,6 +82,7 @@ export function createAdminClient(parameters: AdminClientParameters): AdminClien
     trigger: async (request: TriggerRequest) => (await call<{ incident: Incident }>("POST", "/v1/incidents", request)).incident,
     update: async (id: string, request: UpdateRequest) => (await call<{ incident: Incident }>("POST", `${path(id)}/state`, request)).incident,
     acknowledge: (id: string, request: AckRequest) => call<AckResult>("POST", `${path(id)}/ack`, request),
+    publish: async (id: string, request: PublishRequest) => (await call<{ incident: Incident }>("POST", `${path(id)}/publish`, request)).incident,
     list: async () => (await call<{ incidents: Incident[] }>("GET", "/v1/incidents")).incidents,
     get: async (id: string) => (await call<{ incident: Incident }>("GET", path(id))).incident,
     health: () => call<{ ok: true; pid: number }>("GET", "/v1/health"),

@@ -8,9 +8,11 @@
  *     POST /v1/incidents                 TriggerRequest → 201 { incident }
  *     POST /v1/incidents/:id/state       UpdateRequest  → { incident }
  *     POST /v1/incidents/:id/ack         AckRequest     → { incident, alreadyAcknowledged }
+ *     POST /v1/incidents/:id/publish     PublishRequest → { incident }
  *
  * Errors: { error: { name, message } } with 400 (invalid request), 401, 403,
- * 404 (IncidentNotFoundError, unknown route), 409 (InvalidTransitionError),
+ * 404 (IncidentNotFoundError, unknown route), 409 (InvalidTransitionError,
+ * InvalidDisclosureError),
  * 413, 415, 500.
  */
 import * as z from "zod";
@@ -63,6 +65,14 @@ export type UpdateRequest = z.input<typeof updateRequestSchema>;
 export const ackRequestSchema = z.strictObject({ by: person });
 export type AckRequest = z.input<typeof ackRequestSchema>;
 
+/** A security incident's disclosure, approved by `by` (who must be a configured Security Lead or CTO). */
+export const publishRequestSchema = z.strictObject({
+  by: person,
+  /** A public statement published with it. */
+  message: operatorText(z.string().trim().min(1).max(2000), { lines: true }).optional(),
+});
+export type PublishRequest = z.input<typeof publishRequestSchema>;
+
 export interface AckResult {
   incident: Incident;
   /** true if it was already acknowledged (nothing changed). */
@@ -77,4 +87,6 @@ export interface IncidentService {
   update(id: string, request: UpdateRequest): Promise<Incident>;
   /** @throws IncidentNotFoundError (or AdminRequestError 404 remotely) */
   acknowledge(id: string, request: AckRequest): Promise<AckResult>;
+  /** @throws IncidentNotFoundError | InvalidDisclosureError (or AdminRequestError 404/409 remotely) */
+  publish(id: string, request: PublishRequest): Promise<Incident>;
 }

@@ -13,11 +13,11 @@ import type { AddressInfo } from "node:net";
 import * as z from "zod";
 import { isLoopbackHost } from "../config/schema.js";
 import { formatIssues } from "../config/issues.js";
-import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidTransitionError } from "../incidents/index.js";
+import { AmbiguousIncidentIdError, IncidentNotFoundError, InvalidDisclosureError, InvalidTransitionError } from "../incidents/index.js";
 import { findStoredIncident, incidentsWithHistory, type GuardianStore } from "../store/store.js";
 import type { SlaMinutes } from "../types.js";
-import { createStoreIncidentService, type IncidentChange } from "./operations.js";
-import type { AckRequest, TriggerRequest, UpdateRequest } from "./protocol.js";
+import { createStoreIncidentService, type IncidentChange, type RequestableIncidentService } from "./operations.js";
+import type { AckRequest, PublishRequest, TriggerRequest, UpdateRequest } from "./protocol.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -38,6 +38,8 @@ export interface StartAdminServerParameters {
   clock?: () => Date;
   /** config.sla; default the response plan's. */
   sla?: Readonly<SlaMinutes>;
+  /** Who may approve a security incident's disclosure (config `disclosureApprovers`). */
+  approvers?: ReadonlyArray<{ name: string; role: "securityLead" | "cto" }>;
   logger?: AdminLogger;
   /** Called after each committed write (e.g. to re-publish status or engage the breaker). */
   onChange?: (event: IncidentChange) => void;
@@ -48,6 +50,8 @@ export interface AdminServer {
   readonly port: number;
   /** e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  /** The incident service behind the endpoint (with its onChange): replicas apply queued requests through it. */
+  readonly service: RequestableIncidentService;
   /** Stops accepting, waits for requests in flight. */
   close(): Promise<void>;
 }
@@ -81,6 +85,7 @@ export async function startAdminServer(parameters: StartAdminServerParameters): 
     ...(parameters.clock ? { clock: parameters.clock } : {}),
     ...(parameters.sla ? { sla: parameters.sla } : {}),
     ...(parameters.onChange ? { onChange: parameters.onChange } : {}),
+    ...(parameters.approvers ? { approvers: parameters.approvers } : {}),
   });
 
   const handle = async (req: IncomingMessage): Promise<{ status: number; body: unknown }> => {
@@ -109,6 +114,8 @@ export async function startAdminServer(parameters: StartAdminServerParameters): 
       if (method === "POST") return { status: 200, body: { incident: await service.update(id, (await readJson(req)) as UpdateRequest) } };
     } else if (action === "ack" && parts.length === 4) {
       if (method === "POST") return { status: 200, body: await service.acknowledge(id, (await readJson(req)) as AckRequest) };
+    } else if (action === "publish" && parts.length === 4) {
+      if (method === "POST") return { status: 200, body: { incident: await service.publish(id, (await readJson(req)) as PublishRequest) } };
     } else {
       throw new HttpError(404, "NotFound", `no route ${method} ${url.pathname}`);
     }
@@ -143,6 +150,7 @@ export async function startAdminServer(parameters: StartAdminServerParameters): 
     host: address.address,
     port: address.port,
     url: `http://${urlHost}:${address.port}`,
+    service,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -182,6 +190,7 @@ function toHttpError(error: unknown): { status: number; name: string; message: s
   if (error instanceof IncidentNotFoundError) return { status: 404, name: error.name, message: error.message };
   if (error instanceof AmbiguousIncidentIdError) return { status: 400, name: error.name, message: error.message };
   if (error instanceof InvalidTransitionError) return { status: 409, name: error.name, message: error.message };
+  if (error instanceof InvalidDisclosureError) return { status: 409, name: error.name, message: error.message };
   return { status: 500, name: error instanceof Error ? error.name : "Error", message: error instanceof Error ? error.message : String(error) };
 }
 

@@ -10,6 +10,8 @@ export interface CliIo {
   clock(): Date;
   /** How long a write waits for another CLI's store lock (ms); default 3000. Tests set 0. */
   lockWaitMs?: number;
+  /** PostgreSQL store: how long a request queued for the leading replica is waited for (ms); default 30000. */
+  queuedRequestWaitMs?: number;
 }
 
 export interface CliContext extends CliIo {

@@ -1,5 +1,5 @@
 /**
- * `guardian incident trigger|update|ack|list|show`.
+ * `guardian incident trigger|update|ack|publish|list|show`.
  *
  * Writes go to the running daemon's admin endpoint when a daemon holds the
  * data directory (its lock is held by a live process that published
@@ -19,12 +19,13 @@ import {
   addressProblem,
   canonicalDeploymentName,
   DEPLOYMENT_NAMES,
+  disclosureApprovers,
   LAYERS_OF,
   loadDeployments,
   type GuardianConfig,
 } from "../config/index.js";
 import { IncidentNotFoundError, isOpen } from "../incidents/index.js";
-import { findRunningDaemon, findStoredIncident, incidentsWithHistory, openLowdbStore, readAdminToken, readStoreSnapshot, readStoreView } from "../store/index.js";
+import { findRunningDaemon, findStoredIncident, incidentsWithHistory, openLowdbStore, readAdminToken, readStoreSnapshot, readStoreView, type StoreView } from "../store/index.js";
 import { INCIDENT_STATES, LAYERS, SEVERITIES, type Address, type Incident, type Layer } from "../types.js";
 import { parseArgs } from "./args.js";
 import type { CliContext } from "./context.js";
@@ -66,6 +67,10 @@ const updateNames = { id: "<id>", state: "--state", message: "--message", privat
 export const ackArgsSchema = z.object({ id: idArg, by: person.optional(), json: z.boolean().default(false) });
 export type AckArgs = z.output<typeof ackArgsSchema>;
 const ackNames = { id: "<id>", by: "--by", json: "--json" };
+
+export const publishArgsSchema = z.object({ id: idArg, by: person, message: message.optional(), json: z.boolean().default(false) });
+export type PublishArgs = z.output<typeof publishArgsSchema>;
+const publishNames = { id: "<id>", by: "--by", message: "--message", json: "--json" };
 
 export const listArgsSchema = z.object({
   json: z.boolean().default(false),
@@ -110,6 +115,15 @@ export function registerIncident(program: Command, ctx: CliContext): void {
     .option("--by <name>", "who acknowledges; default the OS user")
     .option("--json", "print the incident as JSON")
     .action((id: string, options: Record<string, unknown>) => ackCommand(ctx, { id, ...options }));
+
+  incident
+    .command("publish")
+    .description("approve the public disclosure of a security incident (Security Lead or CTO only, as configured in roles)")
+    .argument("<id>", "incident id or a unique prefix")
+    .requiredOption("--by <name>", "the approver: a configured Security Lead or CTO (or backup)")
+    .option("--message <text>", "a public statement published with it")
+    .option("--json", "print the incident as JSON")
+    .action((id: string, options: Record<string, unknown>) => publishCommand(ctx, { id, ...options }));
 
   incident
     .command("list")
@@ -172,16 +186,38 @@ export async function ackCommand(ctx: CliContext, raw: unknown): Promise<void> {
   else ctx.stdout(`incident ${incident.id} acknowledged by ${incident.acknowledgedBy ?? "?"}\n`);
 }
 
+export async function publishCommand(ctx: CliContext, raw: unknown): Promise<void> {
+  const args = parseArgs(publishArgsSchema, raw, publishNames);
+  const config = ctx.config();
+  const approvers = disclosureApprovers(config);
+  // Checked here too, so that a refusal needs no daemon and no lock.
+  if (!approvers.some((a) => a.name.trim().toLowerCase() === args.by.trim().toLowerCase()))
+    throw new ArgumentError([
+      approvers.length === 0
+        ? "--by: no Security Lead or CTO is configured (config roles.securityLead, roles.cto): nobody may approve a disclosure"
+        : `--by: ${JSON.stringify(args.by)} is not a configured Security Lead or CTO (expected one of: ${approvers.map((a) => a.name).join(", ")})`,
+    ]);
+  const id = await existingIncidentId(config, args.id);
+  const incident = await withIncidentService(ctx, config, "cli incident publish", (service) =>
+    service.publish(id, { by: args.by, ...(args.message !== undefined ? { message: args.message } : {}) }),
+  );
+  ctx.stdout(
+    args.json
+      ? `${JSON.stringify(incident, null, 2)}\n`
+      : `incident ${incident.id}: disclosure approved by ${incident.disclosure?.by ?? "?"} (${incident.disclosure?.role === "cto" ? "CTO" : "Security Lead"}) at ${incident.disclosure?.at ?? "?"}; it appears on the status page at the next publication\n`,
+  );
+}
+
 export async function listCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(listArgsSchema, raw, { json: "--json", open: "--open", limit: "--limit" });
   const config = ctx.config();
-  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
-  // Open incidents are always hot; closed ones may be archived (history).
-  const hot = Object.values(view?.read().incidents ?? {});
-  const all = view === undefined || args.open ? hot : await incidentsWithHistory(view, args.limit);
-  const matching = all.filter((i) => !args.open || isOpen(i)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
-  const incidents = matching.slice(0, args.limit);
-  const total = view === undefined || args.open ? matching.length : hot.length + view.history.count();
+  const { incidents, total } = await withStoreView(config, async (view) => {
+    // Open incidents are always hot; closed ones may be archived (history).
+    const hot = Object.values(view?.read().incidents ?? {});
+    const all = view === undefined || args.open ? hot : await incidentsWithHistory(view, args.limit);
+    const matching = all.filter((i) => !args.open || isOpen(i)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+    return { incidents: matching.slice(0, args.limit), total: view === undefined || args.open ? matching.length : hot.length + view.history.count() };
+  });
   const more = total - incidents.length;
   if (args.json) ctx.stdout(`${JSON.stringify(incidents, null, 2)}\n`);
   else ctx.stdout(formatIncidentList(incidents) + (more > 0 ? `(${more} older not shown: --limit ${args.limit + more})\n` : ""));
@@ -199,11 +235,21 @@ async function existingIncidentId(config: GuardianConfig, idOrPrefix: string): P
   return (await findInDataDir(config, idOrPrefix)).id;
 }
 
-/** An incident of the data directory, hot or archived, read without the lock. */
-export async function findInDataDir(config: Pick<GuardianConfig, "dataDir" | "chainId">, idOrPrefix: string): Promise<Readonly<Incident>> {
-  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
-  if (view === undefined) throw new IncidentNotFoundError(idOrPrefix);
-  return (await findStoredIncident(view.read().incidents, view.history, idOrPrefix)).incident;
+/** An incident of the configured store, hot or archived (the embedded store is read without its lock). */
+export async function findInDataDir(config: GuardianConfig, idOrPrefix: string): Promise<Readonly<Incident>> {
+  return withStoreView(config, async (view) => {
+    if (view === undefined) throw new IncidentNotFoundError(idOrPrefix);
+    return (await findStoredIncident(view.read().incidents, view.history, idOrPrefix)).incident;
+  });
+}
+
+/** Runs `fn` on a read-only view of the configured store (undefined: the embedded store does not exist yet). */
+export async function withStoreView<R>(config: GuardianConfig, fn: (view: StoreView | undefined) => Promise<R>): Promise<R> {
+  if (config.store.kind === "postgres") {
+    const { withSharedView } = await import("./shared-store.js");
+    return withSharedView(config, fn);
+  }
+  return fn(await readStoreView(config.dataDir, { chainId: config.chainId }));
 }
 
 interface ResolvedContract {
@@ -250,6 +296,10 @@ export async function withIncidentService<R>(
   purpose: string,
   fn: (service: IncidentService) => Promise<R>,
 ): Promise<R> {
+  if (config.store.kind === "postgres") {
+    const { withSharedIncidentService } = await import("./shared-store.js");
+    return withSharedIncidentService(ctx, config, purpose, fn);
+  }
   const running = await findRunningDaemon(config.dataDir);
   if (running) {
     // The daemon holds the store it opened; refuse it if it is another chain's.
@@ -274,7 +324,7 @@ export async function withIncidentService<R>(
     logger: { warn: (_details, text) => ctx.stderr(`warning: ${text}\n`) },
   });
   try {
-    return await fn(createStoreIncidentService({ store, clock: ctx.clock, sla: config.sla }));
+    return await fn(createStoreIncidentService({ store, clock: ctx.clock, sla: config.sla, approvers: disclosureApprovers(config) }));
   } finally {
     await store.close();
   }

@@ -12,10 +12,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
-import { IncidentNotFoundError, toPublic } from "../incidents/index.js";
+import { IncidentNotFoundError, isDisclosed, toPublic } from "../incidents/index.js";
 import { NOTICE_FORMATS, renderPostmortem, renderPublicNotice } from "../paperwork/index.js";
-import { findStoredIncident, findingsOfIncident, readStoreView } from "../store/index.js";
-import { findInDataDir } from "./incident.js";
+import { findStoredIncident, findingsOfIncident } from "../store/index.js";
+import { findInDataDir, withStoreView } from "./incident.js";
 import { parseArgs } from "./args.js";
 import type { CliContext } from "./context.js";
 import { ArgumentError } from "./errors.js";
@@ -60,10 +60,11 @@ export function registerPaperwork(program: Command, ctx: CliContext): void {
 export async function postmortemCommand(ctx: CliContext, raw: unknown): Promise<void> {
   const args = parseArgs(postmortemArgsSchema, raw, postmortemNames);
   const config = ctx.config();
-  const view = await readStoreView(config.dataDir, { chainId: config.chainId });
-  if (view === undefined) throw new IncidentNotFoundError(args.id);
-  const { incident } = await findStoredIncident(view.read().incidents, view.history, args.id);
-  const findings = await findingsOfIncident(view, incident, ctx.clock());
+  const { incident, findings } = await withStoreView(config, async (view) => {
+    if (view === undefined) throw new IncidentNotFoundError(args.id);
+    const { incident } = await findStoredIncident(view.read().incidents, view.history, args.id);
+    return { incident, findings: await findingsOfIncident(view, incident, ctx.clock()) };
+  });
   const markdown = renderPostmortem(incident, { now: ctx.clock(), findings, chainId: config.chainId, sla: config.sla });
   await emit(ctx, markdown, args);
 }
@@ -72,6 +73,10 @@ export async function notifyCommand(ctx: CliContext, raw: unknown): Promise<void
   const args = parseArgs(notifyArgsSchema, raw, notifyNames);
   const config = ctx.config();
   const incident = await findInDataDir(config, args.id);
+  if (!isDisclosed(incident))
+    throw new ArgumentError([
+      `<id>: incident ${incident.id} is a security incident whose disclosure has not been approved: a Security Lead or CTO approves it first (guardian incident publish ${incident.id} --by NAME)`,
+    ]);
   await emit(ctx, renderPublicNotice(toPublic(incident), { now: ctx.clock(), format: args.format }), args);
 }
 

@@ -97,12 +97,15 @@ export function registerRun(program: Command, ctx: CliContext): void {
             ...(args.recordProcessed ? { recordProcessed: true } : {}),
             logger: { warn: (details, message) => logger.warn(details, message) },
           });
+          const { RequestQueue } = await import("../store/postgres/index.js");
+          const requests = new RequestQueue(config.secrets.databaseUrl!.reveal(), config.store.schema, "daemon requests");
           try {
-            const replica = await startReplica({ ...daemonOptions, store: store as Parameters<typeof startReplica>[0]["store"], logger });
-            ctx.stdout(`guardian: replica ${replica.holder} on chain ${config.chainId} (PostgreSQL store, lease ${store.lease!.ttlMs} ms); metrics http://${replica.observability.host}:${replica.observability.port}/metrics\n`);
+            const replica = await startReplica({ ...daemonOptions, store, logger, requests });
+            ctx.stdout(`guardian: replica ${replica.holder} on chain ${config.chainId} (PostgreSQL store, lease ${store.lease.ttlMs} ms); metrics http://${replica.observability.host}:${replica.observability.port}/metrics\n`);
             await waitForStop(replica.done);
             await replica.stop();
           } finally {
+            await requests.close();
             await store.close();
           }
           return;

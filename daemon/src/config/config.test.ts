@@ -4,6 +4,7 @@ import path from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, loadDeployments, missingBundlerUrls } from "./index.js";
+import { isPrivateHost } from "./schema.js";
 
 const KEY = `0x${"ab".repeat(32)}`;
 
@@ -43,6 +44,39 @@ describe("loadConfig", () => {
     expect(config.detectors).toEqual({ "rpc-health": { stallFactor: 3 }, "pause-changed": {}, "gas-spike": { minBaseFeeWei: "1000000000" } });
     expect(config.escalation.oncall.channel).toBe("log");
     expect(config.source).toEqual({ preset: "local" });
+  });
+
+  it("site: the public URL and name, or null; refuses a URL with a password or a query and a name with controls", () => {
+    const dir = tempDir();
+    expect(loadConfig({ env: {}, cwd: dir }).site).toEqual({ url: null, name: null });
+    const file = writeJson(dir, "g.json", { preset: "local", site: { url: "https://status.example.org/guardian/", name: "Example smart accounts" } });
+    expect(loadConfig({ file, env: {}, cwd: dir }).site).toEqual({ url: "https://status.example.org/guardian/", name: "Example smart accounts" });
+    writeJson(dir, "g.json", { preset: "local", site: { url: "ftp://status.example.org/" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))[0]).toMatch(/^site\.url: expected the site's public http\(s\) URL/);
+    writeJson(dir, "g.json", { preset: "local", site: { url: "https://me:pw@status.example.org/" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([expect.stringMatching(/^site\.url: URL carries a user and password/)]);
+    writeJson(dir, "g.json", { preset: "local", site: { url: "https://status.example.org/?k=1" } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd: dir }))).toEqual([expect.stringMatching(/^site\.url: expected the site's base URL, without a query/)]);
+    writeJson(dir, "g.json", { preset: "local", site: { name: "Status\u202e", colour: "red" } });
+    const problems = problemsOf(() => loadConfig({ file, env: {}, cwd: dir }));
+    expect(problems.some((p) => /^site\.name: expected a name without control, bidi or zero-width characters/.test(p))).toBe(true);
+    expect(problems.some((p) => /colour/.test(p))).toBe(true);
+  });
+
+  it("subscribers: a webhook channel (URL in env); loopback and private addresses refused unless allowed", () => {
+    const dir = tempDir();
+    const file = writeJson(dir, "g.json", { preset: "local", subscribers: [{ channel: "webhook:dapp" }, { channel: "webhook:intranet", components: ["delegation"] }, { channel: "webhook:lab", allowPrivateAddress: true }, { channel: "webhook:missing" }] });
+    const env = { GUARDIAN_WEBHOOK_DAPP: "https://hooks.example.org/status", GUARDIAN_WEBHOOK_INTRANET: "http://10.1.2.3/hook", GUARDIAN_WEBHOOK_LAB: "http://127.0.0.1:9000/hook" };
+    expect(problemsOf(() => loadConfig({ file, env, cwd: dir }))).toEqual([
+      "subscribers[1].channel: the URL in env GUARDIAN_WEBHOOK_INTRANET points at a loopback or private address (10.1.2.3); a subscriber is public: set allowPrivateAddress: true if this is meant",
+    ]);
+    writeJson(dir, "g.json", { preset: "local", subscribers: [{ channel: "webhook:dapp", components: ["delegation", "rpc"] }, { channel: "webhook:lab", allowPrivateAddress: true }] });
+    expect(loadConfig({ file, env, cwd: dir }).subscribers).toEqual([
+      { channel: "webhook:dapp", components: ["delegation", "rpc"], allowPrivateAddress: false },
+      { channel: "webhook:lab", allowPrivateAddress: true },
+    ]);
+    for (const host of ["localhost", "127.0.0.2", "192.168.1.1", "172.20.0.1", "169.254.169.254", "[::1]", "[fd00::1]", "100.64.0.1"]) expect(isPrivateHost(host), host).toBe(true);
+    for (const host of ["8.8.8.8", "172.32.0.1", "hooks.example.org", "[2001:db8::1]"]) expect(isPrivateHost(host), host).toBe(false);
   });
 
   it("returns a deeply frozen config", () => {
@@ -208,6 +242,26 @@ describe("loadConfig", () => {
     expect(shown).not.toContain("hooks.example");
   });
 
+  it("store: lowdb by default; postgres needs its URL from env (a secret), never from the file", () => {
+    const cwd = tempDir();
+    expect(loadConfig({ env: {}, cwd }).store).toEqual({ kind: "lowdb", schema: "guardian", archiveAfterHours: 24 });
+    const file = writeJson(cwd, "pg.json", { preset: "local", store: { kind: "postgres", leaseMs: 3000 } });
+    expect(problemsOf(() => loadConfig({ file, env: {}, cwd }))).toEqual([
+      'store.kind: "postgres" needs the database URL in env GUARDIAN_DATABASE_URL (it carries a password: never in the file)',
+    ]);
+    const url = "postgres://guardian:pa55w0rd@db.example:5432/guardian";
+    const config = loadConfig({ file, env: { GUARDIAN_DATABASE_URL: url }, cwd });
+    expect(config.store).toEqual({ kind: "postgres", schema: "guardian", leaseMs: 3000, archiveAfterHours: 24 });
+    expect(config.secrets.databaseUrl?.reveal()).toBe(url);
+    expect(JSON.stringify(config) + inspect(config, { depth: 10 })).not.toContain("pa55w0rd");
+    expect(problemsOf(() => loadConfig({ file, env: { GUARDIAN_DATABASE_URL: "mysql://x" }, cwd }))).toEqual([
+      "env GUARDIAN_DATABASE_URL: expected a postgres:// or postgresql:// URL (value not shown)",
+      'store.kind: "postgres" needs the database URL in env GUARDIAN_DATABASE_URL (it carries a password: never in the file)',
+    ]);
+    const bad = writeJson(cwd, "bad.json", { preset: "local", store: { kind: "mongo", schema: "Guardian-1", leaseMs: 10, databaseUrl: url } });
+    expect(problemsOf(() => loadConfig({ file: bad, env: {}, cwd })).join("\n")).toMatch(/store\.kind: expected "lowdb" or "postgres"[\s\S]*store\.schema: expected a lower-case SQL identifier[\s\S]*store\.leaseMs: expected milliseconds/);
+  });
+
   it("bundlers: names in the file, URLs from env only (secrets); probes' settings and thresholds refused by name when wrong", () => {
     const cwd = tempDir();
     const file = writeJson(cwd, "b.json", { preset: "local", bundlers: [{ name: "alto" }, { name: "pimlico-eu" }], probes: { everyBlocks: 3 } });
@@ -256,6 +310,25 @@ describe("loadConfig", () => {
     expect(missing.bundlers).toEqual([{ name: "nourl" }]);
     expect(missingBundlerUrls(missing)).toEqual(['bundlers: "nourl": expected its URL in env GUARDIAN_BUNDLER_NOURL (bundler URLs may carry API keys: never in the file)']);
     expect(missingBundlerUrls(config)).toEqual([]);
+  });
+
+  it("safe and drill: pre-signed pause paths and attestation paths relative to the file; liveness and drill refused by name when wrong", () => {
+    const cwd = tempDir();
+    const sub = path.join(cwd, "etc");
+    mkdirSync(sub);
+    const file = writeJson(sub, "s.json", { preset: "local", safe: { presigned: ["presigned"], liveness: { maxAgeDays: 30, attestations: ["att"] } } });
+    const config = loadConfig({ file, env: {}, cwd });
+    expect(config.safe).toEqual({ presigned: [path.join(sub, "presigned")], liveness: { maxAgeDays: 30, attestations: [path.join(sub, "att")] } });
+    expect(loadConfig({ env: {}, cwd }).safe).toEqual({ presigned: [] });
+    expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "s2.json", { preset: "local", safe: { liveness: { maxAgeDays: 0 }, presigned: [""] } }), env: {}, cwd }))).toEqual([
+      'safe.presigned[0]: expected a file or directory path, got ""',
+      "safe.liveness.maxAgeDays: expected days (a number > 0), got 0",
+    ]);
+    expect(loadConfig({ file: writeJson(cwd, "d.json", { preset: "local", drill: { everyHours: 24 } }), env: {}, cwd }).drill).toEqual({ everyHours: 24 });
+    expect(loadConfig({ env: {}, cwd }).drill).toBeUndefined();
+    expect(problemsOf(() => loadConfig({ file: writeJson(cwd, "d2.json", { preset: "local", drill: { everyHours: 0.5 } }), env: {}, cwd }))).toEqual([
+      "drill.everyHours: expected hours (a number ≥ 1), got 0.5",
+    ]);
   });
 
   it("refuses malformed secret env variables without showing them", () => {

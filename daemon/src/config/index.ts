@@ -1,5 +1,5 @@
 export { ConfigError } from "./errors.js";
-export { loadConfig, missingBundlerUrls, readProcessEnv, CONFIG_ENV, DATA_DIR_ENV, DEFAULT_DATA_DIR } from "./load.js";
+export { loadConfig, disclosureApprovers, missingBundlerUrls, readProcessEnv, CONFIG_ENV, DATA_DIR_ENV, DEFAULT_DATA_DIR } from "./load.js";
 export type { GuardianConfig, LoadConfigParameters, Env, Contact, RpcEndpointConfig } from "./load.js";
 export { Secret } from "./secret.js";
 export { redactLogFields, redactUrl, redactUrls } from "./redact.js";

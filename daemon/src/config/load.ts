@@ -18,9 +18,9 @@ import type { Layer, Severity, EscalationLevel } from "../types.js";
 import { ConfigError } from "./errors.js";
 import { formatIssues } from "./issues.js";
 import { PRESETS } from "./presets.js";
-import { configFileSchema, PRESET_NAMES, type PresetName } from "./schema.js";
+import { configFileSchema, isPrivateHost, PRESET_NAMES, type PresetName } from "./schema.js";
 import type { Secret } from "./secret.js";
-import { bundlerEnvName, DATABASE_URL_ENV, findSecretsInFile, readSecrets, type Secrets } from "./secrets.js";
+import { bundlerEnvName, DATABASE_URL_ENV, findSecretsInFile, readSecrets, webhookEnvName, type Secrets } from "./secrets.js";
 
 export const CONFIG_ENV = "GUARDIAN_CONFIG";
 export const DATA_DIR_ENV = "GUARDIAN_DATA_DIR";
@@ -99,6 +99,24 @@ export interface GuardianConfig {
   };
   /** The store: which one, the replicas' lease, and when closed incidents move to history. */
   readonly store: { readonly kind: "lowdb" | "postgres"; readonly schema: string; readonly leaseMs?: number; readonly archiveAfterHours: number };
+  /** Pre-signed pause files or directories (absolute paths) the pause-ability watch and `readiness` check. */
+  readonly safe: {
+    readonly presigned: readonly string[];
+    /** Signer liveness; attestation paths absolute. Absent: not watched. */
+    readonly liveness?: { readonly maxAgeDays: number; readonly attestations: readonly string[] };
+  };
+  /** Scheduled pause drills; absent: none. */
+  readonly drill?: { readonly everyHours: number };
+  /** The response plan's roles (absent roles: nobody holds them; then no security incident can be approved for disclosure). */
+  readonly roles: {
+    readonly onCall?: { readonly primary: Contact; readonly secondary?: Contact };
+    readonly securityLead?: { readonly primary: Contact; readonly backup?: Contact };
+    readonly cto?: { readonly primary: Contact; readonly backup?: Contact };
+  };
+  /** Webhooks that receive public status events (URLs in `secrets.webhooks`). */
+  readonly subscribers: ReadonlyArray<{ readonly channel: string; readonly components?: readonly string[]; readonly allowPrivateAddress: boolean }>;
+  /** The public status site's URL and name; null where the file sets none (links relative, name from the chain id). */
+  readonly site: { readonly url: string | null; readonly name: string | null };
   readonly secrets: Secrets;
 }
 
@@ -177,6 +195,26 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
   if (result.success && result.data.store.kind === "postgres" && secrets.databaseUrl === undefined)
     problems.push(`store.kind: "postgres" needs the database URL in env ${DATABASE_URL_ENV} (it carries a password: never in the file)`);
 
+  // 4b. Subscribers' webhooks: not on a private address unless allowed. (A URL missing from env is
+  // not an error for every command: the daemon's delivery keeps the events and says so.)
+  if (result.success) {
+    result.data.subscribers.forEach((sub, i) => {
+      const name = sub.channel.slice("webhook:".length);
+      const url = secrets.webhooks[name]?.reveal();
+      if (url === undefined) return;
+      let host: string;
+      try {
+        host = new URL(url).hostname;
+      } catch {
+        return; // readSecrets has reported the malformed URL
+      }
+      if (!sub.allowPrivateAddress && isPrivateHost(host))
+        problems.push(
+          `subscribers[${i}].channel: the URL in env ${webhookEnvName(name)} points at a loopback or private address (${host}); a subscriber is public: set allowPrivateAddress: true if this is meant`,
+        );
+    });
+  }
+
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, { file });
   const data = result.data;
 
@@ -216,9 +254,29 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
     bundlers: data.bundlers.map((b) => ({ name: b.name, ...(secrets.bundlers[b.name] ? { url: secrets.bundlers[b.name] as Secret } : {}) })),
     probes: data.probes,
     store: data.store,
+    safe: {
+      presigned: data.safe.presigned.map((p) => path.resolve(base, p)),
+      ...(data.safe.liveness ? { liveness: { maxAgeDays: data.safe.liveness.maxAgeDays, attestations: data.safe.liveness.attestations.map((p) => path.resolve(base, p)) } } : {}),
+    },
+    ...(data.drill ? { drill: { everyHours: data.drill.everyHours } } : {}),
+    site: { url: data.site.url ?? null, name: data.site.name ?? null },
+    roles: data.roles,
+    subscribers: data.subscribers,
     secrets,
   };
   return deepFreeze(config);
+}
+
+/** Who may approve a security incident's public disclosure: the Security Lead, the CTO and their backups, by name. */
+export function disclosureApprovers(config: Pick<GuardianConfig, "roles">): Array<{ name: string; role: "securityLead" | "cto" }> {
+  const out: Array<{ name: string; role: "securityLead" | "cto" }> = [];
+  for (const role of ["securityLead", "cto"] as const) {
+    const r = config.roles[role];
+    if (!r) continue;
+    out.push({ name: r.primary.name, role });
+    if (r.backup) out.push({ name: r.backup.name, role });
+  }
+  return out;
 }
 
 /** Problems for each configured bundler whose URL is not in env (for what runs probes: `guardian run`, `guardian probe`). */

@@ -18,6 +18,9 @@ describe("redactUrl / redactUrls", () => {
     expect(redactUrls("endpoints (https://a.example/k1, wss://b.example:8546/k2).")).toBe("endpoints (https://a.example/…, wss://b.example:8546/…).");
     expect(redactUrls('"url":"https://a.example/k"')).toBe('"url":"https://a.example/…"');
     expect(redactUrls("no url here: ftp is not touched ftp://x/y")).toBe("no url here: ftp is not touched ftp://x/y");
+    // The PostgreSQL store's URL carries a password.
+    expect(redactUrls("connect postgres://guardian:s3cret@db.example:5432/guardian failed")).toBe("connect postgres://db.example:5432/… failed");
+    expect(redactUrls("postgresql://u:p@10.0.0.5/db")).toBe("postgresql://10.0.0.5/…");
   });
 
   it("redacts log fields: nested strings and Error messages and stacks", () => {

@@ -23,7 +23,7 @@ export function redactUrl(url: string): string {
   return `${u.protocol}//${u.host}${removed ? "/…" : ""}`;
 }
 
-const URL_IN_TEXT = /\b(?:https?|wss?):\/\/[^\s"'<>`]+/gi;
+const URL_IN_TEXT = /\b(?:https?|wss?|postgres(?:ql)?):\/\/[^\s"'<>`]+/gi;
 const TRAILING = /[.,;:!?)\]}]+$/;
 
 /** `text` with every http(s) and ws(s) URL in it redacted (`redactUrl`). */

@@ -217,6 +217,19 @@ export const escalationSchema = z.strictObject({
   lead: contactSchema.default({ name: "incident lead", channel: "log" }),
 });
 
+/**
+ * The response plan's roles: who is on call, who is Security Lead and who is
+ * CTO (each with a stand-in). Only a configured Security Lead or CTO (or
+ * their backups) may approve the public disclosure of a security incident
+ * (`guardian incident publish <id> --by NAME`): the name given must be one of
+ * theirs.
+ */
+export const rolesSchema = z.strictObject({
+  onCall: z.strictObject({ primary: contactSchema, secondary: contactSchema.optional() }).optional(),
+  securityLead: z.strictObject({ primary: contactSchema, backup: contactSchema.optional() }).optional(),
+  cto: z.strictObject({ primary: contactSchema, backup: contactSchema.optional() }).optional(),
+});
+
 const loopbackHost = z.string().refine(isLoopbackHost, { error: "expected a loopback address (127.0.0.1 or ::1)" });
 
 export const adminSchema = z.strictObject({
@@ -298,6 +311,81 @@ export const storeSchema = z.strictObject({
   archiveAfterHours: z.number({ error: "expected hours (a number > 0)" }).positive({ error: "expected hours (a number > 0)" }).default(24),
 });
 
+/** The guardian Safe's side of pausing (respond/presign.ts). */
+export const safeSchema = z.strictObject({
+  /**
+   * Pre-signed pause files, or directories of them, that the pause-ability
+   * watch and `guardian readiness` check against the Safe's nonce and owners.
+   * Relative to the config file.
+   */
+  presigned: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+  /**
+   * Signer liveness: a finding when an owner has not proven control of their
+   * key (a signed Safe transaction, approveHash, or a `guardian safe attest`
+   * file in `attestations`) for `maxAgeDays`, and when fewer owners than the
+   * threshold have. Absent: not watched.
+   */
+  liveness: z
+    .strictObject({
+      maxAgeDays: z.number({ error: "expected days (a number > 0)" }).positive({ error: "expected days (a number > 0)" }).max(3650, { error: "expected at most 3650 days" }),
+      attestations: z.array(z.string().min(1, { error: "expected a file or directory path" })).default([]),
+    })
+    .optional(),
+});
+
+/** Scheduled pause drills on a loopback fork of the chain (drill/, runtime/drill-schedule.ts). */
+export const drillSchema = z.strictObject({
+  /** A drill every this many hours (the first one an interval after start). */
+  everyHours: z.number({ error: "expected hours (a number ≥ 1)" }).min(1, { error: "expected hours (a number ≥ 1)" }).max(24 * 365, { error: "expected at most a year of hours" }),
+});
+
+/**
+ * The public status site: its address and name as the published files give
+ * them (Statuspage's `page.url` and `page.name`, incident shortlinks, the Atom
+ * feed's links). Without `url` the links are relative to the site root.
+ */
+export const siteSchema = z.strictObject({
+  url: z
+    .url({ protocol: /^https?$/, error: "expected the site's public http(s) URL, e.g. https://status.example.org/" })
+    .check((ctx) => {
+      const url = new URL(ctx.value);
+      if (url.username || url.password) ctx.issues.push({ code: "custom", message: "expected a public URL without a user name or password (it is published)", input: ctx.value });
+      if (url.search || url.hash) ctx.issues.push({ code: "custom", message: "expected the site's base URL, without a query (?...) or fragment (#...)", input: ctx.value });
+    })
+    .optional(),
+  name: z
+    .string({ error: "expected the page's name (1-100 characters)" })
+    .min(1, { error: "expected the page's name (1-100 characters)" })
+    .max(100, { error: "expected the page's name (1-100 characters)" })
+    .regex(/^[^\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]*$/, { error: "expected a name without control, bidi or zero-width characters" })
+    .optional(),
+});
+
+/**
+ * Subscribers of the public status: a webhook each (channel "webhook:<name>",
+ * URL in env GUARDIAN_WEBHOOK_<NAME>) that receives Statuspage-style events
+ * (incident.created/updated/resolved, component.status_changed, maintenance
+ * events) with public fields only, for all components or those listed. A
+ * URL on a loopback or private address is refused unless
+ * `allowPrivateAddress` says it is meant.
+ */
+export const subscriberSchema = z.strictObject({
+  channel: z.string().regex(/^webhook:[a-z0-9][a-z0-9-]{0,63}$/, { error: 'expected "webhook:<name>" (its URL in env GUARDIAN_WEBHOOK_<NAME>)' }),
+  components: z.array(z.enum(["entryPoint", "accountFactory", "delegation", "rpc"])).min(1, { error: "expected at least one component, or leave the field out for all" }).optional(),
+  allowPrivateAddress: z.boolean().default(false),
+});
+
+/** Loopback, private, link-local, unique-local or unspecified: an address a public subscriber's webhook must not point at. */
+export function isPrivateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost") || host === "::" || host === "::1" || host === "0.0.0.0") return true;
+  if (/^(fc|fd)[0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host) || host.startsWith("::ffff:")) return true;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+}
+
 export const PRESET_NAMES = ["local", "chain138"] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -336,6 +424,12 @@ export const configFileSchema = z.strictObject({
     }),
   probes: probesSchema.default(probesSchema.parse({})),
   store: storeSchema.default(storeSchema.parse({})),
+  safe: safeSchema.default(safeSchema.parse({})),
+  /** Absent: no scheduled drills (`guardian drill` still runs one by hand). */
+  drill: drillSchema.optional(),
+  site: siteSchema.default({}),
+  roles: rolesSchema.default({}),
+  subscribers: z.array(subscriberSchema).default([]),
 });
 
 export type ConfigFileInput = z.input<typeof configFileSchema>;

@@ -94,4 +94,47 @@ describe("pause-ability", () => {
     expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A], threshold: 2 } }), t).safe).toBe(false);
     expect(pausePaths(facts({ guardian: { safe: SAFE, hasRole: true, owners: [A, B], threshold: 0 } }), t).safe).toBe(false);
   });
+
+  it("pre-signed pauses: nothing while one is usable at the Safe's nonce; consumed or a changed Safe each report", () => {
+    const pre = { source: "/p", safeNonce: 4, highestNonce: 5, validNonces: [4, 5], readyNow: true, configChanged: [] };
+    expect(pauseAbility(facts({ presigned: pre }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+    const consumed = pauseAbility(facts({ presigned: { ...pre, safeNonce: 6, validNonces: [], readyNow: false } }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(consumed.findings.map((f) => [f.key, f.severity, f.layers])).toEqual([["pause-ability:presigned", "high", []]]);
+    expect(consumed.findings[0]!.summary).toContain("the highest pre-signed nonce 5 is below the Safe's nonce 6");
+    const gap = pauseAbility(facts({ presigned: { ...pre, safeNonce: 3, validNonces: [4, 5], readyNow: false } }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(gap.findings[0]!.summary).toContain("for the Safe's current nonce 3 (valid: 4, 5)");
+    const changed = pauseAbility(facts({ presigned: { ...pre, configChanged: [4, 5] } }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(changed.findings.map((f) => f.key)).toEqual(["pause-ability:presigned-config"]);
+    expect(changed.findings[0]!.summary).toContain("for nonces 4, 5 were signed under");
+    // Without pre-signed pauses configured there is nothing to say about them.
+    expect(pauseAbility(facts(), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS).findings).toEqual([]);
+  });
+
+  it("signer liveness: a stale owner is Medium, fewer live owners than the threshold High; a removed owner's condition ends", () => {
+    const signers = (aTime?: number, bTime?: number) => ({
+      maxAgeSeconds: 1000,
+      owners: [
+        { owner: A, ...(aTime !== undefined ? { lastProof: { time: aTime, block: 1, source: "executed" } } : {}) },
+        { owner: B, ...(bTime !== undefined ? { lastProof: { time: bTime, block: 2, source: "attestation" } } : {}) },
+      ],
+    });
+    const ok = pauseAbility(facts({ signers: signers(9_500, 9_000) }), initialPauseAbilityState(), PAUSE_ABILITY_DEFAULTS);
+    expect(ok.findings).toEqual([]);
+    const staleB = pauseAbility(facts({ signers: signers(9_500, 8_999) }), ok.nextState, PAUSE_ABILITY_DEFAULTS);
+    expect(staleB.findings.map((f) => [f.key, f.severity])).toEqual([
+      [`pause-ability:signer:${B}`, "medium"],
+      ["pause-ability:signer-quorum", "high"],
+    ]);
+    expect(staleB.findings[0]!.summary).toContain("last proved control of their key 0 days ago (attestation, block 2)");
+    // B is removed and the threshold lowered to 1: B's condition and the quorum end.
+    const removed = pauseAbility(
+      facts({ guardian: { safe: SAFE, hasRole: true, owners: [A], threshold: 1 }, signers: { maxAgeSeconds: 1000, owners: [{ owner: A, lastProof: { time: 9_500, block: 1, source: "executed" } }] } }),
+      staleB.nextState,
+      PAUSE_ABILITY_DEFAULTS,
+    );
+    expect(removed.findings.filter((f) => f.key.startsWith("pause-ability:signer")).map((f) => [f.key, f.recovered])).toEqual([
+      [`pause-ability:signer:${B}`, true],
+      ["pause-ability:signer-quorum", true],
+    ]);
+  });
 });

@@ -12,6 +12,15 @@
  * - delegation-owner: the hub no longer owns the DelegationManager, so the
  *   delegation layer cannot be paused (Critical);
  * - safe-config: the Safe's owners or threshold changed since first seen (High);
+ * - presigned: pre-signed pauses are configured but none can be fired now —
+ *   all consumed (the highest pre-signed nonce is below the Safe's nonce), none
+ *   for the current nonce, or not signed by a threshold of current owners (High);
+ * - presigned-config: the Safe's owners or threshold differ from those the
+ *   remaining pre-signed pauses were signed under (High);
+ * - signer:<owner>: an owner has not proven control of their key (a signed
+ *   Safe transaction, approveHash, or an attestation) within
+ *   `safe.liveness.maxAgeDays` (Medium); signer-quorum: the owners who have
+ *   are fewer than the threshold: the Safe may not be able to pause (High);
  * - expiry:<layer>: a sentinel pause ends soon and the guardian has not
  *   confirmed it: when it ends, anyone may release the layer — the daemon's
  *   sentinel duties do so at once — and the layer goes live again (High). "Soon" scales with the
@@ -39,6 +48,32 @@ export interface PauseAbilityFacts {
   layers: Partial<Record<Layer, { paused: boolean; bySentinel: boolean; pausedUntil: number }>>;
   /** The hub's `sentinelPauseDuration()` (seconds); without it the warning uses `expiryWarnSeconds` alone. */
   sentinelPauseDuration?: number;
+  /** Pre-signed pauses (respond/presign.ts), when configured: how they stand against the Safe's nonce and configuration. */
+  presigned?: PresignedFacts;
+  /** Signer liveness (respond/signer-liveness.ts), when configured: each current owner's latest proof. */
+  signers?: SignerFacts;
+}
+
+export interface SignerFacts {
+  /** A proof older than this (seconds of chain time) does not count. */
+  maxAgeSeconds: number;
+  owners: Array<{ owner: Address; lastProof?: { time: number; block: number; source: string } }>;
+}
+
+export interface PresignedFacts {
+  /** Where the files are read from (for the message). */
+  source: string;
+  safeNonce: number;
+  /** Highest nonce among the files; undefined when there are none. */
+  highestNonce?: number;
+  /** Nonces ≥ the Safe's nonce whose file holds a threshold of current owners' signatures. */
+  validNonces: number[];
+  /** One of them is the Safe's current nonce: a pause can be fired now. */
+  readyNow: boolean;
+  /** Remaining nonces whose files were signed under other owners or another threshold. */
+  configChanged: number[];
+  /** The files could not be read. */
+  error?: string;
 }
 
 export interface PauseAbilityThresholds {
@@ -167,6 +202,69 @@ export const pauseAbility: Detector<PauseAbilityFacts, PauseAbilityState, PauseA
     contracts: [facts.guardian.safe],
     values: { threshold: facts.guardian.threshold, owners: owners.length },
   });
+  const pre = facts.presigned;
+  if (pre) {
+    const why = pre.error
+      ? `the pre-signed pauses in ${pre.source} cannot be read (${pre.error})`
+      : pre.highestNonce === undefined
+        ? `there are no pre-signed pauses for this Safe in ${pre.source}`
+        : pre.highestNonce < pre.safeNonce
+          ? `every pre-signed pause is consumed: the highest pre-signed nonce ${pre.highestNonce} is below the Safe's nonce ${pre.safeNonce}`
+          : `none is signed by a threshold of current owners for the Safe's current nonce ${pre.safeNonce} (valid: ${pre.validNonces.join(", ") || "none"})`;
+    conditions.push({
+      key: `${PAUSE_ABILITY}:presigned`,
+      on: !pre.readyNow,
+      severity: "high",
+      title: "No pre-signed pause can be fired",
+      summary: `No pre-signed Safe pause is usable now: ${why}. Pausing through the Safe needs its signers again; run guardian safe presign and have the files signed.`,
+      contracts: [facts.guardian.safe],
+      values: { safeNonce: pre.safeNonce, highestNonce: pre.highestNonce ?? -1, validNonces: pre.validNonces.length },
+    });
+    conditions.push({
+      key: `${PAUSE_ABILITY}:presigned-config`,
+      on: pre.configChanged.length > 0,
+      severity: "high",
+      title: "The Safe changed since the pauses were pre-signed",
+      summary: `The guardian Safe's owners or threshold are not those the pre-signed pauses for nonces ${pre.configChanged.join(", ")} were signed under: their signatures may no longer reach the threshold. Pre-sign them again.`,
+      contracts: [facts.guardian.safe],
+      values: { nonces: pre.configChanged.join(",") },
+    });
+  }
+  const sig = facts.signers;
+  if (sig) {
+    const days = (sec: number) => Math.round((sec / 86_400) * 10) / 10;
+    const alive = sig.owners.filter((o) => o.lastProof && facts.chainTime - o.lastProof.time <= sig.maxAgeSeconds);
+    const current = new Set<string>();
+    for (const o of sig.owners) {
+      const key = `${PAUSE_ABILITY}:signer:${o.owner.toLowerCase()}`;
+      current.add(key);
+      const last = o.lastProof;
+      conditions.push({
+        key,
+        on: !alive.includes(o),
+        severity: "medium",
+        title: `A guardian Safe owner has not proven their key lately`,
+        summary: last
+          ? `Owner ${o.owner} last proved control of their key ${days(facts.chainTime - last.time)} days ago (${last.source}, block ${last.block}), more than ${days(sig.maxAgeSeconds)} days: ask them to run guardian safe attest.`
+          : `Owner ${o.owner} has not proven control of their key within ${days(sig.maxAgeSeconds)} days (no signed Safe transaction, approveHash or attestation seen): ask them to run guardian safe attest.`,
+        contracts: [facts.guardian.safe],
+        values: { owner: o.owner, lastProof: last?.time ?? 0 },
+      });
+    }
+    // Owners removed from the Safe: their open condition ends.
+    for (const key of state.active) if (key.startsWith(`${PAUSE_ABILITY}:signer:`) && !current.has(key)) {
+      conditions.push({ key, on: false, severity: "medium", title: "A guardian Safe owner has not proven their key lately", summary: "", contracts: [facts.guardian.safe] });
+    }
+    conditions.push({
+      key: `${PAUSE_ABILITY}:signer-quorum`,
+      on: alive.length < facts.guardian.threshold,
+      severity: "high",
+      title: "Fewer live signers than the Safe's threshold",
+      summary: `Only ${alive.length} of the guardian Safe's ${sig.owners.length} owners proved control of their key within ${days(sig.maxAgeSeconds)} days, below its threshold of ${facts.guardian.threshold}: a pause through the Safe may not gather enough signatures.`,
+      contracts: [facts.guardian.safe],
+      values: { alive: alive.length, threshold: facts.guardian.threshold },
+    });
+  }
   const warnWithin = expiryWarnWindow(t, facts.sentinelPauseDuration);
   for (const [layer, l] of Object.entries(facts.layers) as Array<[Layer, NonNullable<PauseAbilityFacts["layers"][Layer]>]>) {
     const left = l.pausedUntil - facts.chainTime;

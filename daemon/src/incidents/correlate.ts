@@ -12,6 +12,7 @@ import {
   transition,
   uniqueAddresses,
 } from "./lifecycle.js";
+import { ownPauseIncident, recordOwnPause } from "./own-pause.js";
 
 export interface CorrelateContext {
   now: Date;
@@ -59,6 +60,10 @@ export const DEFAULT_COOLDOWN_MS = 5 * 60_000;
  * 5. A more severe finding raises the severity (and pulls the SLA in); notify;
  *    pause if it became Critical.
  *
+ * 0. Guardian's own pause (a hub event whose incident reference names a
+ *    stored incident, see own-pause.ts) is a public timeline entry of that
+ *    incident, never an incident of its own.
+ *
  * A finding with `recovered: true` (the condition ended) never opens an
  * incident: it adds a private entry to the open one, and resolves it
  * (→ recovered, public "resolved itself") only if nobody has touched it yet
@@ -77,7 +82,11 @@ export function correlateFinding(
   const sla = context.sla ?? DEFAULT_SLA;
   const cooldownMs = context.cooldownMs ?? DEFAULT_COOLDOWN_MS;
   const at = now.toISOString();
-  const list: Iterable<Readonly<Incident>> = Symbol.iterator in incidents ? (incidents as Iterable<Incident>) : Object.values(incidents);
+  const list: Iterable<Readonly<Incident>> = Symbol.iterator in incidents ? [...(incidents as Iterable<Incident>)] : Object.values(incidents);
+
+  // 0. Guardian's own pause: part of the incident it was made for.
+  const owner = ownPauseIncident(list, finding);
+  if (owner !== undefined) return { incident: recordOwnPause(owner, finding, now), created: false, actions: [] };
 
   // 1. The latest incident of this key.
   let latest: Readonly<Incident> | undefined;

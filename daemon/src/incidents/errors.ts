@@ -41,3 +41,8 @@ export class AmbiguousIncidentIdError extends Error {
     this.matches = Object.freeze([...matches]);
   }
 }
+
+/** A disclosure approval that is refused: the approver holds no such role, or the incident needs none. */
+export class InvalidDisclosureError extends Error {
+  override readonly name = "InvalidDisclosureError";
+}

@@ -4,7 +4,7 @@
  */
 export * from "./actions.js";
 export { correlateFinding, DEFAULT_COOLDOWN_MS, type CorrelateContext, type CorrelateResult } from "./correlate.js";
-export { AmbiguousIncidentIdError, InvalidTransitionError, IncidentNotFoundError } from "./errors.js";
+export { AmbiguousIncidentIdError, InvalidDisclosureError, InvalidTransitionError, IncidentNotFoundError } from "./errors.js";
 export { findIncident } from "./find.js";
 export { escalateDue, escalationDueAt, type EscalateDueResult } from "./escalation.js";
 export { incidentIdFromKey, manualIncidentKey, nameUuid, timelineEntryId } from "./ids.js";
@@ -24,3 +24,5 @@ export {
   type TransitionOptions,
 } from "./lifecycle.js";
 export { toPublic } from "./public.js";
+export { LAYER_PUBLIC_NAME, ownPauseIncident, ownPauseMessage, pauseRefOf, recordOwnPause } from "./own-pause.js";
+export { approveDisclosure, componentWords, incidentClass, isDisclosed, publicFace, type ApproveDisclosure, type IncidentClass, type PublicFace } from "./public-face.js";

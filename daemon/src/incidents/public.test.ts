@@ -13,7 +13,7 @@ describe("toPublic", () => {
     const pub = toPublic(incident);
     expect(pub).toEqual({
       id: incident.id,
-      title: incident.title,
+      title: "Gas sponsorship degraded",
       severity: "high",
       status: "resolved",
       affected: incident.affected,
@@ -21,18 +21,19 @@ describe("toPublic", () => {
       updatedAt: at(9).toISOString(),
       resolvedAt: at(9).toISOString(),
       updates: [
-        { id: incident.timeline[0]!.id, at: T0.toISOString(), status: "investigating", message: incident.title },
+        { id: incident.timeline[0]!.id, at: T0.toISOString(), status: "investigating", message: "Gas sponsorship is not working as expected. We are investigating." },
         { id: expect.any(String), at: at(3).toISOString(), status: "monitoring", message: "Paymaster sponsorship paused." },
         { id: expect.any(String), at: at(9).toISOString(), status: "resolved", message: "This incident has been resolved." },
       ],
     });
     const text = JSON.stringify(pub);
-    for (const secret of ["INTERNAL", "alice", "daemon-secret-name", "drained", evidence(5).blockHash, incident.key, "oncall"])
+    for (const secret of [incident.title, "INTERNAL", "alice", "daemon-secret-name", "drained", evidence(5).blockHash, incident.key, "oncall"])
       expect(text).not.toContain(secret);
   });
 
   it("shows title and messages without control, bidi or zero-width characters (an older store may hold them); messages keep their lines", () => {
-    let incident = anIncident({ title: "Paymaster\u001b[2J\ndrained\u202E" });
+    // A manual incident: its title and opening are the operator's words (an older store may hold such characters).
+    let incident = anIncident({ title: "Paymaster\u001b[2J\ndrained\u202E", source: "manual", key: "manual:1" });
     incident = transition(incident, "contained", { now: at(3), message: "Paused.\r\n\r\n\r\nAll clear\u200B\u2028\u001b]0;x\u0007done" });
     const pub = toPublic(incident);
     expect(pub.title).toBe("Paymaster[2J drained");

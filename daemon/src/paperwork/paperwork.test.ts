@@ -215,7 +215,7 @@ describe("renderPostmortem reads the daemon circuit breaker's own entries", () =
 });
 
 describe("renderPublicNotice", () => {
-  const INTERNAL = ["INTERNAL", "deployer key", "alice", "Outflow continues", "Post-incident review", VICTIM_1.slice(2), hash(120).slice(2), "outflow:paymaster", "abnormal-outflow", "oncall"];
+  const INTERNAL = ["Abnormal paymaster outflow", "INTERNAL", "deployer key", "alice", "Outflow continues", "Post-incident review", VICTIM_1.slice(2), hash(120).slice(2), "outflow:paymaster", "abnormal-outflow", "oncall"];
 
   it("shows only public fields and public entries, in every format", () => {
     const pub = toPublic(criticalIncident());
@@ -231,7 +231,9 @@ describe("renderPublicNotice", () => {
       statusLabel: "Resolved",
       severity: "critical",
       affected: { components: ["EntryPoint", "Delegation"], contracts: [addr(1)] },
-      summary: "We are investigating failed sponsored transactions. Latest update: Sponsorship restored; all transactions are processed normally.",
+      // A security incident: its opening is the template's, not the detector's or the first responder's words.
+      summary:
+        "We are investigating a security issue affecting gas sponsorship and delegation redemption. Affected services may be paused to protect users; we will post updates here. Latest update: Sponsorship restored; all transactions are processed normally.",
       impact: "Resolved at 2025-03-01 13:30 UTC; no ongoing impact.",
       nextUpdateAt: null,
       nextUpdate: "none: this incident is resolved",
@@ -245,8 +247,8 @@ describe("renderPublicNotice", () => {
 
   it("renders an open incident as markdown and text with its next update time", () => {
     let incident = openIncident({
-      key: "k",
-      title: "Delegation redemptions failing",
+      key: "delegation:failing",
+      title: "Delegation redemptions failing (TimestampEnforcer:expired-delegation)",
       severity: "high",
       affected: { layers: ["delegation"], contracts: [addr(2)] },
       source: "delegation-failures",
@@ -254,16 +256,16 @@ describe("renderPublicNotice", () => {
     });
     incident = transition(incident, "responding", { now: at(20), message: "We found the cause: an expired enforcer." });
     expect(renderPublicNotice(toPublic(incident), { now: at(25), format: "markdown" })).toMatchInlineSnapshot(`
-      "# [Identified] Delegation redemptions failing
+      "# [Identified] Some delegation redemptions are failing
 
-      **Status:** Identified · **Severity:** High · **Incident:** \`3afe0663-4a61-8930-88c8-a07ea56a7b68\`
+      **Status:** Identified · **Severity:** High · **Incident:** \`f2338913-4eb6-8ce7-b9cf-53c96254c0b5\`
 
       **Affected components:** Delegation  
       **Affected contracts:** \`0x0000000000000000000000000000000000000002\`
 
       ## Summary
 
-      Delegation redemptions failing. Latest update: We found the cause: an expired enforcer.
+      Some delegation redemptions are failing. We are investigating. Latest update: We found the cause: an expired enforcer.
 
       ## Impact
 
@@ -271,7 +273,7 @@ describe("renderPublicNotice", () => {
 
       ## Actions taken (UTC)
 
-      - 2025-03-01 12:00 UTC · **Investigating** · Delegation redemptions failing
+      - 2025-03-01 12:00 UTC · **Investigating** · Some delegation redemptions are failing. We are investigating.
       - 2025-03-01 12:20 UTC · **Identified** · We found the cause: an expired enforcer.
 
       ## Next update
@@ -280,22 +282,22 @@ describe("renderPublicNotice", () => {
       "
     `);
     expect(renderPublicNotice(toPublic(incident), { now: at(25), format: "text" })).toMatchInlineSnapshot(`
-      "[Identified] Delegation redemptions failing
+      "[Identified] Some delegation redemptions are failing
 
       Status:     Identified
       Severity:   High
-      Incident:   3afe0663-4a61-8930-88c8-a07ea56a7b68
+      Incident:   f2338913-4eb6-8ce7-b9cf-53c96254c0b5
       Components: Delegation
       Contracts:  0x0000000000000000000000000000000000000002
 
       Summary
-        Delegation redemptions failing. Latest update: We found the cause: an expired enforcer.
+        Some delegation redemptions are failing. We are investigating. Latest update: We found the cause: an expired enforcer.
 
       Impact
         Delegation: partial outage (High severity, major impact).
 
       Actions taken (UTC)
-        2025-03-01 12:00 UTC  Investigating Delegation redemptions failing
+        2025-03-01 12:00 UTC  Investigating Some delegation redemptions are failing. We are investigating.
         2025-03-01 12:20 UTC  Identified    We found the cause: an expired enforcer.
 
       Next update: by 2025-03-01 14:20 UTC (every 2 hours while High)

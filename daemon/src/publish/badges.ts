@@ -32,7 +32,7 @@ const STATUS_COLOR: Readonly<Record<ComponentStatus, string>> = {
   under_maintenance: "blue",
 };
 
-const INDICATOR_COLOR: Readonly<Record<Indicator, string>> = { none: "brightgreen", minor: "yellow", major: "orange", critical: "red" };
+const INDICATOR_COLOR: Readonly<Record<Indicator, string>> = { none: "brightgreen", maintenance: "blue", minor: "yellow", major: "orange", critical: "red" };
 
 /** shields.io refuses to cache endpoint badges for less than 300 s. */
 const SHIELDS_MIN_CACHE_SECONDS = 300;

@@ -5,7 +5,8 @@
  * the result is parsed with the published schema before it is returned (so an
  * internal field can never slip through).
  */
-import { isOpen, toPublic } from "../incidents/index.js";
+import { isDisclosed, isOpen, publicFace, toPublic } from "../incidents/index.js";
+import { isActiveMaintenance, type Maintenance } from "../maintenance/model.js";
 import { LAYERS } from "../types.js";
 import type { Address, Hex, Incident, Layer, Severity } from "../types.js";
 import {
@@ -21,6 +22,7 @@ import {
   type Indicator,
   type Pauser,
   type PublishedIncident,
+  type PublishedMaintenance,
   type Status,
   type UptimeDay,
 } from "./schema.js";
@@ -89,6 +91,8 @@ export interface PublishInput {
   expectedIntervalSeconds: number;
   /** When the components came into service (e.g. the deployment's `deployedAt`); the default last-change time of a component. */
   componentsCreatedAt?: string;
+  /** Scheduled maintenances (all of them: the builder picks and strips). */
+  maintenances?: readonly Maintenance[];
 }
 
 export interface BuildStatusOptions {
@@ -127,12 +131,12 @@ const COMPONENT_STATUS_RANK: Readonly<Record<ComponentStatus, number>> = {
   major_outage: 4,
 };
 
-const INDICATOR_RANK: Readonly<Record<Indicator, number>> = { none: 0, minor: 1, major: 2, critical: 3 };
+const INDICATOR_RANK: Readonly<Record<Indicator, number>> = { none: 0, maintenance: 1, minor: 2, major: 3, critical: 4 };
 
 /** Page indicator a component status implies (Statuspage: a major outage anywhere is critical). */
 const INDICATOR_OF_COMPONENT: Readonly<Record<ComponentStatus, Indicator>> = {
   operational: "none",
-  under_maintenance: "none",
+  under_maintenance: "maintenance",
   degraded_performance: "minor",
   partial_outage: "major",
   major_outage: "critical",
@@ -141,6 +145,7 @@ const INDICATOR_OF_COMPONENT: Readonly<Record<ComponentStatus, Indicator>> = {
 /** Statuspage's own page descriptions. */
 export const INDICATOR_DESCRIPTION: Readonly<Record<Indicator, string>> = Object.freeze({
   none: "All Systems Operational",
+  maintenance: "Service Under Maintenance",
   minor: "Partially Degraded Service",
   major: "Partial System Outage",
   critical: "Major System Outage",
@@ -198,8 +203,10 @@ const DAY_MS = 86_400_000;
  * Builds the public status document.
  *
  * 1. Incidents: every unresolved one, and resolved ones of the last
- *    `historyDays`, newest first, stripped by `toPublic` (public timeline
- *    entries only).
+ *    `historyDays`, newest first, by their public face (`toPublic`: the
+ *    symptom's template title, public timeline entries only). A security
+ *    incident whose disclosure nobody approved yet is left out: it shows
+ *    only in its components' status.
  * 2. Components: a paused layer is a major outage (whoever paused it); else
  *    the worst open incident on it decides (Critical → major outage, High →
  *    partial outage, Medium → degraded performance); RPC health counts for
@@ -219,9 +226,12 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
   const componentsOf = options.componentsOf ?? incidentComponents;
   const generatedAt = now.toISOString();
 
-  // 1. Incidents.
+  // 1. Incidents (a guardian pause made for an announced maintenance is the maintenance, not an incident).
   const cutoff = now.getTime() - historyDays * DAY_MS;
-  const chosen = input.incidents.filter((incident) => {
+  const maintenances = input.maintenances ?? [];
+  const relevant = input.incidents.filter((incident) => !forMaintenance(incident, maintenances));
+  const chosen = relevant.filter((incident) => {
+    if (!isDisclosed(incident)) return false;
     if (isOpen(incident) || incident.resolvedAt === undefined) return true;
     return Date.parse(incident.resolvedAt) >= cutoff;
   });
@@ -232,18 +242,21 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
     .slice(0, maxIncidents)
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id))
     .map((incident) => publishIncident(incident, componentsOf(incident)));
-  const openIncidents = input.incidents.filter((incident) => isOpen(incident));
+  const openIncidents = relevant.filter((incident) => isOpen(incident));
 
   // 2. Components.
   const uptimeByComponent = uptimeBuckets(input.uptime, now);
+  const activeMaintenances = (input.maintenances ?? []).filter(isActiveMaintenance);
   const components: Component[] = COMPONENT_IDS.map((id) => {
+    const maintenance = activeMaintenances.find((m) => m.components.includes(id));
     const open = openIncidents.filter((incident) => componentsOf(incident).includes(id));
     const worstOpen = worstBySeverity(open);
     const fromIncident = worstOpen ? COMPONENT_STATUS_OF_SEVERITY[worstOpen.severity] : "operational";
-    const incidentReason = worstOpen && fromIncident !== "operational" ? `Open incident: ${worstOpen.title}` : null;
+    const incidentReason =
+      worstOpen && fromIncident !== "operational" ? (isDisclosed(worstOpen) ? `Open incident: ${publicFace(worstOpen).title}` : "Under investigation.") : null;
     const lastIncidentChange = latest(
-      input.incidents
-        .filter((incident) => componentsOf(incident).includes(id))
+      relevant
+        .filter((incident) => componentsOf(incident).includes(id) && isDisclosed(incident))
         .flatMap((incident) => toPublic(incident).updates.map((u) => u.at)),
     );
 
@@ -273,7 +286,12 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
       };
     } else {
       const layer = input.layerStates[id];
-      if (layer?.paused) {
+      if (layer?.paused && layer.pausedBy === "guardian" && maintenance && status === "operational") {
+        // The guardian paused the layer for an announced maintenance: planned, not an outage.
+        status = "under_maintenance";
+        statusReason = `Paused by ${PAUSER_TEXT.guardian} for scheduled maintenance: ${maintenance.title}`;
+        changedAt = latest([changedAt, layer.pausedAt ?? null, maintenance.startedAt ?? null]);
+      } else if (layer?.paused) {
         status = "major_outage";
         statusReason = pauseReason(layer, now);
         changedAt = latest([changedAt, layer.pausedAt ?? null]);
@@ -290,6 +308,12 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
         readAtBlock: layer ? layer.blockNumber : null,
         readAtHash: layer ? layer.blockHash : null,
       };
+    }
+
+    if (maintenance && status === "operational") {
+      status = "under_maintenance";
+      statusReason = `Scheduled maintenance in progress: ${maintenance.title}`;
+      changedAt = latest([changedAt, maintenance.startedAt ?? null]);
     }
 
     return {
@@ -325,6 +349,7 @@ export function buildStatus(input: PublishInput, now: Date, options: BuildStatus
       overall: { indicator, description: INDICATOR_DESCRIPTION[indicator] },
       components,
       incidents,
+      maintenances: publishMaintenances(input.maintenances ?? [], cutoff),
     } satisfies Status,
     "the built status document",
   );
@@ -346,6 +371,43 @@ function publishIncident(incident: Readonly<Incident>, components: ComponentId[]
     resolvedAt: pub.status === "resolved" ? (pub.resolvedAt ?? latest(updates.map((u) => u.at)) ?? pub.updatedAt) : null,
     updates,
   };
+}
+
+/**
+ * A record of the guardian pausing (or unpausing) layers that an announced
+ * maintenance covers, made while it was in progress: planned work, shown as
+ * the maintenance rather than as an incident.
+ */
+function forMaintenance(incident: Readonly<Incident>, maintenances: readonly Maintenance[]): boolean {
+  if (!/^pause-changed:layer:/.test(incident.key) || incident.affected.layers.length === 0) return false;
+  const at = Date.parse(incident.createdAt);
+  return maintenances.some(
+    (m) =>
+      m.startedAt !== undefined &&
+      Date.parse(m.startedAt) <= at &&
+      (m.completedAt === undefined || at <= Date.parse(m.completedAt)) &&
+      incident.affected.layers.every((l) => m.components.includes(l)),
+  );
+}
+
+/** Every maintenance not completed, and those completed within the history window, latest window first; `by` stays internal. */
+function publishMaintenances(maintenances: readonly Maintenance[], cutoff: number): PublishedMaintenance[] {
+  return maintenances
+    .filter((m) => m.status !== "completed" || Date.parse(m.completedAt ?? m.updatedAt) >= cutoff)
+    .sort((a, b) => b.scheduledFor.localeCompare(a.scheduledFor) || a.id.localeCompare(b.id))
+    .map((m) => ({
+      id: m.id,
+      title: m.title,
+      status: m.status,
+      components: [...m.components],
+      scheduledFor: m.scheduledFor,
+      scheduledUntil: m.scheduledUntil,
+      createdAt: m.createdAt,
+      updatedAt: m.updatedAt,
+      startedAt: m.startedAt ?? null,
+      completedAt: m.completedAt ?? null,
+      updates: m.updates.map((u) => ({ id: u.id, status: u.status, body: u.message, at: u.at })),
+    }));
 }
 
 function pauseReason(layer: LayerState, now: Date): string {

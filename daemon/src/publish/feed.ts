@@ -3,7 +3,7 @@
  * readers and chat integrations. Pure.
  */
 import { nameUuid } from "../incidents/ids.js";
-import type { PublishedIncident, Status } from "./schema.js";
+import type { ComponentId, MaintenanceStatus, PublishedIncident, Status } from "./schema.js";
 import { formatUtc } from "./build.js";
 
 const STATUS_TEXT: Readonly<Record<PublishedIncident["status"], string>> = {
@@ -11,6 +11,13 @@ const STATUS_TEXT: Readonly<Record<PublishedIncident["status"], string>> = {
   identified: "Identified",
   monitoring: "Monitoring",
   resolved: "Resolved",
+};
+
+const MAINTENANCE_TEXT: Readonly<Record<MaintenanceStatus, string>> = {
+  scheduled: "Scheduled",
+  in_progress: "In progress",
+  verifying: "Verifying",
+  completed: "Completed",
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -41,20 +48,34 @@ function link(status: Status, path: string): string {
   return new URL(path, base).toString();
 }
 
-export function atomFeed(status: Status): string {
-  const updated = status.incidents.reduce(
-    (acc, i) => (Date.parse(i.updatedAt) > Date.parse(acc) ? i.updatedAt : acc),
-    status.incidents[0]?.updatedAt ?? status.generatedAt,
-  );
+/** The path of one component's feed: its incidents and maintenances only. */
+export function componentFeedPath(id: ComponentId): string {
+  return `feeds/${id}.atom`;
+}
+
+/**
+ * The incident history as Atom, newest first, with the maintenances; with
+ * `component`, only what affects that component (a feed for users of one
+ * part of the stack).
+ */
+export function atomFeed(full: Status, options: { component?: ComponentId } = {}): string {
+  const only = options.component;
+  const status: Status = only
+    ? { ...full, incidents: full.incidents.filter((i) => i.components.includes(only)), maintenances: full.maintenances.filter((m) => m.components.includes(only)) }
+    : full;
+  const selfPath = only ? componentFeedPath(only) : FEED_PATH;
+  const name = only ? `${status.page.name}: ${full.components.find((c) => c.id === only)?.name ?? only}` : status.page.name;
+  const times = [...status.incidents.map((i) => i.updatedAt), ...status.maintenances.map((m) => m.updatedAt)];
+  const updated = times.reduce((acc, t) => (Date.parse(t) > Date.parse(acc) ? t : acc), times[0] ?? status.generatedAt);
   const lines = [
     `<?xml version="1.0" encoding="utf-8"?>`,
     `<feed xmlns="http://www.w3.org/2005/Atom">`,
-    `  <id>urn:uuid:${nameUuid(`feed:${status.page.id}`)}</id>`,
-    `  <title>${xmlEscape(`${status.page.name}: incident history`)}</title>`,
+    `  <id>urn:uuid:${nameUuid(only ? `feed:${status.page.id}:${only}` : `feed:${status.page.id}`)}</id>`,
+    `  <title>${xmlEscape(`${name}: incident history`)}</title>`,
     `  <updated>${updated}</updated>`,
     `  <author><name>${xmlEscape(status.page.name)}</name></author>`,
     `  <generator>Guardian</generator>`,
-    ...(status.page.url ? [`  <link rel="self" type="application/atom+xml" href="${xmlEscape(link(status, FEED_PATH))}"/>`] : []),
+    ...(status.page.url ? [`  <link rel="self" type="application/atom+xml" href="${xmlEscape(link(status, selfPath))}"/>`] : []),
     `  <link rel="alternate" type="text/html" href="${xmlEscape(link(status, "history/"))}"/>`,
   ];
   for (const incident of status.incidents) {
@@ -72,6 +93,20 @@ export function atomFeed(status: Status): string {
       `    <link rel="alternate" type="text/html" href="${xmlEscape(link(status, `incidents/${encodeURIComponent(incident.id)}/`))}"/>`,
       `    <category term="${incident.impact}" label="${xmlEscape(`Impact: ${incident.impact}`)}"/>`,
       `    <content type="text">${xmlEscape(body || incident.title)}</content>`,
+      `  </entry>`,
+    );
+  }
+  for (const m of status.maintenances) {
+    const body = [`Window: ${formatUtc(m.scheduledFor)} to ${formatUtc(m.scheduledUntil)}`, ...[...m.updates].reverse().map((u) => `${formatUtc(u.at)} · ${MAINTENANCE_TEXT[u.status]}: ${u.body}`)].join("\n\n");
+    lines.push(
+      `  <entry>`,
+      `    <id>urn:uuid:${UUID.test(m.id) ? m.id.toLowerCase() : nameUuid(`maintenance:${m.id}`)}</id>`,
+      `    <title>${xmlEscape(`[Maintenance: ${MAINTENANCE_TEXT[m.status]}] ${m.title}`)}</title>`,
+      `    <published>${m.createdAt}</published>`,
+      `    <updated>${m.updatedAt}</updated>`,
+      `    <link rel="alternate" type="text/html" href="${xmlEscape(link(status, `maintenance/${encodeURIComponent(m.id)}/`))}"/>`,
+      `    <category term="maintenance" label="Scheduled maintenance"/>`,
+      `    <content type="text">${xmlEscape(body)}</content>`,
       `  </entry>`,
     );
   }

@@ -4,7 +4,8 @@
  * existing tooling would misread is ever written.
  */
 import { badges } from "./badges.js";
-import { atomFeed, FEED_PATH } from "./feed.js";
+import { atomFeed, componentFeedPath, FEED_PATH } from "./feed.js";
+import { statusWidget, WIDGET_PATH } from "./widget.js";
 import { statusSchema, type Status } from "./schema.js";
 import { statuspageDocuments } from "./statuspage.js";
 import { STATUSPAGE_FILES } from "./statuspage-schema.js";
@@ -35,6 +36,8 @@ export function renderStatusFiles(status: Status): PublishedFile[] {
     files.push({ path, content: json(schema.parse(documents[path])) });
   }
   files.push({ path: FEED_PATH, content: atomFeed(checked) });
+  for (const component of checked.components) files.push({ path: componentFeedPath(component.id), content: atomFeed(checked, { component: component.id }) });
+  files.push({ path: WIDGET_PATH, content: json(statusWidget(checked)) });
   for (const [path, badge] of badges(checked)) files.push({ path, content: json(badge) });
   files.push({ path: STATUS_PATH, content: json(checked) });
   return files;

@@ -39,8 +39,8 @@ export const COMPONENT_STATUSES = [
 ] as const;
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
 
-/** Statuspage's page status indicator (Guardian never schedules maintenance, so no `maintenance`). */
-export const INDICATORS = ["none", "minor", "major", "critical"] as const;
+/** Statuspage's page status indicator (`maintenance`: a maintenance is in progress and nothing is worse). */
+export const INDICATORS = ["none", "minor", "major", "critical", "maintenance"] as const;
 export type Indicator = (typeof INDICATORS)[number];
 
 /** Statuspage's incident impact. */
@@ -50,6 +50,10 @@ export type Impact = (typeof IMPACTS)[number];
 /** Statuspage's incident statuses (Guardian's public statuses). */
 export const INCIDENT_STATUSES = ["investigating", "identified", "monitoring", "resolved"] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Statuspage's scheduled-maintenance statuses. */
+export const MAINTENANCE_STATUSES = ["scheduled", "in_progress", "verifying", "completed"] as const;
+export type MaintenanceStatus = (typeof MAINTENANCE_STATUSES)[number];
 
 /** Who holds a layer's pause: the guardian Safe, the daemon's sentinel key, or someone outside Guardian. */
 export const PAUSERS = ["guardian", "sentinel", "foreign"] as const;
@@ -148,6 +152,34 @@ export const incidentSchema = z.strictObject({
 });
 export type PublishedIncident = z.infer<typeof incidentSchema>;
 
+export const maintenanceUpdateSchema = z.strictObject({
+  id: z.string().min(1),
+  status: z.enum(MAINTENANCE_STATUSES),
+  /** Plain text typed by an operator: render escaped. */
+  body: z.string(),
+  at: isoTime,
+});
+export type MaintenanceUpdate = z.infer<typeof maintenanceUpdateSchema>;
+
+/** A scheduled maintenance window (typed by an operator with `guardian maintenance`). */
+export const maintenanceSchema = z.strictObject({
+  id: z.string().min(1),
+  title: z.string().min(1),
+  status: z.enum(MAINTENANCE_STATUSES),
+  components: z.array(z.enum(COMPONENT_IDS)),
+  /** The announced window. */
+  scheduledFor: isoTime,
+  scheduledUntil: isoTime,
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  /** When it actually started and ended; null until then. */
+  startedAt: isoTime.nullable(),
+  completedAt: isoTime.nullable(),
+  /** Oldest first. */
+  updates: z.array(maintenanceUpdateSchema),
+});
+export type PublishedMaintenance = z.infer<typeof maintenanceSchema>;
+
 export const statusSchema = z.strictObject({
   schemaVersion: z.literal(STATUS_SCHEMA_VERSION),
   /** When the publisher built this document (UTC). */
@@ -175,6 +207,8 @@ export const statusSchema = z.strictObject({
   components: z.array(componentSchema),
   /** Newest first: every unresolved incident and the resolved ones of the history window. */
   incidents: z.array(incidentSchema),
+  /** Scheduled maintenances, newest window first: upcoming, in progress and recently completed ones. */
+  maintenances: z.array(maintenanceSchema).default([]),
 });
 export type Status = z.infer<typeof statusSchema>;
 

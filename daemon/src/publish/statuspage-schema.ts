@@ -1,7 +1,8 @@
 /**
  * Zod schemas of the Statuspage v2 public API documents Guardian serves
  * (`api/v2/summary.json`, `status.json`, `components.json`, `incidents.json`,
- * `incidents/unresolved.json`), with the field names and values Statuspage
+ * `incidents/unresolved.json`, `scheduled-maintenances.json`,
+ * `scheduled-maintenances/upcoming.json`, `scheduled-maintenances/active.json`), with the field names and values Statuspage
  * itself serves, so that existing status tooling reads Guardian's page.
  *
  * Strict on purpose: a field Statuspage does not serve is a bug here.
@@ -87,17 +88,31 @@ export const spIncidentSchema = z.strictObject({
   components: z.array(spComponentSchema),
 });
 
+export const spMaintenanceStatusSchema = z.enum(["scheduled", "in_progress", "verifying", "completed"]);
+
+export const spMaintenanceUpdateSchema = spIncidentUpdateSchema.extend({ status: spMaintenanceStatusSchema });
+
+/** A scheduled maintenance: an incident's fields, its own statuses, impact "maintenance" and the announced window. */
+export const spScheduledMaintenanceSchema = spIncidentSchema.extend({
+  status: spMaintenanceStatusSchema,
+  incident_updates: z.array(spMaintenanceUpdateSchema),
+  scheduled_for: isoTime,
+  scheduled_until: isoTime,
+});
+
 export const spSummarySchema = z.strictObject({
   page: spPageSchema,
   components: z.array(spComponentSchema),
   incidents: z.array(spIncidentSchema),
-  scheduled_maintenances: z.array(z.never()),
+  /** Upcoming and in-progress maintenances. */
+  scheduled_maintenances: z.array(spScheduledMaintenanceSchema),
   status: spStatusSchema,
 });
 
 export const spStatusDocumentSchema = z.strictObject({ page: spPageSchema, status: spStatusSchema });
 export const spComponentsDocumentSchema = z.strictObject({ page: spPageSchema, components: z.array(spComponentSchema) });
 export const spIncidentsDocumentSchema = z.strictObject({ page: spPageSchema, incidents: z.array(spIncidentSchema) });
+export const spScheduledMaintenancesDocumentSchema = z.strictObject({ page: spPageSchema, scheduled_maintenances: z.array(spScheduledMaintenanceSchema) });
 
 export type SpPage = z.infer<typeof spPageSchema>;
 export type SpStatus = z.infer<typeof spStatusSchema>;
@@ -108,6 +123,8 @@ export type SpSummary = z.infer<typeof spSummarySchema>;
 export type SpStatusDocument = z.infer<typeof spStatusDocumentSchema>;
 export type SpComponentsDocument = z.infer<typeof spComponentsDocumentSchema>;
 export type SpIncidentsDocument = z.infer<typeof spIncidentsDocumentSchema>;
+export type SpScheduledMaintenance = z.infer<typeof spScheduledMaintenanceSchema>;
+export type SpScheduledMaintenancesDocument = z.infer<typeof spScheduledMaintenancesDocumentSchema>;
 
 /** Each Statuspage file Guardian writes (path relative to the site root) and its schema. */
 export const STATUSPAGE_FILES = {
@@ -116,4 +133,7 @@ export const STATUSPAGE_FILES = {
   "api/v2/components.json": spComponentsDocumentSchema,
   "api/v2/incidents.json": spIncidentsDocumentSchema,
   "api/v2/incidents/unresolved.json": spIncidentsDocumentSchema,
+  "api/v2/scheduled-maintenances.json": spScheduledMaintenancesDocumentSchema,
+  "api/v2/scheduled-maintenances/upcoming.json": spScheduledMaintenancesDocumentSchema,
+  "api/v2/scheduled-maintenances/active.json": spScheduledMaintenancesDocumentSchema,
 } as const;

@@ -11,13 +11,12 @@ import {
   type PublicClient,
   type Transport,
   type WalletClient,
-  concat,
   getAddress,
   hashTypedData,
   parseAbi,
-  recoverTypedDataAddress,
   zeroAddress,
 } from "viem";
+import { encodeSafeSignatureEntries, safeTxPreimage, signatureOwner } from "./safe-signatures.js";
 
 export const safeAbi = parseAbi([
   "function nonce() view returns (uint256)",
@@ -80,13 +79,18 @@ export function safeTxHash(safe: Address, chainId: number, tx: SafeTx): Hex {
   return hashTypedData(safeTxTypedData(safe, chainId, tx));
 }
 
-/** A plain call from the Safe at its current nonce (reads `nonce()`). */
+/** The bytes Safe hands a contract owner's `isValidSignature` (their keccak is the safeTxHash). */
+export function safeTxPreimageOf(safe: Address, chainId: number, tx: SafeTx): Hex {
+  return safeTxPreimage(safeTxTypedData(safe, chainId, tx) as any);
+}
+
+/** A plain call from the Safe at its current nonce (reads `nonce()`), or at the nonce given. */
 export async function buildSafeTx(
   client: PublicClient,
   safe: Address,
-  call: { to: Address; data: Hex; value?: bigint },
+  call: { to: Address; data: Hex; value?: bigint; nonce?: bigint },
 ): Promise<SafeTx> {
-  const nonce = await client.readContract({ address: safe, abi: safeAbi, functionName: "nonce" });
+  const nonce = call.nonce ?? (await client.readContract({ address: safe, abi: safeAbi, functionName: "nonce" }));
   return {
     to: call.to,
     value: call.value ?? 0n,
@@ -121,15 +125,18 @@ export async function signSafeTx(
   return { signer: getAddress(account.address), signature };
 }
 
-/** Recovers who signed, so a tampered proposal or a foreign signature is caught before sending. */
+/**
+ * Who a signature speaks for, without RPC: recovered for EIP-712 (v 27/28)
+ * and eth_sign (v 31/32), the owner named in `r` for a contract signature
+ * (v 0) or an approved hash (v 1). Throws SafeSignatureError when malformed.
+ */
 export async function recoverSafeSigner(safe: Address, chainId: number, tx: SafeTx, signature: Hex): Promise<Address> {
-  return recoverTypedDataAddress({ ...safeTxTypedData(safe, chainId, tx), signature });
+  return (await signatureOwner(signature, safeTxHash(safe, chainId, tx))).owner;
 }
 
-/** Concatenates signatures ordered by signer address, as Safe's checkSignatures requires. */
+/** Concatenates signatures ordered by signer address, contract signatures' data after the static parts, as Safe's checkSignatures requires. */
 export function encodeSafeSignatures(signatures: SafeSignature[]): Hex {
-  const sorted = [...signatures].sort((a, b) => (BigInt(a.signer) < BigInt(b.signer) ? -1 : 1));
-  return concat(sorted.map((s) => s.signature));
+  return encodeSafeSignatureEntries(signatures.map((s) => ({ owner: s.signer, signature: s.signature })));
 }
 
 export interface SafeState {

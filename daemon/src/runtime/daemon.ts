@@ -17,7 +17,7 @@ import pino, { type Logger } from "pino";
 import { createPublicClient, defineChain, getAddress, parseGwei, type Address, type Chain, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlockFollower, NewHeadsSubscription, RpcPool, errorMessage, type FollowerEvent, type RpcLimitEvent } from "../chain/index.js";
-import { redactLogFields, type GuardianConfig } from "../config/index.js";
+import { disclosureApprovers, redactLogFields, type GuardianConfig } from "../config/index.js";
 import { readDeployment } from "../deploy/deployments.js";
 import type { Deployment } from "../deploy/guardian.js";
 import type { IncidentAction } from "../incidents/index.js";
@@ -31,7 +31,8 @@ import { createNotifier } from "../respond/notify/index.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 import { StatusPublisher } from "./publisher.js";
 import { SentinelDuties } from "./sentinel-duties.js";
-import { PauseAbilityWatch } from "./pause-ability-watch.js";
+import { PauseAbilityWatch, livenessOptions } from "./pause-ability-watch.js";
+import { DrillSchedule } from "./drill-schedule.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
 
@@ -374,6 +375,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       port: config.admin.port,
       sla,
       clock,
+      approvers: disclosureApprovers(config),
       onChange: (change) => {
         // A person declaring a Critical incident engages the breaker too.
         if (change.type === "triggered" && change.incident.severity === "critical") {
@@ -449,6 +451,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...((config.detectors["pause-ability"] as object | undefined) ?? {}),
       },
       intervalSeconds: options.pauseAbilityIntervalSeconds ?? 30,
+      ...(config.safe.presigned.length ? { presigned: [...config.safe.presigned] } : {}),
+      ...(config.safe.liveness ? { liveness: livenessOptions(config) } : {}),
       clock,
       raise,
       onPaths: (paths) => metrics.setCanPause(paths),
@@ -456,6 +460,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     watch.start();
     cleanups.push(() => watch.stop());
+
+    if (config.drill) {
+      const drills = new DrillSchedule({
+        forkUrl: config.rpc.endpoints[0]!.http,
+        deployment,
+        ...(sentinel ? { sentinel: sentinel.address } : {}),
+        presigned: [...config.safe.presigned],
+        everyHours: config.drill.everyHours,
+        store,
+        raise,
+        onReport: (r) => metrics.onDrill(r),
+        clock,
+        log,
+      });
+      drills.start();
+      cleanups.push(() => drills.stop());
+    }
 
     const publicDir = options.publicDir ?? path.join(config.dataDir, "public");
     mkdirSync(publicDir, { recursive: true });
@@ -466,6 +487,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       pool,
       publicDir,
       intervalSeconds: options.publishIntervalSeconds ?? 30,
+      ...(config.site.name !== null ? { pageName: config.site.name } : {}),
+      pageUrl: config.site.url,
+      maintenanceDir: config.dataDir,
+      subscribers: config.subscribers,
+      webhooks: config.secrets.webhooks,
       ...(options.onPublished ? { onPublished: (file: string) => options.onPublished!(file) } : {}),
       ...(replica ? { mayPublish: replica.mayAct } : {}),
       clock,

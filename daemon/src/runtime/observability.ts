@@ -79,6 +79,10 @@ export class DaemonMetrics {
   });
   readonly probeLatency = new Gauge({ name: "guardian_probe_latency_seconds", help: "Latency of the journey's last probe through this bundler", labelNames: ["journey", "via"], registers: [this.registry] });
   readonly probeResults = new Counter({ name: "guardian_probe_results_total", help: "Probe results by journey, via and outcome (ok, failed, timeout)", labelNames: ["journey", "via", "outcome"], registers: [this.registry] });
+  readonly drillOk = new Gauge({ name: "guardian_drill_ok", help: "1 if this pause path worked in the last scheduled drill on a fork, else 0", labelNames: ["path"], registers: [this.registry] });
+  readonly drillLastRun = new Gauge({ name: "guardian_drill_last_run_timestamp_seconds", help: "When the last scheduled drill started (Unix seconds)", registers: [this.registry] });
+  readonly drillStepGas = new Gauge({ name: "guardian_drill_step_gas", help: "Gas of each step of the last drill on the fork", labelNames: ["path", "step"], registers: [this.registry] });
+  readonly drillDuration = new Gauge({ name: "guardian_drill_duration_seconds", help: "How long the last drill took on the fork", registers: [this.registry] });
   private readonly startedAt = Date.now();
 
   constructor() {
@@ -106,6 +110,14 @@ export class DaemonMetrics {
 
   setCanPause(paths: Readonly<Record<(typeof PAUSE_PATHS)[number], boolean>>) {
     for (const path of PAUSE_PATHS) this.canPause.set({ path }, paths[path] ? 1 : 0);
+  }
+
+  /** Gauges from a drill report (drill/run.ts). */
+  onDrill(report: { startedAt: string; ms: number; steps: ReadonlyArray<{ path: string; action: string; ok: boolean; gasUsed?: number }> }) {
+    this.drillLastRun.set(Date.parse(report.startedAt) / 1000);
+    this.drillDuration.set(report.ms / 1000);
+    for (const path of new Set(report.steps.map((s) => s.path))) this.drillOk.set({ path }, report.steps.filter((s) => s.path === path).every((s) => s.ok) ? 1 : 0);
+    for (const s of report.steps) if (s.gasUsed !== undefined) this.drillStepGas.set({ path: s.path, step: s.action.split(" (")[0]! }, s.gasUsed);
   }
 
   onNotificationAttempts(attempts: ReadonlyArray<{ channel: string; outcome: string }>) {

@@ -21,6 +21,11 @@ import {
   type Status,
   type UptimeSample,
 } from "../publish/index.js";
+import type { Secret } from "../config/index.js";
+import { readMaintenances } from "../maintenance/file.js";
+import { subscriberEvents } from "../publish/events.js";
+import { outboxPersister } from "../respond/notify/notifier.js";
+import { deliverSubscriberEvents, enqueueSubscriberEvents, pruneSubscriberEvents, type Subscriber } from "../respond/subscribers.js";
 import { incidentsWithHistory, type GuardianStore } from "../store/index.js";
 import { LAYER_ID, LAYERS, type Layer } from "../types.js";
 
@@ -48,6 +53,11 @@ export interface StatusPublisherOptions {
   pageUrl?: string | null;
   /** Replicas: publish only while this replica leads. */
   mayPublish?: () => boolean;
+  /** Webhooks that receive the public events between publications (config.subscribers), and the webhook URLs (config.secrets.webhooks). */
+  subscribers?: readonly Subscriber[];
+  webhooks?: Readonly<Record<string, Secret>>;
+  /** The data directory whose maintenance.json (`guardian maintenance`) is read at each publication; none: no maintenances. */
+  maintenanceDir?: string;
   clock: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -146,6 +156,17 @@ export class StatusPublisher {
     await this.running;
   }
 
+  /** The operators' maintenances; a broken file is logged and publishes as none (it must not stop the status page). */
+  private maintenances() {
+    if (!this.o.maintenanceDir) return [];
+    try {
+      return readMaintenances(this.o.maintenanceDir);
+    } catch (error) {
+      this.o.log?.("maintenance file unreadable: published without maintenances", { err: (error as Error).message });
+      return [];
+    }
+  }
+
   /** One publication; returns the status written, or undefined before the first processed block (or on a replica that does not lead). */
   async publish(): Promise<Status | undefined> {
     const { store, pool, deployment, clock } = this.o;
@@ -174,13 +195,21 @@ export class StatusPublisher {
         uptime,
         expectedIntervalSeconds: this.o.intervalSeconds,
         componentsCreatedAt: deployment.deployedAt,
+        maintenances: this.maintenances(),
       },
       now,
     );
     const { statusFile } = writeStatusFiles(this.o.publicDir, status);
+    // What changed since the last publication of this run, for the subscribers (none after a restart: they get changes, not history).
+    const events = this.o.subscribers?.length ? subscriberEvents(this.last, status) : [];
     await store.update((draft) => {
       draft.publish = { uptime: uptime as unknown as Array<Record<string, unknown>>, lastPublishedAt: now.toISOString(), lastStatuses: componentStatuses(status) };
+      if (events.length) enqueueSubscriberEvents(draft.outbox, events, this.o.subscribers!, now);
+      if (this.o.subscribers?.length) draft.outbox = pruneSubscriberEvents(draft.outbox, now);
     });
+    if (this.o.subscribers?.length && (!this.o.mayPublish || this.o.mayPublish())) {
+      await deliverSubscriberEvents(store.read().outbox, { webhooks: this.o.webhooks ?? {}, persist: outboxPersister(store), clock: this.o.clock, ...(this.o.log ? { log: this.o.log } : {}) });
+    }
     this.last = status;
     await this.o.onPublished?.(statusFile, status);
     return status;

@@ -33,36 +33,26 @@ import { randomUUID } from "node:crypto";
 import { Gauge } from "prom-client";
 import type { Logger } from "pino";
 import type { GuardianStore } from "../store/index.js";
+import type { LeaseState, PostgresLease } from "../store/postgres/index.js";
 import { startDaemon, type DaemonOptions, type RunningDaemon } from "./daemon.js";
 import { DaemonMetrics, startObservabilityServer, type HealthReport, type ObservabilityServer } from "./observability.js";
 
-/** The lease as the store holds it. */
-export interface LeaseView {
-  holder: string | undefined;
-  term: number;
-  expiresAt: string;
-  live: boolean;
-}
-
-/** A shared store with a lease (the PostgreSQL store opened with `lease`). */
-export interface LeasedStore extends GuardianStore {
-  readonly lease: {
-    readonly holder: string;
-    readonly ttlMs: number;
-    held(): number | undefined;
-    acquire(): Promise<number | undefined>;
-    renew(): Promise<boolean>;
-    release(): Promise<void>;
-    current(): Promise<LeaseView>;
-  };
-  refresh(): Promise<void>;
-}
+/** A shared store with a lease: the PostgreSQL store opened with `lease`. */
+export type LeasedStore = GuardianStore & { readonly lease: PostgresLease; refresh(): Promise<void> };
 
 export type ReplicaRole = "leader" | "standby";
+
+/** Incident requests queued by `guardian incident …` while another process leads (store/postgres/requests.ts). */
+export interface RequestSource {
+  pending(limit?: number): Promise<Array<{ id: string; op: "trigger" | "update" | "acknowledge" | "publish"; target?: string; body: Record<string, unknown> }>>;
+  remove(id: string): Promise<void>;
+}
 
 export interface ReplicaOptions extends Omit<DaemonOptions, "replica"> {
   store: LeasedStore;
   logger: Logger;
+  /** Queued incident requests the leader applies (once each: StoreData.requests). */
+  requests?: RequestSource;
 }
 
 export interface RunningReplica {
@@ -105,7 +95,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
 
   let role: ReplicaRole = "standby";
   let term: number | undefined;
-  let seen: LeaseView | undefined;
+  let seen: LeaseState | undefined;
   let validUntil = 0;
   let daemon: RunningDaemon | undefined;
   let daemonHealth: (() => HealthReport) | undefined;
@@ -229,7 +219,43 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       }
     }
   };
+  // The leader applies queued incident requests through its daemon's incident service (a Critical trigger engages the breaker).
+  const applyRequests = async () => {
+    const source = options.requests;
+    if (!source) return;
+    while (!stopped) {
+      await sleep2(timing.pollMs);
+      const running = daemon;
+      if (role !== "leader" || !running || !mayAct()) continue;
+      try {
+        for (const request of await source.pending()) {
+          if (daemon !== running || !mayAct()) break;
+          if (store.read().requests?.[request.id] === undefined) {
+            const service = running.admin.service;
+            const call = { requestId: request.id };
+            const applied =
+              request.op === "trigger"
+                ? service.trigger(request.body as never, call)
+                : request.op === "update"
+                  ? service.update(request.target ?? "", request.body as never, call)
+                  : request.op === "publish"
+                    ? service.publish(request.target ?? "", request.body as never, call)
+                    : service.acknowledge(request.target ?? "", request.body as never, call);
+            await applied.catch((error: unknown) => logger.info({ request: request.id, op: request.op, err: (error as Error).message }, "replica: queued incident request refused"));
+          }
+          // Deleted once its outcome is in the store (a refusal is recorded too); a fenced write leaves it for the next leader.
+          if (store.read().requests?.[request.id] !== undefined) await source.remove(request.id);
+        }
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, "replica: reading queued incident requests failed");
+      }
+    }
+  };
+  const sleep2 = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const requestsLoop = applyRequests();
+
   const done = loop().then(async () => {
+    await requestsLoop;
     if (role === "leader") {
       await stepDown(halted ? halted.message : "stopping");
       await store.lease.release().catch(() => undefined);

@@ -7,7 +7,7 @@ import type { GuardianConfig } from "../config/index.js";
 import { takeArchivableIncidents } from "./archive.js";
 import type { StoreLogger } from "./lock.js";
 import { openLowdbStore } from "./lowdb-store.js";
-import { openPostgresStore, type PostgresStore } from "./postgres/index.js";
+import { openPostgresStore, type PostgresLease, type PostgresStore } from "./postgres/index.js";
 import type { GuardianStore } from "./store.js";
 
 export interface OpenConfiguredStoreOptions {
@@ -40,8 +40,12 @@ export async function openConfiguredStore(config: StoreConfig, options: OpenConf
   });
 }
 
+type LeaseOption = { lease: { holder: string; ttlMs: number } };
+
 /** The PostgreSQL store of the config; with `lease`, its writes are fenced by the replicas' lease. */
-export async function openSharedStore(config: StoreConfig, options: OpenConfiguredStoreOptions & { lease?: { holder: string; ttlMs: number } }): Promise<PostgresStore> {
+export async function openSharedStore(config: StoreConfig, options: OpenConfiguredStoreOptions & LeaseOption): Promise<PostgresStore & { readonly lease: PostgresLease }>;
+export async function openSharedStore(config: StoreConfig, options: OpenConfiguredStoreOptions): Promise<PostgresStore>;
+export async function openSharedStore(config: StoreConfig, options: OpenConfiguredStoreOptions & Partial<LeaseOption>): Promise<PostgresStore> {
   const url = config.secrets.databaseUrl;
   if (url === undefined) throw new Error('store.kind is "postgres" but env GUARDIAN_DATABASE_URL is not set');
   const clock = options.clock ?? (() => new Date());

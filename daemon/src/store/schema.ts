@@ -83,7 +83,24 @@ export interface StoreData {
    * is new: it gets a catch-up of the open incidents, never their history.
    */
   notify?: { channels: Record<string, string> };
+  /**
+   * Incident requests a person queued for the replicas (PostgreSQL store:
+   * `guardian incident …` while another process leads), by request id, as
+   * the leader applied them: written in the same update as the change they
+   * made, so a request is applied once even across a change of leader.
+   * The newest 200 are kept.
+   */
+  requests?: Record<string, RequestRecord>;
   meta: { createdAt: string };
+}
+
+export interface RequestRecord {
+  at: string;
+  op: "trigger" | "update" | "acknowledge" | "publish";
+  ok: boolean;
+  incidentId?: string;
+  alreadyAcknowledged?: boolean;
+  error?: { name: string; message: string };
 }
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, { error: "expected a 32-byte hex hash" }) as unknown as z.ZodType<Hex, string>;
@@ -132,6 +149,7 @@ export const incidentSchema: z.ZodType<Incident> = z.strictObject({
   findingCount: z.number().int().min(0),
   lastFindingAt: isoTime.optional(),
   timeline: z.array(timelineEntrySchema),
+  disclosure: z.strictObject({ at: isoTime, by: z.string().min(1), role: z.enum(["securityLead", "cto"]) }).optional(),
 });
 
 export const findingRecordSchema: z.ZodType<FindingRecord> = z.strictObject({
@@ -186,6 +204,19 @@ export const storeDataSchema: z.ZodType<StoreData> = z
       })
       .optional(),
     notify: z.strictObject({ channels: z.record(z.string(), isoTime) }).optional(),
+    requests: z
+      .record(
+        z.string(),
+        z.strictObject({
+          at: isoTime,
+          op: z.enum(["trigger", "update", "acknowledge", "publish"]),
+          ok: z.boolean(),
+          incidentId: z.string().optional(),
+          alreadyAcknowledged: z.boolean().optional(),
+          error: z.strictObject({ name: z.string(), message: z.string() }).optional(),
+        }),
+      )
+      .optional(),
     meta: z.strictObject({ createdAt: isoTime }),
   })
   .superRefine((data, ctx) => {

@@ -3,7 +3,7 @@
  * shape (never colour alone): the icon ids name symbols of the sprite in
  * components/IconSprite.astro.
  */
-import type { ComponentStatus, Impact, Indicator, IncidentStatus, Pauser } from "../../../daemon/src/publish/schema.js";
+import type { ComponentStatus, Impact, Indicator, IncidentStatus, MaintenanceStatus, Pauser } from "../../../daemon/src/publish/schema.js";
 
 export type Icon = "ok" | "degraded" | "partial" | "major" | "maintenance" | "unknown" | "info";
 
@@ -17,6 +17,7 @@ export const COMPONENT_STATUS: Readonly<Record<ComponentStatus, { label: string;
 
 export const INDICATOR: Readonly<Record<Indicator, { icon: Icon; tone: string }>> = {
   none: { icon: "ok", tone: "ok" },
+  maintenance: { icon: "maintenance", tone: "maintenance" },
   minor: { icon: "degraded", tone: "degraded" },
   major: { icon: "partial", tone: "partial" },
   critical: { icon: "major", tone: "major" },
@@ -27,6 +28,13 @@ export const INCIDENT_STATUS: Readonly<Record<IncidentStatus, { label: string; i
   identified: { label: "Identified", icon: "partial", tone: "partial" },
   monitoring: { label: "Monitoring", icon: "info", tone: "maintenance" },
   resolved: { label: "Resolved", icon: "ok", tone: "ok" },
+};
+
+export const MAINTENANCE_STATUS: Readonly<Record<MaintenanceStatus, { label: string; icon: Icon; tone: string }>> = {
+  scheduled: { label: "Scheduled", icon: "info", tone: "maintenance" },
+  in_progress: { label: "In progress", icon: "maintenance", tone: "maintenance" },
+  verifying: { label: "Verifying", icon: "maintenance", tone: "maintenance" },
+  completed: { label: "Completed", icon: "ok", tone: "ok" },
 };
 
 export const IMPACT: Readonly<Record<Impact, string>> = {

@@ -4,8 +4,9 @@
  * 2 s interval mining (chain 138's block time), healthy kit traffic raises
  * nothing; an unauthorized ownership transfer of the paymaster opens a
  * Critical incident, the sentinel pauses the EntryPoint layer within two
- * blocks of the symptom's block, the incident is Contained, and exactly one
- * pause was sent.
+ * blocks of the symptom's block, the incident is Contained, exactly one
+ * pause was sent, and that pause is a public entry of the incident rather
+ * than an incident of its own.
  *
  * `rpc` puts endpoints in front of the node (e.g. fault proxies imposing a
  * provider's limits) and checks, after the pause, what they saw.
@@ -76,6 +77,13 @@ export function autoPauseSuite(title: string, options: AutoPauseSuiteOptions): v
       const journal = daemon.store.read().outbox.filter((o) => o.kind === "sentinel-pause" && o.incidentId === found.id);
       expect(journal).toHaveLength(1);
       expect(journal[0]!.status).toBe("done");
+      // The sentinel's pause, once the daemon has read it from the hub, is an entry of this incident, not an incident of its own.
+      await waitFor(
+        () => daemon.store.read().incidents[found.id]!.timeline.some((e) => e.public && /paused by Guardian's automatic circuit breaker/.test(e.message)),
+        60_000,
+        "the sentinel's pause recorded on the incident",
+      );
+      expect(Object.values(daemon.store.read().incidents).filter((i) => i.key.startsWith("pause-changed:"))).toEqual([]);
       rpc?.check?.(daemon);
     });
   });

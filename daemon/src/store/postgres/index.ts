@@ -12,3 +12,4 @@ export {
 } from "./postgres-store.js";
 export { StoreFencedError, PostgresStoreError, type LeaseState } from "./errors.js";
 export { POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, migrate, schemaVersion, quoteSchema, type PostgresMigration } from "./migrations.js";
+export { RequestQueue, type QueuedRequest, type RequestOp } from "./requests.js";

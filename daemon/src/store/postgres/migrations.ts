@@ -57,6 +57,19 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
       `INSERT INTO S.guardian_lease (id) VALUES (1)`,
     ],
   },
+  {
+    version: 2,
+    description: "incident requests queued for the leading replica",
+    statements: [
+      // `guardian incident …` while another process leads: the leader applies each once (StoreData.requests) and deletes it.
+      `CREATE TABLE S.incident_requests (
+         id text PRIMARY KEY,
+         created_at timestamptz NOT NULL DEFAULT now(),
+         op text NOT NULL CHECK (op IN ('trigger', 'update', 'acknowledge', 'publish')),
+         target text,
+         body jsonb NOT NULL)`,
+    ],
+  },
 ]);
 
 export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.at(-1)!.version;

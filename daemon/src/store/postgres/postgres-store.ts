@@ -16,7 +16,7 @@
 import pg from "pg";
 import { formatIssues } from "../../config/issues.js";
 import type { BlockId, FindingRecord, Incident } from "../../types.js";
-import { cloneWithOrigins, diffStoreData, isEmptyChangeSet, SPLIT_KEYS, type FindingOrigin, type StoreChanges } from "../changes.js";
+import { cloneJson, cloneWithOrigins, diffStoreData, isEmptyChangeSet, SPLIT_KEYS, type FindingOrigin, type StoreChanges } from "../changes.js";
 import { StoreChainMismatchError, StoreClosedError, StoreVersionError } from "../errors.js";
 import type { StoreLogger } from "../lock.js";
 import { STORE_SCHEMA_VERSION, storeDataSchema, type OutboxItem, type StoreData } from "../schema.js";
@@ -97,6 +97,8 @@ interface HotState {
   processedSeqs: number[];
   archivedCount: number;
   lastOccurrence: Map<string, number>;
+  /** Rows loaded beyond this opener's ring size and findings limit, for the next commit to take out of the hot state. */
+  trimmed?: { ring: number[]; findingSeqs: number[] };
 }
 
 /**
@@ -202,9 +204,23 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
     else if (recordProcessed === false) delete draft.chain.processedLog;
   };
 
+  /** The hot state as loaded, within this opener's limits (the rows left out are written so by the next commit). */
+  const load = async (action: string): Promise<HotState> => {
+    const loaded = await withClient(action, (client) => loadHot(client, S));
+    const { ring } = loaded.data.chain;
+    const extraFindings = Math.max(0, loaded.data.findings.length - findingsLimit);
+    if (ring.length <= ringSize && extraFindings === 0) return loaded;
+    return {
+      ...loaded,
+      data: deepFreeze({ ...loaded.data, chain: { ...loaded.data.chain, ring: ring.slice(-ringSize) }, findings: loaded.data.findings.slice(extraFindings) }),
+      findingSeqs: loaded.findingSeqs.slice(extraFindings),
+      trimmed: { ring: ring.slice(0, Math.max(0, ring.length - ringSize)).map((b) => b.number), findingSeqs: loaded.findingSeqs.slice(0, extraFindings) },
+    };
+  };
+
   let hot: HotState;
   try {
-    hot = await withClient("load the store", (client) => loadHot(client, S));
+    hot = await load("load the store");
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;
@@ -248,6 +264,8 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
       // 2. Checkpoint and ring.
       if (changes.processedCount !== undefined || changes.processedLog.enabled !== undefined)
         sql.push(`UPDATE ${S}.checkpoint SET processed_count = ${Math.trunc(next.chain.processedCount)}, record_processed = ${next.chain.processedLog !== undefined} WHERE id = 1`);
+      if (prev.trimmed?.ring.length) sql.push(`DELETE FROM ${S}.checkpoint_ring WHERE number = ANY(${ints(prev.trimmed.ring)})`);
+      if (prev.trimmed?.findingSeqs.length) sql.push(`UPDATE ${S}.findings SET hot = false WHERE seq = ANY(${ints(prev.trimmed.findingSeqs)})`);
       if (changes.ring.remove.length) sql.push(`DELETE FROM ${S}.checkpoint_ring WHERE number = ANY(${ints(changes.ring.remove)})`);
       if (changes.ring.put.length)
         sql.push(
@@ -329,19 +347,54 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
       };
     }).then(({ appendedFindings, appendedLog, restoredKeys, recomputed }): HotState => {
       // The new row maps, in the order of the new hot lists.
+      // The new snapshot: the records the update left as they were are the old snapshot's (frozen) objects,
+      // the others copies of the draft's (the draft stays the caller's: the mutator may have returned parts of it).
       const findingSeqs: number[] = [];
+      const findings: FindingRecord[] = [];
       const used = new Set<number>();
+      const changedFindings = new Set(changes.findings.change.map((c) => c.finding));
       let k = 0;
       next.findings.forEach((finding, i) => {
         const origin = findingOrigin(finding, i);
         if (origin !== undefined && origin >= 0 && origin < prev.findingSeqs.length && !used.has(origin)) {
           used.add(origin);
           findingSeqs.push(prev.findingSeqs[origin]!);
-        } else findingSeqs.push(appendedFindings[k++]!);
+          findings.push(changedFindings.has(finding) ? cloneJson(finding) : prev.data.findings[origin]!);
+        } else {
+          findingSeqs.push(appendedFindings[k++]!);
+          findings.push(cloneJson(finding));
+        }
       });
+      const upserted = new Set(changes.incidents.upsert);
+      const incidents: Record<string, Incident> = {};
+      for (const [id, incident] of Object.entries(next.incidents))
+        incidents[id] = !upserted.has(incident) && Object.hasOwn(prev.data.incidents, id) ? prev.data.incidents[id]! : cloneJson(incident);
+      const upsertedOutbox = new Set(changes.outbox.upsert);
+      const previousOutbox = new Map(prev.data.outbox.map((item) => [item.id, item]));
+      const outbox = next.outbox.map((item) => {
+        const before = previousOutbox.get(item.id);
+        return before && !upsertedOutbox.has(item) ? before : cloneJson(item);
+      });
+      const putKeys = new Set(changes.kv.put.map((p) => p.key));
+      const split = new Set<string>(SPLIT_KEYS);
+      const others = Object.fromEntries(
+        Object.entries(next)
+          .filter(([key, value]) => !split.has(key) && value !== undefined)
+          .map(([key, value]) => [key, putKeys.has(key) ? cloneJson(value) : (prev.data as unknown as Record<string, unknown>)[key]]),
+      );
+      const snapshot = {
+        ...others,
+        schemaVersion: next.schemaVersion,
+        chain: cloneJson(next.chain),
+        detectorState: changes.detectorState === undefined ? prev.data.detectorState : cloneJson(next.detectorState),
+        incidents,
+        findings,
+        outbox,
+      } as StoreData;
       const kept = changes.processedLog.dropFrom ?? prev.processedSeqs.length;
       const processedSeqs = next.chain.processedLog === undefined ? [] : [...prev.processedSeqs.slice(0, kept), ...appendedLog];
-      const lastOccurrence = new Map(prev.lastOccurrence);
+      // Updated in place once committed (copying it would cost as much as the history is large).
+      const lastOccurrence = prev.lastOccurrence;
       let archivedCount = prev.archivedCount;
       for (const id of changes.incidents.archive) {
         const incident = prev.data.incidents[id]!;
@@ -352,11 +405,11 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
       archivedCount -= restoredNow;
       for (const key of restoredKeys) lastOccurrence.delete(key);
       for (const row of recomputed) lastOccurrence.set(row.key, row.occurrence);
-      return { data: deepFreeze(next), findingSeqs, processedSeqs, archivedCount, lastOccurrence };
+      return { data: deepFreeze(snapshot), findingSeqs, processedSeqs, archivedCount, lastOccurrence };
     });
 
   const reload = async () => {
-    hot = await withClient("reload the store", (client) => loadHot(client, S));
+    hot = await load("reload the store");
     needsReload = false;
   };
 
