@@ -38,7 +38,6 @@ if (storeKind !== "lowdb" && storeKind !== "postgres") throw new Error(`--store:
 if (replicas > 1 && storeKind !== "postgres") throw new Error(`--replicas ${replicas}: replicas share a PostgreSQL store (--store postgres)`);
 const leaseMs = arg("lease-ms") === undefined ? undefined : Number(arg("lease-ms"));
 if (leaseMs !== undefined && !(Number.isInteger(leaseMs) && leaseMs >= 500)) throw new Error(`--lease-ms: expected milliseconds (an integer ≥ 500), got ${arg("lease-ms")}`);
-if (storeKind === "postgres" && symptoms === "manual") throw new Error("--symptoms manual: the replica soak injects on-chain symptoms only");
 
 console.log(
   storeKind === "postgres"

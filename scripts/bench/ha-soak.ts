@@ -49,6 +49,7 @@ import {
   SENTINEL_COOLDOWN_SECONDS,
   SENTINEL_PAUSE_SECONDS,
   daemonEnv,
+  guardianCli,
   sleep,
   spawnDaemon,
   startBenchStack,
@@ -636,42 +637,80 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
     return logs.length > 0;
   };
   let n = 0;
+  // Symptom kinds: on-chain ownership transfers, and Critical incidents triggered with `guardian incident
+  // trigger` on the PostgreSQL store (queued for the leader, or written straight under the lease when none leads).
+  const kinds = (o.symptoms ?? ["on-chain", "manual"]).filter((k) => k === "on-chain" || k === "manual");
+  if (kinds.length === 0) throw new Error("symptoms: expected on-chain and/or manual");
+  const cliEnv = env(slots[0]!.configFile);
   const symptom = async () => {
     const k = ++n;
+    const kind = kinds[(k - 1) % kinds.length]!;
     inSymptom = true;
     await waitUntil(() => !outage, 10_000, "the outage to end", 100);
     await unpauseAll();
     await rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
     const t0 = performance.now();
-    const target = k % 2 === 1 ? "paymaster" : "accountFactory";
-    const hash = await w.deployer.writeContract({ address: d.guardian[target], abi: ownableAbi, functionName: "transferOwnership", args: [w.stranger.account.address], gas: 100_000n });
-    const s: SoakSymptom = { n: k, kind: "on-chain", layer: target === "paymaster" ? "entryPoint" : "accountFactory", ref: hash };
-    stats.symptoms.push(s);
-    await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+    let s: SoakSymptom;
+    let target: "paymaster" | "accountFactory" | undefined;
     try {
-      await waitUntil(
-        async () => {
-          const found = (await allIncidents()).find((i) => i.severity === "critical" && i.timeline.some((e) => e.evidence?.txHash === hash));
-          if (found) s.incidentId = found.id;
-          return !!found;
-        },
-        60_000,
-        `the incident of symptom ${k}`,
-        200,
-      );
+      if (kind === "on-chain") {
+        target = (k >> 1) % 2 === 0 ? "paymaster" : "accountFactory";
+        const hash = await w.deployer.writeContract({ address: d.guardian[target], abi: ownableAbi, functionName: "transferOwnership", args: [w.stranger.account.address], gas: 100_000n });
+        s = { n: k, kind, layer: target === "paymaster" ? "entryPoint" : "accountFactory", ref: hash };
+        stats.symptoms.push(s);
+        await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+        await waitUntil(
+          async () => {
+            const found = (await allIncidents()).find((i) => i.severity === "critical" && i.timeline.some((e) => e.evidence?.txHash === hash));
+            if (found) s.incidentId = found.id;
+            return !!found;
+          },
+          60_000,
+          `the incident of symptom ${k}`,
+          200,
+        );
+      } else {
+        const contract = (["paymaster", "factory", "delegationManager"] as const)[(k >> 1) % 3]!;
+        const layer = contract === "paymaster" ? "entryPoint" : contract === "factory" ? "accountFactory" : "delegation";
+        const title = `ha soak symptom ${k}`;
+        s = { n: k, kind, layer, ref: title };
+        stats.symptoms.push(s);
+        // The CLI may meet a leader being killed or frozen. A request it queued stays queued and is applied by
+        // the next leader, so the soak asks again only when nothing was queued, and never once the title exists.
+        for (let attempt = 0; !s.incidentId; attempt++) {
+          const existing = (await allIncidents()).find((i) => i.title === title);
+          if (existing) {
+            s.incidentId = existing.id;
+            break;
+          }
+          if (attempt > 20) throw new Error(`could not trigger symptom ${k}`);
+          const r = await guardianCli(stack, cliEnv, ["incident", "trigger", contract, "--severity", "critical", "--title", title]).catch((error: Error) => ({ code: 1, out: "", err: error.message }));
+          if (r.code === 0 && /^[0-9a-f-]{36}$/.test(r.out.trim())) s.incidentId = r.out.trim();
+          else if (/stays queued/.test(r.err)) {
+            await waitUntil(async () => (await allIncidents()).some((i) => i.title === title), 60_000, `queued trigger of symptom ${k} applied`, 250);
+          } else {
+            log(`  symptom ${k}: guardian incident trigger failed (${r.err.trim().split("\n")[0]?.slice(0, 200)}): again`);
+            await sleep(500);
+          }
+        }
+      }
       await waitUntil(() => pausedOnChain(s.incidentId!), 60_000, `the pause of symptom ${k}`, 250);
       s.pausedInMs = performance.now() - t0;
     } catch (error) {
+      s = stats.symptoms.find((x) => x.n === k)!;
+      if (!s) throw error;
       s.error = (error as Error).message;
       log(`  symptom ${k}: ${s.error}`);
     }
-    const back = await w.stranger.writeContract({ address: d.guardian[target], abi: ownableAbi, functionName: "transferOwnership", args: [w.deployer.account.address], gas: 100_000n });
-    await client.waitForTransactionReceipt({ hash: back, pollingInterval: 100 });
+    if (target) {
+      const back = await w.stranger.writeContract({ address: d.guardian[target], abi: ownableAbi, functionName: "transferOwnership", args: [w.deployer.account.address], gas: 100_000n });
+      await client.waitForTransactionReceipt({ hash: back, pollingInterval: 100 });
+    }
     await unpauseAll();
     await rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
     if (s.incidentId) await closeIncident(s.incidentId);
     inSymptom = false;
-    log(`  symptom ${k} (on-chain, ${s.layer}): ${s.pausedInMs !== undefined ? `paused after ${Math.round(s.pausedInMs)} ms` : "NOT paused"}`);
+    log(`  symptom ${k} (${kind}, ${s.layer}): ${s.pausedInMs !== undefined ? `paused after ${Math.round(s.pausedInMs)} ms` : "NOT paused"}`);
   };
   const reorg = async () => {
     await rpc("evm_setIntervalMining", [0]);
