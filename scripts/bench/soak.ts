@@ -64,6 +64,12 @@ export interface SoakOptions {
   log?: (line: string) => void;
   /** Appends every daemon's log (pino JSON lines on stderr) to this file. */
   daemonLog?: string;
+  /** More than 1 (with store "postgres"): the HA soak of scripts/bench/ha-soak.ts, chaos aimed at the leader. */
+  replicas?: number;
+  /** "lowdb" (default): one daemon, its embedded store; "postgres": replicas on a throwaway PostgreSQL cluster. */
+  store?: "lowdb" | "postgres";
+  /** HA soak: the replicas' lease (ms). Default 3 block intervals, at least 1,500. */
+  leaseMs?: number;
 }
 
 export interface SoakCheck {
@@ -99,15 +105,17 @@ export interface SoakReport {
     incidents: number;
     incidentsBySource: Record<string, number>;
     pauseTxs: number;
+    /** HA soak only (scripts/bench/ha-soak.ts). */
+    ha?: import("./ha-soak.js").HaStats;
   };
 }
 
-const ownableAbi = parseAbi(["function transferOwnership(address newOwner)"]);
-const pauseTopic = keccak256(toHex("LayerPaused(uint8,address,uint64,bool,bytes32)"));
-const sentinelPauseAbi = parseAbi(["function sentinelPause(uint8[] layers, bytes32 incident)"]);
+export const ownableAbi = parseAbi(["function transferOwnership(address newOwner)"]);
+export const pauseTopic = keccak256(toHex("LayerPaused(uint8,address,uint64,bool,bytes32)"));
+export const sentinelPauseAbi = parseAbi(["function sentinelPause(uint8[] layers, bytes32 incident)"]);
 
 /** What the primary endpoint suffers, chosen every 1-2 s, by weight. */
-const PRIMARY_FAULTS: Array<{ weight: number; name: string; fault: ProxyFault; probability: number }> = [
+export const PRIMARY_FAULTS: Array<{ weight: number; name: string; fault: ProxyFault; probability: number }> = [
   { weight: 0.2, name: "pass", fault: { kind: "pass" }, probability: 1 },
   { weight: 0.1, name: "rpc-error", fault: { kind: "rpc-error", code: -32000, message: "header not found" }, probability: 0.3 },
   { weight: 0.1, name: "http-503", fault: { kind: "http-error", status: 503 }, probability: 0.3 },
@@ -120,7 +128,7 @@ const PRIMARY_FAULTS: Array<{ weight: number; name: string; fault: ProxyFault; p
   { weight: 0.15, name: "outage", fault: { kind: "http-error", status: 502 }, probability: 1 },
 ];
 
-function pick<T extends { weight: number }>(items: T[]): T {
+export function pick<T extends { weight: number }>(items: T[]): T {
   let r = Math.random() * items.reduce((a, i) => a + i.weight, 0);
   for (const item of items) {
     r -= item.weight;
@@ -129,9 +137,14 @@ function pick<T extends { weight: number }>(items: T[]): T {
   return items.at(-1)!;
 }
 
-const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+export const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
+  if (o.store === "postgres" || (o.replicas ?? 1) > 1) {
+    if (o.store !== "postgres") throw new Error(`replicas: ${o.replicas} replicas need store "postgres" (the embedded store has one daemon)`);
+    const { runHaSoak } = await import("./ha-soak.js");
+    return runHaSoak(o);
+  }
   const log = o.log ?? (() => {});
   const blockIntervalMs = o.blockIntervalMs ?? 400;
   const [killMin, killMax] = o.killAfterMs ?? [1500, 5000];
@@ -456,7 +469,6 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
 
 /** The invariants, on the node's canonical chain and the daemon's store. */
 async function check(stack: BenchStack, dataDir: string, startBlock: number, stats: SoakReport["stats"]): Promise<SoakCheck[]> {
-  const { client, deployment: d } = stack;
   const checks: SoakCheck[] = [];
   const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
@@ -470,6 +482,18 @@ async function check(stack: BenchStack, dataDir: string, startBlock: number, sta
     add("the store parses", false, (error as Error).message);
   }
   if (!data) return checks;
+  checks.push(...(await checkData(stack, data, startBlock, stats)));
+  return checks;
+}
+
+/** What the invariants read: the store's records (the PostgreSQL soak passes hot and archived incidents together). */
+export type CheckedData = Pick<StoreData, "incidents" | "outbox"> & { chain: Pick<StoreData["chain"], "processedLog" | "processedCount"> };
+
+/** The invariants on `data` against the node's canonical chain from `startBlock`. */
+export async function checkData(stack: BenchStack, data: Readonly<CheckedData>, startBlock: number, stats: SoakReport["stats"]): Promise<SoakCheck[]> {
+  const { client, deployment: d } = stack;
+  const checks: SoakCheck[] = [];
+  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
 
   // Every canonical block processed exactly once: the processed log is the node's chain.
   const head = Number(await client.getBlockNumber({ cacheTime: 0 }));
@@ -579,7 +603,28 @@ export function formatSoakReport(r: SoakReport): string {
     `symptoms: ${s.symptoms.length} Critical (${kinds("on-chain")} on-chain ownership transfers, ${kinds("manual")} triggered through the CLI); ${s.pauseTxs} pause transactions mined`,
     `faults on the primary endpoint: ${Object.entries(s.faults).map(([k, v]) => `${k} ×${v}`).join(", ") || "none"}; requests answered with a fault: primary ${s.requests.primaryFaulted ?? 0} of ${s.requests.primary ?? 0}, lagging ${s.requests.laggingFaulted ?? 0} of ${s.requests.lagging ?? 0}, lying ${s.requests.liarFaulted ?? 0} of ${s.requests.liar ?? 0}`,
     `incidents: ${s.incidents} (${Object.entries(s.incidentsBySource).map(([k, v]) => `${k} ${v}`).join(", ")})`,
+    ...(s.ha ? formatHaStats(s.ha) : []),
     ...r.checks.map((c) => `${c.ok ? "PASS" : "FAIL"}  ${c.name}: ${c.detail}`),
   ];
   return lines.join("\n");
+}
+
+/** The HA part of the summary. */
+export function formatHaStats(ha: import("./ha-soak.js").HaStats): string[] {
+  const lines = [
+    `replicas: ${ha.replicas} on PostgreSQL (lease ${ha.leaseMs} ms), ${ha.replicaStarts} starts; at the leader: ${ha.sigkills} SIGKILLs, ${ha.sigstops} SIGSTOPs past the lease, ${ha.dbCuts} connection cuts (${ha.backendsCut} backends), ${ha.pgRestarts} PostgreSQL restart(s); ${ha.terms} terms`,
+    `notifications: ${ha.notifications.ids} ids, ${ha.notifications.deliveries} deliveries (${ha.notifications.resentAcrossLoss} ids sent again across a leader loss), ${ha.notifications.refused} attempts refused by the receiver`,
+  ];
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+  const kt = ha.takeovers;
+  if (kt.length) {
+    const ms = sorted(kt.map((t) => t.expiryToFirstCommitMs));
+    const blocks = sorted(kt.map((t) => t.blocks));
+    const acquire = sorted(kt.map((t) => t.expiryToAcquireMs));
+    lines.push(
+      `takeover (old lease's expiry → new leader's first committed block, lease ${ha.leaseMs} ms): ${kt.length} takeovers, ms median ${ms[Math.floor(ms.length / 2)]} max ${ms.at(-1)} (the lease taken after median ${acquire[Math.floor(acquire.length / 2)]} max ${acquire.at(-1)}); blocks median ${blocks[Math.floor(blocks.length / 2)]} max ${blocks.at(-1)}`,
+      ...kt.map((t) => `  ${t.cause}: term ${t.oldTerm}→${t.newTerm}, expiry ${t.lossToExpiryMs} ms after the loss, lease taken after ${t.expiryToAcquireMs} ms, first block ${t.firstBlock} committed ${t.expiryToFirstCommitMs} ms (${t.blocks} blocks) after the expiry`),
+    );
+  }
+  return lines;
 }

@@ -3,6 +3,7 @@
  * then stops cleanly (finishes the block being committed, waits for a pause
  * being sent, releases the store lock).
  */
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import * as z from "zod";
@@ -87,6 +88,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
             import("../config/redact.js"),
           ]);
           const logger = pino({ name: "guardian", base: { pid: process.pid }, formatters: { log: redactLogFields } }, pino.destination(2));
+          // The data directory holds this replica's admin.json and status files; with the embedded store the store
+          // creates it, here nothing else would (a leader that cannot publish its admin endpoint steps down at once).
+          await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
           const store = await openSharedStore(config, {
             purpose: "daemon",
             lease: { holder: replicaHolder(), ttlMs: leaseTiming(config.blockTimeMs, config.store.leaseMs).ttlMs },

@@ -147,12 +147,19 @@ export async function openPostgresStore(parameters: OpenPostgresStoreParameters)
 
   const withClient = async <T>(action: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect().catch(fail(`connect to ${action}`));
+    // A connection lost while checked out (a server restart, pg_terminate_backend) fails the query in flight
+    // AND emits 'error' on the client, which the pool listens to only while the client is idle: unheard,
+    // that event would end the process. The query's own failure is what the caller gets.
+    const lost = (error: Error) => parameters.logger?.warn({ code: (error as { code?: string }).code, reason: redactSecret(error.message, url) }, "PostgreSQL closed a store connection in use");
+    client.on("error", lost);
     try {
       const result = await fn(client);
+      client.removeListener("error", lost);
       client.release();
       return result;
     } catch (error) {
       // A connection that failed mid-way is not reused (it may be broken or in a transaction).
+      client.removeListener("error", lost);
       client.release(error instanceof StoreFencedError ? undefined : true);
       return fail(action)(error);
     }
