@@ -148,34 +148,52 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   };
 
   let halted: Error | undefined;
-  const lead = async (acquired: number, sentAt: number) => {
+  /**
+   * Leads under `acquired`: the daemon starts in the background while the
+   * loop goes on renewing the lease (a start slower than the lease must not
+   * lose it). A start that ends after this term did is stopped at once.
+   */
+  const lead = (acquired: number, sentAt: number) => {
     validUntil = sentAt + store.lease.ttlMs - margin;
     role = "leader";
     term = acquired;
     logger.info({ term, holder: store.lease.holder }, "replica: leading");
-    await store.refresh();
     const hooks = {
       store,
       metrics,
       observability,
       serve: (h: () => HealthReport, scrape: () => void) => {
+        if (term !== acquired) return;
         daemonHealth = h;
         daemonScrape = scrape;
       },
-      mayAct,
+      mayAct: () => term === acquired && mayAct(),
       claimMs: store.lease.ttlMs + 10_000,
     };
-    const { store: _ignored, logger: _logger, ...daemonOptions } = options;
-    daemon = await startDaemon({ ...daemonOptions, logger, replica: hooks });
-    const mine = daemon;
-    void mine.done.then(() => {
-      if (daemon === mine && !stopped) {
-        halted = new Error("the follower halted (see the log)");
-        stopped = true;
-        wake?.();
+    const { store: _ignored, logger: _logger, requests: _requests, ...daemonOptions } = options;
+    const start = async () => {
+      await store.refresh();
+      const started = await startDaemon({ ...daemonOptions, logger, replica: hooks });
+      if (term !== acquired || stopped) {
+        await started.stop().catch((e) => logger.error({ err: (e as Error).message }, "replica: stopping a daemon started too late failed"));
+        return;
       }
+      daemon = started;
+      void started.done.then(() => {
+        if (daemon === started && !stopped) {
+          halted = new Error("the follower halted (see the log)");
+          stopped = true;
+          wake?.();
+        }
+      });
+    };
+    starting = start().catch(async (error: unknown) => {
+      if (term !== acquired) return;
+      await stepDown(`could not start: ${(error as Error).message}`);
+      await store.lease.release().catch(() => undefined);
     });
   };
+  let starting: Promise<void> = Promise.resolve();
 
   const loop = async () => {
     let lastRefresh = 0;
@@ -185,13 +203,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
           const sentAt = performance.now();
           const acquired = await store.lease.acquire();
           if (acquired !== undefined) {
-            try {
-              await lead(acquired, sentAt);
-            } catch (error) {
-              await stepDown(`could not start: ${(error as Error).message}`);
-              await store.lease.release().catch(() => undefined);
-              await sleep(timing.renewMs);
-            }
+            lead(acquired, sentAt);
             continue;
           }
           seen = await store.lease.current();
@@ -256,6 +268,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
 
   const done = loop().then(async () => {
     await requestsLoop;
+    await starting;
     if (role === "leader") {
       await stepDown(halted ? halted.message : "stopping");
       await store.lease.release().catch(() => undefined);
