@@ -58,7 +58,7 @@ import {
   type BenchStack,
   type DaemonProcess,
 } from "./stack.js";
-import { PRIMARY_FAULTS, between, checkData, ownableAbi, pauseTopic, pick, type CheckedData, type SoakCheck, type SoakOptions, type SoakReport, type SoakSymptom } from "./soak.js";
+import { between, checkData, faultWeather, ownableAbi, pauseTopic, trafficWeather, type CheckedData, type Weather, type SoakCheck, type SoakOptions, type SoakReport, type SoakSymptom } from "./soak.js";
 import { kitTraffic } from "./traffic.js";
 
 /** One leader loss and who took over. */
@@ -481,48 +481,14 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
   await Promise.all(slots.map((s) => s.proc!.ready));
   await waitUntil(async () => (await findLeader()) !== undefined, 60_000, "a leader", 200);
 
-  let stopping = false;
-  let inSymptom = false;
-  let outage = false;
+  const weather: Weather = { stopping: false, inSymptom: false, outage: false };
   const deadline = performance.now() + o.durationMs;
 
   // 1. Traffic.
-  const trafficLoop = (async () => {
-    while (!stopping) {
-      try {
-        const hash = await traffic.sendOp();
-        await client.waitForTransactionReceipt({ hash, timeout: 5_000, pollingInterval: 100 });
-      } catch {
-        // dropped by a reorg, or refused while its nonce was reused
-      }
-      await sleep(between(100, 400));
-    }
-  })();
+  const trafficLoop = trafficWeather(weather, traffic, client);
 
   // 2. Faults at the RPC endpoints (as in the single-daemon soak).
-  const faultLoop = (async () => {
-    if (!faultsOn) return;
-    while (!stopping) {
-      let choice = pick(PRIMARY_FAULTS);
-      if (choice.name === "outage" && inSymptom) choice = pick(PRIMARY_FAULTS.filter((f) => f.name !== "outage"));
-      stats.faults[choice.name] = (stats.faults[choice.name] ?? 0) + 1;
-      primary.setFault(choice.fault, undefined, { probability: choice.probability });
-      outage = choice.name === "outage";
-      if (outage) {
-        lagging.setFault({ kind: "rpc-error", code: -32603, message: "internal error" });
-        liar.setFault({ kind: "hang", ms: 2000 });
-      } else {
-        lagging.setFault(Math.random() < 0.2 ? { kind: "http-error", status: 500 } : { kind: "pass" }, undefined, { probability: 0.3 });
-        liar.setFault({ kind: "pass" });
-      }
-      await sleep(between(1000, 2000));
-    }
-    outage = false;
-    for (const p of [primary, lagging, liar]) {
-      p.setFault({ kind: "pass" });
-      p.setHead({ mode: "true" });
-    }
-  })();
+  const faultLoop = faultsOn ? faultWeather(weather, { primary, lagging, liar }, stats.faults) : Promise.resolve();
 
   // 3. Chaos at the leader: SIGKILL, SIGSTOP past the lease, its connections cut, PostgreSQL restarted once.
   const plan: Array<Takeover["cause"]> = ["sigkill", "sigstop", "db-cut", "sigkill", "pg-restart", "sigstop", "db-cut"];
@@ -532,7 +498,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
   const chaosLoop = (async () => {
     let i = 0;
     await sleep(between(2_000, 3_000));
-    while (!stopping) {
+    while (!weather.stopping) {
       const cause = plan[i % plan.length]!;
       i++;
       if (cause === "pg-restart" && ha.pgRestarts > 0) continue;
@@ -557,7 +523,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
         report(await measureTakeover(cause, term, lossAt, expiresAtLoss), `SIGKILL of the leader (pid ${proc.pid})`);
         // A new replica in its place, a little later.
         await sleep(between(500, 2_000));
-        if (!stopping && !slot.proc) startReplica(slot);
+        if (!weather.stopping && !slot.proc) startReplica(slot);
       } else if (cause === "sigstop") {
         proc.child.kill("SIGSTOP");
         slot.stopped = true;
@@ -645,8 +611,8 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
   const symptom = async () => {
     const k = ++n;
     const kind = kinds[(k - 1) % kinds.length]!;
-    inSymptom = true;
-    await waitUntil(() => !outage, 10_000, "the outage to end", 100);
+    weather.inSymptom = true;
+    await waitUntil(() => !weather.outage, 10_000, "the outage to end", 100);
     await unpauseAll();
     await rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
     const t0 = performance.now();
@@ -709,7 +675,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
     await unpauseAll();
     await rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
     if (s.incidentId) await closeIncident(s.incidentId);
-    inSymptom = false;
+    weather.inSymptom = false;
     log(`  symptom ${k} (${kind}, ${s.layer}): ${s.pausedInMs !== undefined ? `paused after ${Math.round(s.pausedInMs)} ms` : "NOT paused"}`);
   };
   const reorg = async () => {
@@ -745,7 +711,7 @@ async function haSoak(c: HaCtx): Promise<SoakReport> {
 
   // 5. Wind down: chaos, faults and traffic off; every replica running; pauses owed journaled and mined; the
   //    chain stops, the leader catches up, every replica stops on SIGTERM.
-  stopping = true;
+  weather.stopping = true;
   await chaosLoop;
   if (chaosFailure) failure ??= chaosFailure;
   await faultLoop;

@@ -110,6 +110,55 @@ export interface SoakReport {
   };
 }
 
+/** What the soak's loops share: `stopping` ends them; no outage while a symptom is under way. */
+export interface Weather {
+  stopping: boolean;
+  inSymptom: boolean;
+  outage: boolean;
+}
+
+/** Kit traffic until the weather stops: one sponsored user operation at a time. */
+export async function trafficWeather(weather: Weather, traffic: { sendOp(): Promise<Hex> }, client: { waitForTransactionReceipt(a: { hash: Hex; timeout: number; pollingInterval: number }): Promise<unknown> }): Promise<void> {
+  while (!weather.stopping) {
+    try {
+      const hash = await traffic.sendOp();
+      await client.waitForTransactionReceipt({ hash, timeout: 5_000, pollingInterval: 100 });
+    } catch {
+      // dropped by a reorg (evm_revert), or refused while its nonce was reused: send the next one
+    }
+    await sleep(between(100, 400));
+  }
+}
+
+/**
+ * Faults at the three endpoints until the weather stops, chosen every 1-2 s:
+ * the primary's by weight (PRIMARY_FAULTS), now and then the lagging one's
+ * 500s, and in an outage all three failing; then every proxy passes again.
+ */
+export async function faultWeather(weather: Weather, proxies: { primary: RpcProxy; lagging: RpcProxy; liar: RpcProxy }, counts: Record<string, number>): Promise<void> {
+  const { primary, lagging, liar } = proxies;
+  while (!weather.stopping) {
+    let choice = pick(PRIMARY_FAULTS);
+    if (choice.name === "outage" && weather.inSymptom) choice = pick(PRIMARY_FAULTS.filter((f) => f.name !== "outage"));
+    counts[choice.name] = (counts[choice.name] ?? 0) + 1;
+    primary.setFault(choice.fault, undefined, { probability: choice.probability });
+    weather.outage = choice.name === "outage";
+    if (weather.outage) {
+      lagging.setFault({ kind: "rpc-error", code: -32603, message: "internal error" });
+      liar.setFault({ kind: "hang", ms: 2000 });
+    } else {
+      lagging.setFault(Math.random() < 0.2 ? { kind: "http-error", status: 500 } : { kind: "pass" }, undefined, { probability: 0.3 });
+      liar.setFault({ kind: "pass" });
+    }
+    await sleep(between(1000, 2000));
+  }
+  weather.outage = false;
+  for (const p of [primary, lagging, liar]) {
+    p.setFault({ kind: "pass" });
+    p.setHead({ mode: "true" });
+  }
+}
+
 export const ownableAbi = parseAbi(["function transferOwnership(address newOwner)"]);
 export const pauseTopic = keccak256(toHex("LayerPaused(uint8,address,uint64,bool,bytes32)"));
 export const sentinelPauseAbi = parseAbi(["function sentinelPause(uint8[] layers, bytes32 incident)"]);
@@ -233,23 +282,11 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
 
   // 0. Does the daemon see the on-chain symptom? (It must, once the security detector runs.)
   const symptomKinds: Array<"on-chain" | "manual"> = [];
-  let stopping = false;
-  let inSymptom = false;
-  let outage = false;
+  const weather: Weather = { stopping: false, inSymptom: false, outage: false };
   const deadline = performance.now() + o.durationMs;
 
   // 1. Traffic: one sponsored user operation at a time.
-  const trafficLoop = (async () => {
-    while (!stopping) {
-      try {
-        const hash = await traffic.sendOp();
-        await client.waitForTransactionReceipt({ hash, timeout: 5_000, pollingInterval: 100 });
-      } catch {
-        // dropped by a reorg (evm_revert), or refused while its nonce was reused: send the next one
-      }
-      await sleep(between(100, 400));
-    }
-  })();
+  const trafficLoop = trafficWeather(weather, traffic, client);
 
   // 2. The daemon: SIGKILLed at random moments, started again.
   let killing = true;
@@ -266,29 +303,7 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
   })();
 
   // 3. Faults.
-  const faultLoop = (async () => {
-    if (!faultsOn) return;
-    while (!stopping) {
-      let choice = pick(PRIMARY_FAULTS);
-      if (choice.name === "outage" && inSymptom) choice = pick(PRIMARY_FAULTS.filter((f) => f.name !== "outage"));
-      stats.faults[choice.name] = (stats.faults[choice.name] ?? 0) + 1;
-      primary.setFault(choice.fault, undefined, { probability: choice.probability });
-      outage = choice.name === "outage";
-      if (outage) {
-        lagging.setFault({ kind: "rpc-error", code: -32603, message: "internal error" });
-        liar.setFault({ kind: "hang", ms: 2000 });
-      } else {
-        lagging.setFault(Math.random() < 0.2 ? { kind: "http-error", status: 500 } : { kind: "pass" }, undefined, { probability: 0.3 });
-        liar.setFault({ kind: "pass" });
-      }
-      await sleep(between(1000, 2000));
-    }
-    outage = false;
-    for (const p of [primary, lagging, liar]) {
-      p.setFault({ kind: "pass" });
-      p.setHead({ mode: "true" });
-    }
-  })();
+  const faultLoop = faultsOn ? faultWeather(weather, { primary, lagging, liar }, stats.faults) : Promise.resolve();
 
   // 4. The chain script.
   let n = 0;
@@ -315,10 +330,10 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
   const symptom = async () => {
     const k = ++n;
     const kind = symptomKinds[(k - 1) % symptomKinds.length]!;
-    inSymptom = true;
+    weather.inSymptom = true;
     // A clean start: no outage under way, every layer unpaused (an outage's Critical incident may have
     // paused them), chain time past any sentinel cooldown.
-    await waitUntil(() => !outage, 10_000, "the outage to end", 100);
+    await waitUntil(() => !weather.outage, 10_000, "the outage to end", 100);
     await unpauseAll();
     await rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
     const t0 = performance.now();
@@ -375,7 +390,7 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
     await unpauseAll();
     await rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
     await closeIncident(s.incidentId!);
-    inSymptom = false;
+    weather.inSymptom = false;
     log(`  symptom ${k} (${kind}, ${s.layer}): ${s.pausedInMs !== undefined ? `paused after ${Math.round(s.pausedInMs)} ms` : "NOT paused"}`);
   };
 
@@ -408,7 +423,7 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
         await symptom();
       } catch (error) {
         symptomKinds.shift();
-        inSymptom = false;
+        weather.inSymptom = false;
         const s = stats.symptoms.pop();
         log(`  the daemon raised no incident for an ownership transfer (${(error as Error).message}): on-chain symptoms left out`);
         if (s) {
@@ -428,7 +443,7 @@ async function soak(stack: BenchStack, o: SoakOptions, c: Ctx): Promise<SoakRepo
   }
 
   // 5. Wind down: faults off, traffic off, a last daemon catches up, SIGTERM.
-  stopping = true;
+  weather.stopping = true;
   await faultLoop;
   await trafficLoop;
   killing = false;
