@@ -438,6 +438,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       heartbeatIntervalSeconds: options.heartbeatIntervalSeconds ?? 600,
       dryRun: !!options.dryRun,
       maxFee: parseGwei(String(config.pause.maxFeeGwei)),
+      ...(replica ? { mayAct: replica.mayAct } : {}),
       log,
     });
     duties.start();

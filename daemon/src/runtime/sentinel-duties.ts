@@ -30,6 +30,12 @@ export interface SentinelDutiesOptions {
   dryRun: boolean;
   /** Cap of any fee field, in wei (config `pause.maxFeeGwei`). */
   maxFee?: bigint;
+  /**
+   * Replicas: a duty runs only while this replica leads (the sentinel key's
+   * nonces are the pauses' too; a leader that woke up after losing the lease
+   * must not spend one).
+   */
+  mayAct?: () => boolean;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -54,7 +60,7 @@ export class SentinelDuties {
   }
 
   private run(task: () => Promise<unknown>) {
-    this.busy = this.busy.then(task).catch((e) => this.o.log?.("sentinel duty failed", { err: (e as Error).message.split("\n")[0] }));
+    this.busy = this.busy.then(() => (this.o.mayAct && !this.o.mayAct() ? undefined : task())).catch((e) => this.o.log?.("sentinel duty failed", { err: (e as Error).message.split("\n")[0] }));
   }
 
   private async send(data: Hex) {
