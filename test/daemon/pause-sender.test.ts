@@ -138,6 +138,30 @@ describe("sentinel pause sender", () => {
     expect(await isPaused(LAYER_ID.entryPoint)).toBe(true);
   });
 
+  it("a pause mined just as the layer is found paused is recorded as mined, not as stopped", async () => {
+    await fresh();
+    await rpc("evm_setAutomine", [false]);
+    const journalFile = path.join(dir, "j5b.json");
+    const out = await sendSentinelPause(
+      {
+        ...deps(journalFile),
+        // No block between the looks at the nonce...
+        nextBlock: async (_c, after) => after + 1n,
+        // ...but one right before the breaker asks whether the pause is still owed: it finds the layer paused, by this very pause.
+        shouldStop: async () => {
+          await rpc("evm_mine");
+          return "entryPoint is paused on chain";
+        },
+      },
+      { incidentKey: "inc-5b", incidentRef: ref, layers: ["entryPoint"] },
+    );
+    expect(out.kind).toBe("paused");
+    const entry = JSON.parse(readFileSync(journalFile, "utf8"))["inc-5b"] as PauseJournalEntry;
+    expect(entry.minedHash).toBe(entry.attempts[0]!.hash);
+    expect(await isPaused(LAYER_ID.entryPoint)).toBe(true);
+    await rpc("evm_setAutomine", [true]);
+  });
+
   it("is mined within two blocks under 1 s interval mining", async () => {
     await fresh();
     await rpc("evm_setAutomine", [false]);

@@ -340,6 +340,9 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
     if (waited > 0) {
       const stop = await deps.shouldStop?.();
       if (stop) {
+        // "Paused on chain" may be this very pause, mined since the last look: record it as mined, not stopped.
+        const landed = await minedState(deps, entry);
+        if (typeof landed === "object") return finish(deps, entry, landed);
         log("pause no longer needed; not replacing it", { reason: stop });
         return { kind: "stopped", layers: entry.layers, reason: stop };
       }

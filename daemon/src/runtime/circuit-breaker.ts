@@ -296,7 +296,8 @@ export class CircuitBreaker {
       if (this.stopped) return undefined;
       if (attempt > 1) {
         const done = await this.settled(action);
-        if (done) {
+        // With a journaled pause, the sender decides: it records the pause as mined if it landed meanwhile.
+        if (done && !(await this.journal.get(action.incidentId))) {
           outcome = { kind: "stopped", layers: action.layers, reason: done.reason };
           break;
         }
