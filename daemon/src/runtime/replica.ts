@@ -13,7 +13,7 @@
  *   (SIGSTOP, a long GC pause, a partition) and wakes up after losing the
  *   lease writes nothing, whatever it was doing.
  * - What leaves the process besides store writes (notifications, status
- *   files) asks `mayAct()` first: true only while the lease, as this process
+ *   files, the sentinel's heartbeats and releases) asks `mayAct()` first: true only while the lease, as this process
  *   last renewed it, has not run out by its own monotonic clock (counted from
  *   when the renewal was SENT, less a fifth of the lease, so it always ends
  *   before the database's). Notifications are also claimed under the term
