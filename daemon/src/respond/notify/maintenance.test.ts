@@ -44,9 +44,9 @@ describe("maintenance notices to the on-call contact", () => {
       maintenance: { id: completed.id, status: "completed" },
       update: { status: "completed", by: "ops-bo" },
     });
-    const slack = maintenanceRequest(item!, channel("https://hooks.slack.com/services/a/b/c")).body as { text: string };
+    const slack = maintenanceRequest(item!, channel("https://hooks.slack.com/services/_example_/_/_")).body as { text: string };
     expect(slack.text).toContain("Done &lt;@here&gt; see hxxps://evil[.]example/x");
-    const discord = maintenanceRequest(item!, channel("https://discord.com/api/webhooks/1/t")).body as { content: string; allowed_mentions: unknown };
+    const discord = maintenanceRequest(item!, channel("https://discord.com/api/webhooks/_example_/_")).body as { content: string; allowed_mentions: unknown };
     expect(discord.allowed_mentions).toEqual({ parse: [] });
     expect(discord.content).not.toContain("https://");
     const pd = maintenanceRequest(item!, channel("https://events.pagerduty.com/v2/enqueue#routing_key=rk"));
