@@ -319,6 +319,40 @@ describe("anvil", () => {
     await node.mine(1);
   });
 
+  test("untrusted answers: malformed pool entries and an oversized input are dropped and counted; the rest still arrives", async () => {
+    const junk = (result: unknown) => {
+      const r = result as { pending: Record<string, Record<string, unknown>> };
+      return {
+        ...r,
+        pending: {
+          ...r.pending,
+          "0xnot-an-address": { "0": { hash: `0x${"11".repeat(32)}` } },
+          "0x0000000000000000000000000000000000000001": { "0": { hash: "0x12", from: "0x0000000000000000000000000000000000000001" }, nonce: {} },
+        },
+      };
+    };
+    const proxy = await startRpcProxy({ target: node.url, rewrite: (method, _p, result) => (method === "txpool_content" ? junk(result) : result) });
+    cleanup.push(() => proxy.close());
+    const h = await harness(proxy.url, { poll: true, maxInputBytes: 64 });
+    cleanup.push(() => h.src.stop());
+    await untilLive(h, "txpool-content");
+
+    const big = await send(wallets[8]!, WATCHED, `0x${"ab".repeat(65)}`);
+    const small = await send(wallets[9]!, WATCHED, `0x${"cd".repeat(64)}`);
+    const tx = await untilGot(h, small);
+    expect(tx.input).toBe(`0x${"cd".repeat(64)}`);
+    const polls = proxy.counts.get("txpool_content") ?? 0;
+    await until("two more polls", () => (proxy.counts.get("txpool_content") ?? 0) >= polls + 2, describeHarness(h));
+    expect(h.got.map((t) => t.hash)).toEqual([small]);
+    expect(h.got.some((t) => t.hash === big)).toBe(false);
+    // Per poll: the bad sender, the bad nonce key, the entry with a bad hash; the big input once (its hash is remembered).
+    const { dropped } = h.src.stats();
+    expect(dropped % 3).toBe(1);
+    expect(dropped).toBeGreaterThanOrEqual(3 * (polls + 1) + 1);
+    await h.src.stop();
+    await node.mine(1);
+  });
+
   test("txpool-besu: Besu's pool listing (the proxy's translation of anvil's), hashes fetched once", async () => {
     const proxy = await startRpcProxy({ target: node.url, besuTxpool: true, limits: { disabledMethods: ["txpool_content"], disabledStyle: "not-enabled" } });
     cleanup.push(() => proxy.close());
