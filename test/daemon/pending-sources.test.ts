@@ -26,6 +26,7 @@ import { waitForState } from "../../scripts/lib/wait.js";
 import { startWsProxy, type WsProxy } from "../../scripts/lib/ws-proxy.js";
 import { startHardhatNode } from "./helpers/hardhat-node.js";
 import { startRpcProxy, type RpcProxy, type RpcProxyOptions } from "./helpers/rpc-proxy.js";
+import { startScriptedWs } from "./helpers/scripted-ws.js";
 
 const CHAIN_ID = 31337;
 const WATCHED: Address = "0x00000000000000000000000000000000000000aa";
@@ -238,6 +239,108 @@ describe("Hardhat EDR", () => {
     // One probe of each method, no more.
     expect(h2.src.stats().requests).toBe(3);
     expect(["txpool_content", "txpool_besuTransactions", "eth_newPendingTransactionFilter"].map((m) => proxy.counts.get(m))).toEqual([1, 1, 1]);
+  });
+});
+
+describe("a WebSocket endpoint doing what no local node does (scripted), HTTP on EDR", () => {
+  let node: NodeProcess;
+  let wallets: Wallets;
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const note = (result: unknown, subscription = "0xabc") => ({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription, result } });
+
+  beforeAll(async () => {
+    node = await startHardhatNode();
+    wallets = await prepare(node);
+  });
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c().catch(() => undefined);
+    await node?.stop();
+  });
+
+  test("both subscription forms refused: the polled source takes over for good (poll on); not live, with the reason (poll off)", async () => {
+    const ws = await startScriptedWs((msg, reply) => reply({ jsonrpc: "2.0", id: msg.id, error: { code: -32601, message: "subscriptions not supported" } }));
+    cleanup.push(() => ws.close());
+    const h = await harness(node.url, { poll: true, ws: { url: ws.url, name: "scripted" } });
+    cleanup.push(() => h.src.stop());
+    await untilLive(h, "filter");
+    expect(h.states.at(-1)?.reason).toBeUndefined();
+    expect(h.states.some((st) => !st.live)).toBe(false);
+    const requests = h.src.stats().requests;
+    await until("three more polls", () => h.src.stats().requests >= requests + 3, describeHarness(h));
+    // Asked once in each form, on one connection, never again.
+    expect(ws.received.map((m) => JSON.stringify((m as { params?: unknown }).params))).toEqual(['["newPendingTransactions",true]', '["newPendingTransactions"]']);
+    expect(ws.connections.total).toBe(1);
+    const wanted = await send(wallets[0]!, WATCHED, "0x0101");
+    expect((await untilGot(h, wanted)).via).toBe("filter");
+    await h.src.stop();
+
+    const off = await harness(node.url, { poll: false, ws: { url: ws.url, name: "scripted" } });
+    cleanup.push(() => off.src.stop());
+    await until("the source given up", () => off.states.at(-1)?.live === false, describeHarness(off));
+    expect(off.states.at(-1)?.reason).toBe("eth_subscribe newPendingTransactions refused: -32601 subscriptions not supported; polled sources not allowed (poll off)");
+    await off.src.stop();
+    await node.mine(1);
+  });
+
+  test("junk pushed is dropped and counted, never thrown; a whole wanted transaction is delivered once; a bare hash is fetched", async () => {
+    const ws = await startScriptedWs((msg, reply) => {
+      if (msg.method === "eth_subscribe") reply({ jsonrpc: "2.0", id: msg.id, result: "0xABC" });
+      else reply({ jsonrpc: "2.0", id: msg.id, result: "0x7a69" });
+    });
+    cleanup.push(() => ws.close());
+    const h = await harness(node.url, { poll: false, ws: { url: ws.url, name: "scripted" }, maxInputBytes: 64 });
+    cleanup.push(() => h.src.stop());
+    await untilLive(h, "ws-full");
+
+    const base = {
+      hash: `0x${"a1".repeat(32)}`,
+      from: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+      to: WATCHED,
+      input: "0x5c975abb",
+      value: "0x0",
+      gas: "0x186a0",
+      nonce: "0x3",
+      type: "0x2",
+      maxFeePerGas: "0x77359400",
+      maxPriorityFeePerGas: "0x1",
+      blockNumber: null,
+    };
+    ws.push("{not json");
+    ws.push(note("0x12"));
+    ws.push(note(42));
+    ws.push(note({ ...base, hash: `0x${"a2".repeat(32)}`, from: "0xnot-an-address" }));
+    ws.push(note({ ...base, hash: `0x${"a3".repeat(32)}`, input: `0x${"00".repeat(20_000)}` })); // over the message cap
+    ws.push(note({ ...base, hash: `0x${"a4".repeat(32)}`, input: `0x${"00".repeat(65)}` })); // over maxInputBytes
+    ws.push(note({ ...base, hash: `0x${"a5".repeat(32)}`, blockNumber: "0x5" })); // mined
+    ws.push(note(base, "0xdef")); // another subscription: ignored
+    ws.push(note(base));
+    ws.push(note(base)); // again: once
+    const got = await untilGot(h, base.hash as Hex);
+    expect(got).toMatchObject({ via: "ws-full", to: WATCHED, input: "0x5c975abb", nonce: 3, type: "eip1559", maxPriorityFeePerGas: 1n });
+    // A node that ignores the `true` and pushes a hash: fetched over HTTP like ws-hashes.
+    const real = await send(wallets[1]!, WATCHED, "0x0202");
+    ws.push(note(real));
+    const fetched = await untilGot(h, real);
+    expect(fetched.via).toBe("ws-hashes");
+    expect(h.got.map((t) => t.hash)).toEqual([base.hash, real]);
+    expect(h.src.stats()).toMatchObject({ dropped: 6, gone: 1, fetches: 1, wanted: 2 });
+    await h.src.stop();
+    await node.mine(1);
+  });
+
+  test("a socket that stops answering is reopened (keepalive unanswered)", async () => {
+    const ws = await startScriptedWs((msg, reply) => {
+      if (msg.method === "eth_subscribe") reply({ jsonrpc: "2.0", id: msg.id, result: "0xabc" });
+      // eth_chainId keepalives: never answered, as a half-open connection
+    });
+    cleanup.push(() => ws.close());
+    const h = await harness(node.url, { poll: false, ws: { url: ws.url, name: "scripted" }, keepaliveMs: 100, connectTimeoutMs: 300 });
+    cleanup.push(() => h.src.stop());
+    await untilLive(h, "ws-full");
+    await until("the socket reopened and live again", () => ws.connections.total >= 2 && h.states.at(-1)?.live === true, describeHarness(h));
+    expect(h.states.some((st) => !st.live && st.reason === "WebSocket down: no answer to the keepalive")).toBe(true);
+    expect(ws.received.some((m) => (m as { method?: string }).method === "eth_chainId")).toBe(true);
+    await h.src.stop();
   });
 });
 
