@@ -129,7 +129,7 @@ export interface PendingStats {
   fetches: number;
   /** Already mined, or gone from the node (`null`), when fetched or pushed. */
   gone: number;
-  /** Hashes given up after their fetch failed three times. */
+  /** Hashes given up: their fetch failed three times, or more waited than `seenCapacity`. */
   lost: number;
   /** HTTP requests this source made (polls, batches, filter creation). */
   requests: number;
@@ -376,6 +376,7 @@ export class PendingTransactions {
   private readonly keepaliveMs: number;
   private readonly WS: typeof WebSocket | undefined;
   private readonly seen: BoundedSet<Hex>;
+  private readonly seenCapacity: number;
   private readonly counters: PendingStats = { seen: 0, wanted: 0, dropped: 0, fetches: 0, gone: 0, lost: 0, requests: 0 };
   private stopped = true;
 
@@ -430,6 +431,7 @@ export class PendingTransactions {
     this.connectTimeoutMs = options.connectTimeoutMs ?? PENDING_DEFAULTS.connectTimeoutMs;
     this.keepaliveMs = options.keepaliveMs ?? PENDING_DEFAULTS.keepaliveMs;
     this.seen = new BoundedSet(capacity);
+    this.seenCapacity = capacity;
     this.WS = options.webSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
     if (options.ws && !this.WS) throw new Error("PendingTransactions: this Node has no WebSocket client (Node 22 or later is needed)");
   }
@@ -788,6 +790,12 @@ export class PendingTransactions {
     this.seen.add(hash);
     this.counters.seen++;
     this.queue.set(hash, { seenAt: Date.now(), via, attempts: 0 });
+    // A flood faster than the endpoint answers: the oldest hashes waiting are given up (memory stays bounded).
+    if (this.queue.size > this.seenCapacity) {
+      const oldest = this.queue.keys().next();
+      if (!oldest.done) this.queue.delete(oldest.value);
+      this.counters.lost++;
+    }
     this.scheduleFlush();
   }
 
