@@ -465,6 +465,7 @@ export class PendingTransactions {
       }
     }
     this.current = undefined;
+    this.lastState = ""; // a later start() reports its states afresh
   }
 
   /** The source delivering now (undefined when none is live). */
