@@ -182,6 +182,10 @@ describe("parsePendingMessage", () => {
     const edr = { jsonrpc: "2.0", id: 1, error: { code: -32602, message: "invalid type: boolean `true`, expected struct LogFilterOptions\u001b[31m" } };
     expect(parsePendingMessage(JSON.stringify(edr), ids, undefined, 1e6)).toEqual({ kind: "refused", id: 1, reason: "-32602 invalid type: boolean `true`, expected struct LogFilterOptions[31m" });
     expect(parsePendingMessage(JSON.stringify({ id: 2, result: 7 }), ids, undefined, 1e6)).toMatchObject({ kind: "refused", id: 2 });
+    // A gateway quoting its own URL (with a key) in the refusal: reduced to scheme://host:port.
+    const quoted = parsePendingMessage(JSON.stringify({ id: 2, error: { code: -32000, message: "see https://rpc.example.com/v3/secretkey123" } }), ids, undefined, 1e6);
+    expect(quoted).toMatchObject({ kind: "refused" });
+    expect(JSON.stringify(quoted)).not.toContain("secretkey123");
     expect(parsePendingMessage(JSON.stringify({ id: 1000, result: "0x8a" }), ids, "0xabc", 1e6)).toEqual({ kind: "answer", id: 1000 });
   });
 

@@ -58,6 +58,7 @@
  * // ...
  * await pending.stop();
  */
+import { redactUrls } from "../config/redact.js";
 import { untrustedText } from "../decode/untrusted-text.js";
 import type { Address, Hex } from "../types.js";
 import { MethodUnavailableError, RpcResponseError, RpcUnavailableError, classifyRpcError, describeRpcError } from "./errors.js";
@@ -914,7 +915,7 @@ function bigQuantity(value: unknown): bigint | undefined {
 }
 
 function clean(text: string): string {
-  return untrustedText(text, 200);
+  return untrustedText(redactUrls(text), 200);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
