@@ -10,9 +10,18 @@
  *   tip; the block holds the pause first and the drain reverts with
  *   `EnforcedPause()`; nothing leaves the victim; the incident notes
  *   "Pre-empted".
- * - Missed: a second victim's drain offers a tip above the daemon's fee cap
+ * - Outbid after a raise: the attacker replaces its transaction with a
+ *   higher tip while the pause waits; the pause is replaced at once (not a
+ *   block later) above the new bid and still lands first.
+ * - Missed: a drain that offers a tip above the daemon's fee cap
  *   (`pause.maxFeeGwei`), so no pause can get ahead of it: it succeeds first
  *   in the block, and the incident says so ("Missed"), with the metric.
+ * - Never landed: the attack is dropped from the pool; after `settleBlocks`
+ *   the incident notes it and stays open (a person decides), and the
+ *   false-positive ratio counts it.
+ *
+ * Between cases the guardian Safe unpauses, time passes the sentinel's
+ * cooldown and the incident is closed, as after a real response.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -42,17 +51,19 @@ export function preemptSuite(node: NodeKind) {
     let first: PreparedDrain;
     let second: PreparedDrain;
     let third: PreparedDrain;
+    let fourth: PreparedDrain;
     const lines: string[] = [];
 
     beforeAll(async () => {
       s = await startStack({ node, ws: true });
       first = await prepareDrain({ client: s.client as never, deployment: s.deployment, funder: s.wallets.deployer, attacker, fundWei: parseEther("20"), allowanceWei: parseEther("15") });
       second = await prepareDrain({ client: s.client as never, deployment: s.deployment, funder: s.wallets.deployer, attacker, fundWei: parseEther("20"), allowanceWei: parseEther("15") });
+      fourth = await prepareDrain({ client: s.client as never, deployment: s.deployment, funder: s.wallets.deployer, attacker, fundWei: parseEther("20"), allowanceWei: parseEther("15") });
       third = await prepareDrain({ client: s.client as never, deployment: s.deployment, funder: s.wallets.deployer, attacker, fundWei: parseEther("20"), allowanceWei: parseEther("15") });
       const file = path.join(s.dir, "preempt.json");
       const base = JSON.parse(readFileSync(s.configFile, "utf8"));
       // Blocks come only from the test (automine off); the block time paces the daemon's polls and the breaker's looks.
-      writeFileSync(file, JSON.stringify({ ...base, blockTimeMs: 2_000, pause: { maxFeeGwei: 20 }, preempt: { enabled: true } }));
+      writeFileSync(file, JSON.stringify({ ...base, blockTimeMs: 2_000, pause: { maxFeeGwei: 20 }, preempt: { enabled: true, settleBlocks: 3 } }));
       const config = loadConfig({ file, env: s.env, cwd: s.dir });
       const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
       daemon = await startDaemon({ config, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, pauseAbilityIntervalSeconds: 3600, logger });
@@ -183,6 +194,23 @@ export function preemptSuite(node: NodeKind) {
       expect(metrics).toMatch(/guardian_preemption_outcomes_total\{outcome="missed"\} 1/);
       expect(metrics).toMatch(/guardian_preemption_outcomes_total\{outcome="preempted"\} 2/);
       expect(metrics).toMatch(/guardian_preemption_false_positive_ratio 0/);
+    });
+
+    it("never landed: an attack dropped from the pool settles after settleBlocks, the incident stays open for a person", async () => {
+      await reset();
+      const tip = parseGwei("2");
+      const drain = await signDrain({ client: s.client as never, attacker, deployment: s.deployment, calldata: fourth.calldata(thief, parseEther("12")), fees: { maxFeePerGas: (await baseFee()) * 2n + tip, maxPriorityFeePerGas: tip }, gas: 500_000n });
+      await sendRawTransaction(s.client as never, drain.raw);
+      await waitFor(() => (journalOf(current()?.id ?? "")?.attempts.length ?? 0) >= 1, WITHIN_MS, "the pause in the pool");
+      // The attacker (or its node) drops the transaction: it will never be mined.
+      await s.rpc(node === "anvil" ? "anvil_dropTransaction" : "hardhat_dropTransaction", [drain.hash]);
+      for (let i = 0; i < 4; i++) await mineAndWait();
+      await waitFor(() => current()?.timeline.some((e) => e.evidence?.txHash === drain.hash && e.evidence.values.preemption === "never_landed") ?? false, WITHIN_MS, "the incident noting the attack never landed");
+      expect(current()!.severity).toBe("critical");
+      expect(["contained", "detected", "responding"]).toContain(current()!.state); // not closed: a person decides
+      const metrics = await (await fetch(`http://${daemon.observability.host}:${daemon.observability.port}/metrics`)).text();
+      expect(metrics).toMatch(/guardian_preemption_outcomes_total\{outcome="never_landed"\} 1/);
+      expect(metrics).toMatch(/guardian_preemption_false_positive_ratio 0\.25/); // 1 of 4 settled findings unconfirmed
     });
   });
 }
