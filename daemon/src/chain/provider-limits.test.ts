@@ -181,6 +181,20 @@ describe("methods disabled", () => {
     expect(pool.stats().endpoints.map((e) => e.missingMethods)).toEqual([["debug_traceTransaction"], ["debug_traceTransaction"]]);
     expect(pool.stats().endpoints.every((e) => e.status === "up")).toBe(true);
   });
+
+  test("a method every endpoint lacks is no outage: the first call already answers MethodUnavailableError and the pool stays available", async () => {
+    const a = await proxy({ disabledMethods: ["debug_traceCall"], disabledStyle: "not-enabled" });
+    const b = await proxy({ disabledMethods: ["debug_traceCall"] });
+    const pool = new RpcPool({ endpoints: [a.url, b.url], chainId: CHAIN_ID, timeoutMs: 2_000 });
+    await pool.init();
+    for (let i = 0; i < 2; i++) {
+      const error = await pool.request("debug_traceCall", [{ to: WATCHED, data: "0x" }, "latest", { tracer: "callTracer" }]).catch((e: unknown) => e);
+      expect((error as Error).name).toBe("MethodUnavailableError");
+      expect(pool.stats().unavailableSinceMs).toBeUndefined();
+    }
+    expect(a.counts.get("debug_traceCall")).toBe(1);
+    expect(b.counts.get("debug_traceCall")).toBe(1);
+  });
 });
 
 describe("no step stuck silently", () => {

@@ -479,7 +479,8 @@ export class RpcPool {
    * Tries `fn` on each endpoint in order until one succeeds.
    *
    * 1. Endpoints known to lack `method` are skipped; when every endpoint
-   *    lacks it: MethodUnavailableError.
+   *    lacks it (learned now or before): MethodUnavailableError, and the
+   *    pool is not marked unavailable (a missing method is no outage).
    * 2. Rate-limited endpoints are skipped until their backoff ends.
    * 3. An answer error (range limit, revert) is thrown at once.
    * 4. When every endpoint failed or is limited and some will free up within
@@ -529,6 +530,11 @@ export class RpcPool {
     }
     if (errors.length === 0 && this.usable().some((ep) => (ep.limitedUntilMs ?? 0) > this.now())) {
       throw new RpcRateLimitedError(method, this.usable().map((ep) => ({ endpoint: ep.name, error: new Error(`rate-limited until ${new Date(ep.limitedUntilMs ?? 0).toISOString()}`) })));
+    }
+    // Every endpoint that answered said it lacks the method: not an outage (the pool stays available).
+    const lacking = this.usable().filter((ep) => ep.missing.has(method));
+    if (errors.length > 0 && method !== "batch" && lacking.length > 0 && errors.every((e) => classifyRpcError(e.error).kind === "method-unavailable")) {
+      throw new MethodUnavailableError(method, lacking.map((ep) => ep.name), lacking.map((ep) => ep.missing.get(method) ?? ""));
     }
     this.markUnavailable();
     throw new RpcUnavailableError(method, errors);
