@@ -27,7 +27,10 @@
  *      transfer and role grant): the daemon opens one incident each with the
  *      response plan's severity, and the circuit breaker pauses the layers
  *      of the Critical ones through the sentinel; the Safe unpauses after
- *      the fix; the post-mortem draft and the public notification are written;
+ *      the fix; the post-mortem draft and the public notification are written.
+ *      Pre-emption is on: the drain's redemption that would cross the limit is
+ *      judged while still in the pool and paused in its own block; the demo
+ *      prints what became of each attack judged that way;
  *   8. the Security Lead approves the public disclosure of the first
  *      Critical (security) incident; a maintenance of the RPC is
  *      announced, started and completed; the status site is built from what
@@ -142,9 +145,14 @@ try {
       {
         preset: "local",
         blockTimeMs: 1000,
-        rpc: { endpoints: [{ name: "local", http: chain.url }] },
+        // The node's WebSocket (same port): new heads, and the pending transactions pre-emption judges.
+        rpc: { endpoints: [{ name: "local", http: chain.url, ws: chain.url.replace(/^http/, "ws") }] },
         deploymentsFile: `deployments/${d.chainId}.json`,
         metrics: { port: 0 },
+        // Pre-emption: a drain seen in the pool is paused before it is mined (README, "Pre-emption").
+        // The delegate that redeems in the healthy traffic is the dapp's own: known, so its redemptions are judged by the
+        // outflow limit (10 ETH within 100 blocks), not as a stranger's large redemption.
+        preempt: { enabled: true, knownDelegates: [w.delegate.account.address] },
         // Probes through the bundler (its URL: env GUARDIAN_BUNDLER_ALTO), a round every 2 blocks.
         bundlers: [{ name: "alto" }],
         probes: { everyBlocks: 2 },
@@ -329,7 +337,13 @@ try {
   // Non-critical symptoms first; each Critical one pauses its layer, which later scenarios must not need.
   const order: ScenarioName[] = ["user-ops-reverting", "delegation-failing", "gas-spike", "delegation-drain", "account-creation-failing", "deposit-withdrawn", "ownership-transfer", "role-granted"];
   for (const name of order) {
-    const result = await runScenario(ctx, name);
+    // The chain mines each transaction at once (automine) besides its 1 s blocks: no pool to see. For the drain, blocks
+    // come only every second, as on a real chain, so its transactions wait in the pool where pre-emption can judge them.
+    const pool = name === "delegation-drain";
+    if (pool) await client.request({ method: "evm_setAutomine" as never, params: [false] as never });
+    const result = await runScenario(ctx, name).finally(async () => {
+      if (pool) await client.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    });
     for (const exp of result.expected) {
       // Wait for the state the response plan gives the symptom: an incident at the expected severity
       // (it may open lower and rise), and, for a Critical one, the circuit breaker's action confirmed.
@@ -346,7 +360,8 @@ try {
           if (deadlineBlock === undefined && head !== undefined && head >= result.toBlock) deadlineBlock = Number(await client.getBlockNumber({ cacheTime: 0 })) + SETTLE_BLOCKS;
           const found = Object.values(store?.incidents ?? {}).find((i) => i.key === exp.key);
           // The incident may be older (the probes saw account creation fail earlier): it counts once this symptom's own finding is in it.
-          const fresh = store?.findings.some((f) => f.incidentId === found?.id && f.detector === exp.detector && (f.evidence?.blockNumber ?? Infinity) >= result.fromBlock);
+          // A pre-emptive finding (the drain judged while still pending, same key) counts too: then the drain never lands.
+          const fresh = store?.findings.some((f) => f.incidentId === found?.id && (f.detector === exp.detector || f.pending !== undefined) && (f.evidence?.blockNumber ?? Infinity) >= result.fromBlock - 1);
           const { settled: severe, seen } = incidentSettled(found, exp.severity);
           const settled = severe && fresh;
           return { ...(settled ? { value: found! } : {}), ...(head !== undefined ? { atBlock: head } : {}), ...(deadlineBlock !== undefined ? { deadlineBlock } : {}), seen };
@@ -366,6 +381,31 @@ try {
     const ttp = pause ? `paused +${pause.blocksToPause} block(s) / +${pause.secondsToPause} s` : latest.timeline.some((e) => e.kind === "action") ? "layer already paused" : "";
     summary(`  ${x.scenario.padEnd(25)} ${latest.severity.padEnd(8)} ${latest.state.padEnd(10)} ${latest.title}${ttp ? ` (${ttp})` : ""}`);
   }
+  // Pre-emption: what was judged while still in the pool, and what became of it (settled from receipts after each block).
+  const settledNotes = async () => {
+    const store = await readStoreSnapshot(dataDir);
+    return Object.values(store?.incidents ?? {}).flatMap((i) => i.timeline.filter((e) => typeof e.evidence?.values.preemption === "string"));
+  };
+  const judged = (await readStoreSnapshot(dataDir))?.findings.filter((f) => f.pending) ?? [];
+  if (judged.length > 0) {
+    const from = Number(await client.getBlockNumber({ cacheTime: 0 }));
+    await waitForState({
+      what: "every pending finding settled from its transaction's receipt",
+      deadlineBlock: from + SETTLE_BLOCKS + 10,
+      gone: daemonGone,
+      probe: async () => {
+        const notes = await settledNotes();
+        const done = judged.every((f) => notes.some((n) => n.evidence?.txHash === f.pending!.txHash));
+        return { atBlock: Number(await client.getBlockNumber({ cacheTime: 0 })), seen: `${notes.length} of ${judged.length} settled`, ...(done ? { value: true } : {}) };
+      },
+    });
+  }
+  const outcomes = await settledNotes();
+  for (const n of outcomes) info(`pre-emption: ${n.message}`);
+  const count = (o: string) => outcomes.filter((n) => n.evidence?.values.preemption === o).length;
+  summary(
+    `pre-emption: ${judged.length} attack transaction(s) judged while still pending: ${count("preempted")} pre-empted (reverted on the pause), ${count("missed")} missed, ${count("never_landed")} never landed, ${count("reverted_otherwise")} reverted otherwise`,
+  );
   const allMatched = detected.length >= order.length && detected.every((x) => x.incident.severity === x.expected);
   const pausedNow = await Promise.all([0, 1, 2].map((l) => isPaused(l)));
   summary(`circuit breaker: layers paused by the sentinel now: ${["entryPoint", "accountFactory", "delegation"].filter((_, i) => pausedNow[i]).join(", ") || "none"}`);

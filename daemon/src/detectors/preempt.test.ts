@@ -56,6 +56,13 @@ describe("preempt: value through delegations", () => {
     expect(preempt(facts(pending(drain(1n * ETH)), window), known)).toEqual([]); // 9 < 10
   });
 
+  it("other pending redemptions, harmless one by one, count with this one (a drain split over one block)", () => {
+    const [f] = preempt(facts(pending(drain(4n * ETH)), undefined, { otherPendingDelegated: 7n * ETH }), known);
+    expect(f?.evidence?.values).toMatchObject({ otherPending: (7n * ETH).toString(), windowValue: (11n * ETH).toString() });
+    expect(f?.summary).toContain("other pending redemptions");
+    expect(preempt(facts(pending(drain(2n * ETH)), undefined, { otherPendingDelegated: 7n * ETH }), known)).toEqual([]);
+  });
+
   it("a large redemption by an unknown delegate, below the limit: Critical; by a known delegate nothing", () => {
     expect(preempt(facts(pending(drain(6n * ETH))), PREEMPT_DEFAULTS)[0]?.evidence?.values.unknownDelegate).toBe(K.stranger);
     expect(preempt(facts(pending(drain(6n * ETH))), known)).toEqual([]);

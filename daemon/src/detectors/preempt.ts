@@ -7,7 +7,9 @@
  * are one incident; they are Critical and marked `pending`.
  *
  * - Value through delegations: the window's value plus what the transaction
- *   would move out of delegators' accounts reaches `maxDelegatedValueWei`
+ *   (and the other pending transactions judged harmless one by one: a drain
+ *   split over one block's transactions) would move out of delegators'
+ *   accounts reaches `maxDelegatedValueWei`
  *   (outflow's limit). A pause of the delegation layer makes the redemption
  *   revert (`EnforcedPause()`): pre-emptable.
  * - A large redemption by an unknown delegate: one transaction moving at
@@ -58,6 +60,12 @@ export interface PreemptFacts {
   delegationManager?: Address;
   /** Accounts a withdrawal may go to (any case). */
   trusted: readonly Address[];
+  /**
+   * Value other pending transactions, judged harmless one by one, would move
+   * through delegations (wei): a drain split into several transactions of
+   * one block is judged as a whole.
+   */
+  otherPendingDelegated?: bigint;
 }
 
 const DELEGATION: Layer[] = ["delegation"];
@@ -83,14 +91,16 @@ export function preempt(facts: PreemptFacts, t: PreemptThresholds): Finding[] {
   // 1. Delegations.
   const dm = facts.delegationManager?.toLowerCase() as Address | undefined;
   if (dm && p.delegatedValue > 0n && !paused(facts.pauses, "delegation")) {
-    const window = windowSum(facts.outflow.delegated, p.block.number, o.windowBlocks);
+    const mined = windowSum(facts.outflow.delegated, p.block.number, o.windowBlocks);
+    const others = facts.otherPendingDelegated ?? 0n;
+    const window = mined + others;
     const limit = BigInt(o.maxDelegatedValueWei);
     const known = new Set(t.knownDelegates.map((a) => a.toLowerCase()));
     const stranger = p.redemptions.find((r) => !known.has(r.redeemer) && r.value >= BigInt(t.unknownDelegateWei));
     const overLimit = limit > 0n && window + p.delegatedValue >= limit;
     if (overLimit || stranger) {
       const why = overLimit
-        ? `${p.delegatedValue} wei would leave delegators' accounts through delegations, ${window + p.delegatedValue} wei within ${o.windowBlocks} blocks (limit ${limit} wei)`
+        ? `${p.delegatedValue} wei would leave delegators' accounts through delegations, ${window + p.delegatedValue} wei within ${o.windowBlocks} blocks${others > 0n ? ` counting ${others} wei of other pending redemptions` : ""} (limit ${limit} wei)`
         : `${stranger!.redeemer}, a delegate not known to the operator, would move ${stranger!.value} wei through delegations in one redemption`;
       findings.push({
         detector: PREEMPT,
@@ -103,6 +113,7 @@ export function preempt(facts: PreemptFacts, t: PreemptThresholds): Finding[] {
         evidence: evidence({
           value: p.delegatedValue.toString(),
           windowValue: (window + p.delegatedValue).toString(),
+          ...(others > 0n ? { otherPending: others.toString() } : {}),
           limit: limit.toString(),
           ...(stranger ? { unknownDelegate: stranger.redeemer } : {}),
           traced: p.traced,

@@ -247,6 +247,7 @@ export function processPending(
   state: PipelineState,
   config: PipelineConfig,
   preemptThresholds: Partial<PreemptThresholds> = {},
+  otherPendingDelegated: bigint = 0n,
 ): Finding[] {
   const kitConfig = config.kit;
   if (!kitConfig) return [];
@@ -259,6 +260,7 @@ export function processPending(
       outflowThresholds: thresholds(OUTFLOW_DEFAULTS, config.outflow),
       pauses: layerPauses(state.pauseChanged, config),
       trusted: kitConfig.trusted,
+      otherPendingDelegated,
       ...(c.paymaster ? { paymaster: c.paymaster } : {}),
       ...(c.delegationManager ? { delegationManager: c.delegationManager } : {}),
     },

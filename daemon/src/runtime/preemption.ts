@@ -6,7 +6,8 @@
  *     ─► simulate on "latest": eth_call, and debug_traceCall with the call tracer where the node has it
  *     ─► decodePending ─► processPending (pure, detectors/preempt.ts) ─► findings marked `pending`
  *     ─► breaker.outbid(key, attack's fees), then raise ─► incident ─► pause action ─► circuit breaker
- *   committed blocks ─► settle each pending finding from its transaction's receipt:
+ *   committed blocks ─► judge again what was harmless against the previous block and still waits
+ *                    ─► settle each pending finding from its transaction's receipt:
  *     preempted (reverted on a pause) · missed (succeeded) · reverted_otherwise · never_landed
  *
  * A pending finding opens (or joins) the incident its mined twin would: the
@@ -81,10 +82,15 @@ interface Watch {
 
 const MAX_SEEN = 10_000;
 const MAX_WATCHES = 1_000;
+/** Pending transactions judged harmless, kept to be judged again after the next commits. */
+const MAX_CANDIDATES = 256;
+/** How many commits a harmless pending transaction is judged again for. */
+const RETRY_BLOCKS = 3;
 
 export class Preemption {
   private readonly seen = new Set<string>();
   private readonly watches = new Map<string, Watch>();
+  private readonly candidates = new Map<string, { tx: PendingInput; judgedAt: number; firstJudgedAt: number; delegatedValue: bigint; stale?: boolean }>();
   private settling = false;
 
   constructor(private readonly o: PreemptionOptions) {}
@@ -131,6 +137,44 @@ export class Preemption {
     if (this.seen.has(hash)) return;
     this.remember(hash);
     this.o.metrics?.onStage("seen");
+    await this.judge(tx);
+  }
+
+  /**
+   * After each committed block: pending transactions judged harmless against
+   * an older block are judged again (a drain's second redemption may arrive
+   * before the block holding its first is committed: the window it adds to
+   * was not there yet); then the pending findings whose transaction landed
+   * (or never will) are settled. Never throws.
+   */
+  async onCommitted(blockNumber: number): Promise<void> {
+    // Judged against an older block: it may be in this one (then the window counts it). Not counted as pending until judged again.
+    for (const c of this.candidates.values()) if (c.judgedAt < blockNumber) c.stale = true;
+    if (this.settling || (this.watches.size === 0 && this.candidates.size === 0)) return;
+    this.settling = true;
+    try {
+      for (const c of [...this.candidates.values()]) {
+        if (!c.stale) continue;
+        this.candidates.delete(c.tx.hash.toLowerCase());
+        if (blockNumber - c.firstJudgedAt > RETRY_BLOCKS) continue;
+        const receipt = await this.o.pool.request<unknown>("eth_getTransactionReceipt", [c.tx.hash]).catch(() => undefined);
+        if (receipt === null) await this.judge(c.tx, c.firstJudgedAt);
+      }
+      for (const w of [...this.watches.values()]) {
+        try {
+          await this.settle(w, blockNumber);
+        } catch (err) {
+          this.o.log?.("pre-emption: settling a pending finding failed; trying again next block", { tx: w.hash, err: (err as Error).message }, "warn");
+        }
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  /** Simulates and judges a pending transaction against the last committed block; acts on a finding. Never throws. */
+  private async judge(tx: PendingInput, firstJudgedAt?: number): Promise<void> {
+    const hash = tx.hash.toLowerCase() as Hex;
     try {
       const data = this.o.store.read();
       const tip = data.chain.ring.at(-1);
@@ -140,15 +184,22 @@ export class Preemption {
       if (!sim) return;
       this.o.metrics?.onStage("simulated");
       const pending = decodePending(tx, sim, this.o.contracts);
-      const findings = processPending(pending, { seenAt: new Date(tx.seenAt).toISOString(), observedAt: this.o.clock().toISOString() }, state, this.o.pipeline, this.o.thresholds);
-      if (findings.length === 0) return;
+      // Other pending redemptions judged harmless one by one: together they may be the drain.
+      const others = [...this.candidates.values()].filter((c) => c.tx.hash.toLowerCase() !== hash && !c.stale && c.delegatedValue > 0n);
+      const otherValue = others.reduce((sum, c) => sum + c.delegatedValue, 0n);
+      const findings = processPending(pending, { seenAt: new Date(tx.seenAt).toISOString(), observedAt: this.o.clock().toISOString() }, state, this.o.pipeline, this.o.thresholds, otherValue);
+      if (findings.length === 0) {
+        // Harmless against this block; judged again after the next commit while it waits (bounded).
+        if (pending.succeeds && (pending.delegatedValue > 0n || pending.events.length > 0) && this.candidates.size < MAX_CANDIDATES) {
+          this.candidates.set(hash, { tx, judgedAt: tip.number, firstJudgedAt: firstJudgedAt ?? tip.number, delegatedValue: pending.delegatedValue });
+        }
+        return;
+      }
+      this.candidates.delete(hash);
       this.o.metrics?.onStage("flagged");
-      const fees: AttackFees = {
-        ...(tx.gasPrice !== undefined ? { gasPrice: tx.gasPrice } : {}),
-        ...(tx.maxFeePerGas !== undefined ? { maxFeePerGas: tx.maxFeePerGas } : {}),
-        ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: tx.maxPriorityFeePerGas } : {}),
-      };
-      for (const f of findings) if (f.pending?.preemptable) this.o.breaker.outbid(f.key, fees);
+      // The pause must get ahead of every transaction of the drain: this one, and the pending ones it was judged with.
+      const racing = [tx, ...(findings.some((f) => f.evidence?.values.otherPending !== undefined) ? others.map((c) => c.tx) : [])];
+      for (const f of findings) if (f.pending?.preemptable) for (const t of racing) this.o.breaker.outbid(f.key, feesOf(t));
       this.o.log?.("pre-emption: pending attack", { tx: hash, from: tx.from, keys: findings.map((f) => f.key), via: tx.via, msSinceArrival: Date.now() - tx.seenAt }, "warn");
       await this.o.raise(findings);
       // The attacker replacing its transaction (same sender and nonce, a higher bid): one attack, watched by its newest hash.
@@ -166,23 +217,6 @@ export class Preemption {
       }
     } catch (err) {
       this.o.log?.("pre-emption: judging a pending transaction failed", { tx: hash, err: (err as Error).message }, "error");
-    }
-  }
-
-  /** After each committed block: settles the pending findings whose transaction landed (or never will). Never throws. */
-  async onCommitted(blockNumber: number): Promise<void> {
-    if (this.settling || this.watches.size === 0) return;
-    this.settling = true;
-    try {
-      for (const w of [...this.watches.values()]) {
-        try {
-          await this.settle(w, blockNumber);
-        } catch (err) {
-          this.o.log?.("pre-emption: settling a pending finding failed; trying again next block", { tx: w.hash, err: (err as Error).message }, "warn");
-        }
-      }
-    } finally {
-      this.settling = false;
     }
   }
 
@@ -279,6 +313,15 @@ export class Preemption {
     }
     return undefined;
   }
+}
+
+/** A pending transaction's fee fields, for the breaker to outbid. */
+function feesOf(tx: PendingInput): AttackFees {
+  return {
+    ...(tx.gasPrice !== undefined ? { gasPrice: tx.gasPrice } : {}),
+    ...(tx.maxFeePerGas !== undefined ? { maxFeePerGas: tx.maxFeePerGas } : {}),
+    ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: tx.maxPriorityFeePerGas } : {}),
+  };
 }
 
 const outcomePrefix = (incidentId: string, txHash: string) => timelineEntryId(incidentId, "preemption", txHash.toLowerCase());
