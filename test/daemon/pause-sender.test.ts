@@ -162,6 +162,33 @@ describe("sentinel pause sender", () => {
     await rpc("evm_setAutomine", [true]);
   });
 
+  it("a pause no longer owed while unmined is cancelled at its nonce, so it cannot land later", async () => {
+    await fresh();
+    await rpc("evm_setAutomine", [false]);
+    const journalFile = path.join(dir, "j5c.json");
+    const nonceBefore = await clients.client.getTransactionCount({ address: sentinel.address });
+    const out = await sendSentinelPause(
+      {
+        ...deps(journalFile),
+        nextBlock: async (_c, after) => after + 1n, // no block: the pause waits in the pool
+        shouldStop: async () => "the incident is recovered",
+      },
+      { incidentKey: "inc-5c", incidentRef: ref, layers: ["entryPoint"] },
+    );
+    expect(out.kind).toBe("stopped");
+    if (out.kind !== "stopped") return;
+    const entry = JSON.parse(readFileSync(journalFile, "utf8"))["inc-5c"] as PauseJournalEntry;
+    expect(out.cancelledBy).toBe(entry.cancel?.hash);
+    await rpc("evm_mine");
+    const cancelled = await clients.client.getTransactionReceipt({ hash: entry.cancel!.hash });
+    expect(cancelled.status).toBe("success");
+    expect(cancelled.to?.toLowerCase()).toBe(sentinel.address.toLowerCase());
+    expect(await clients.client.getTransactionReceipt({ hash: entry.attempts[0]!.hash }).catch(() => undefined)).toBeUndefined();
+    expect(await clients.client.getTransactionCount({ address: sentinel.address })).toBe(nonceBefore + 1);
+    expect(await isPaused(LAYER_ID.entryPoint)).toBe(false);
+    await rpc("evm_setAutomine", [true]);
+  });
+
   it("is mined within two blocks under 1 s interval mining", async () => {
     await fresh();
     await rpc("evm_setAutomine", [false]);

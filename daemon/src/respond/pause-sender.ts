@@ -18,6 +18,9 @@
  *      account's nonce, one request a block; receipts are looked up only once
  *      the nonce has moved, newest attempt first.
  *   6. Once mined, read the hub and confirm every layer is paused.
+ *   7. No longer owed while unmined (a person moved the incident on, the
+ *      layers were paused by someone else): its nonce goes to a 0-value
+ *      transfer to the sentinel at higher fees, so it cannot land later.
  */
 import {
   type Abi,
@@ -73,6 +76,12 @@ export interface PauseJournalEntry {
   feeMarket?: FeeMarket;
   minedHash?: Hex;
   minedBlock?: number;
+  /**
+   * The pause was no longer owed while still unmined: its nonce was given to
+   * a 0-value transfer to the sentinel itself at higher fees, so the signed
+   * pause cannot land later (after a person decided against it).
+   */
+  cancel?: { hash: Hex; raw: Hex; signedAt: string };
 }
 
 /** Durable storage of pause journal entries (the daemon's store; a file in tests). */
@@ -95,7 +104,7 @@ export type PauseOutcome =
       confirmed: boolean;
     }
   /** The caller's `shouldStop` said the pause is no longer needed (paused by someone else, a person acted). */
-  | { kind: "stopped"; layers: Layer[]; reason: string };
+  | { kind: "stopped"; layers: Layer[]; reason: string; cancelledBy?: Hex };
 
 /** Where a log line goes: the daemon maps these to its logger's levels. */
 export type LogLevel = "info" | "warn" | "error";
@@ -359,8 +368,12 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
         // "Paused on chain" may be this very pause, mined since the last look: record it as mined, not stopped.
         const landed = await minedState(deps, entry);
         if (typeof landed === "object") return finish(deps, entry, landed);
-        log("pause no longer needed; not replacing it", { reason: stop });
-        return { kind: "stopped", layers: entry.layers, reason: stop };
+        const cancelled = await cancel(last);
+        // The pause may have been mined while the cancel was signed (the node then refuses it: nonce too low).
+        const after = await minedState(deps, entry);
+        if (typeof after === "object" && entry.attempts.some((a) => a.hash === after.transactionHash)) return finish(deps, entry, after);
+        log("pause no longer needed; its nonce given to a cancelling transfer", { reason: stop, cancel: cancelled ?? null });
+        return { kind: "stopped", layers: entry.layers, reason: stop, ...(cancelled ? { cancelledBy: cancelled } : {}) };
       }
       last = await replace(last);
     }
@@ -383,6 +396,28 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
     await deps.journal.put(entry_);
     log("pause not mined yet; replacing with higher fees", { attempt: entry_.attempts.length, type: next.type, maxFeePerGas: next.maxFeePerGas }, "warn");
     return send(next);
+  }
+
+  /**
+   * Replaces the unmined pause with a 0-value transfer to the sentinel at the
+   * same nonce and higher fees (journaled first), so the signed pause cannot
+   * land later. At the fee cap no replacement is possible: the pause may
+   * still land (logged).
+   */
+  async function cancel(last: PauseAttempt): Promise<Hex | undefined> {
+    const e = entry!;
+    const prev = attemptFees(last);
+    const fees = bumpFees(prev, await feesNow(e), cap);
+    if (sameFees(fees, prev)) {
+      log("the unneeded pause cannot be cancelled: its fees are at the cap; it may still be mined", { nonce: e.nonce }, "warn");
+      return undefined;
+    }
+    const { raw, hash } = await signWithFees(deps.sentinel, { chainId: deps.chain.id, to: deps.sentinel.address, data: "0x", nonce: e.nonce, gas: 21_000n }, fees);
+    e.cancel = { hash, raw, signedAt: (deps.now?.() ?? new Date()).toISOString() };
+    await deps.journal.put(e);
+    const result = await broadcast(deps, raw);
+    if (result.accepted === 0) log("the cancelling transfer was accepted by no endpoint; the pause may still be mined", { nonce: e.nonce, reasons: result.reasons }, "error");
+    return hash;
   }
 
   /**

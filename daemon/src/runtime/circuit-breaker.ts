@@ -107,7 +107,8 @@ export function storePauseJournal(store: GuardianStore, clock: () => Date): Paus
           kind: JOURNAL_KIND,
           createdAt: draft.outbox.find((o) => o.id === id)?.createdAt ?? clock().toISOString(),
           incidentId: entry.incidentKey,
-          status: entry.minedHash ? "done" : "pending",
+          // A cancelled pause is done too: a restart must not send it again.
+          status: entry.minedHash || entry.cancel ? "done" : "pending",
           attempts: entry.attempts.length,
           payload: JSON.parse(JSON.stringify(entry)) as Record<string, unknown>,
         };
@@ -383,7 +384,12 @@ export class CircuitBreaker {
     switch (outcome.kind) {
       case "stopped":
         log("circuit breaker: pause no longer owed", { incident: action.incidentId, reason: outcome.reason });
-        await this.note(action.incidentId, "stopped", `Auto-pause of ${outcome.layers.join(", ")} stopped: ${outcome.reason}.`, { contain: /paused on chain/.test(outcome.reason) });
+        await this.note(
+          action.incidentId,
+          "stopped",
+          `Auto-pause of ${outcome.layers.join(", ")} stopped: ${outcome.reason}.${outcome.cancelledBy ? ` Its signed transaction, still unmined, was cancelled by a 0-value transfer at the same nonce (tx ${outcome.cancelledBy}).` : ""}`,
+          { contain: /paused on chain/.test(outcome.reason) },
+        );
         break;
       case "dry-run":
         await this.note(action.incidentId, "dry-run", `Dry run: would send sentinelPause(${outcome.layers.join(", ")}) to ${outcome.to} (data ${outcome.data}).`);
