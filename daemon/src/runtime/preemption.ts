@@ -18,7 +18,7 @@
  * findings that carry a `pending` mark and no outcome yet.
  */
 import { numberToHex, type Hex } from "viem";
-import { revertDataOf, type RpcPool } from "../chain/index.js";
+import { revertDataOf, type PendingTx, type RpcPool } from "../chain/index.js";
 import { decodePending, type CallFrame, type PendingSimulation } from "../decode/pending.js";
 import { decodeRevert, isPausedRevert } from "../decode/revert.js";
 import type { KitContracts } from "../decode/kit-events.js";
@@ -30,23 +30,9 @@ import type { PauseJournalEntry } from "../respond/pause-sender.js";
 import type { GuardianStore } from "../store/index.js";
 import type { Address, Finding } from "../types.js";
 
-/** A pending transaction as the source hands it over (chain/pending.ts `PendingTx` has these fields and more). */
-export interface PendingInput {
-  hash: Hex;
-  from: Address;
-  to: Address | null;
-  input: Hex;
-  value: bigint;
-  gas: bigint;
-  /** The sender's nonce: a transaction with the same sender and nonce replaces it in the pool. */
-  nonce?: number;
-  gasPrice?: bigint;
-  maxFeePerGas?: bigint;
-  maxPriorityFeePerGas?: bigint;
-  /** Date.now() when this process first learned of it. */
-  seenAt: number;
-  via?: string;
-}
+/** A pending transaction as the source hands it over (chain/pending.ts); nonce and source optional (tests, restarts). */
+export type PendingInput = Pick<PendingTx, "hash" | "from" | "to" | "input" | "value" | "gas" | "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas" | "seenAt"> &
+  Partial<Pick<PendingTx, "nonce" | "via">>;
 
 export type PreemptionOutcome = "preempted" | "missed" | "reverted_otherwise" | "never_landed";
 
