@@ -397,22 +397,28 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       });
       preemption.resume();
       const judge = preemption;
-      const wsFor = config.rpc.endpoints.find((e) => e.ws);
-      const pending = new PendingTransactions({
-        pool,
-        ...(wsFor ? { ws: { url: wsFor.ws!, name: wsFor.name ?? "ws" } } : {}),
-        poll: config.preempt.poll,
-        pollMs: config.preempt.pollMs,
-        wanted: pendingRelevance(pipeline.kit.contracts),
-        onPending: (tx) => void judge.onPending(tx),
-        onState: (s) => {
-          if (s.live) logger.info({ via: s.via }, "pending transactions: live");
-          else logger.warn({ via: s.via ?? null, reason: s.reason ?? null }, "pending transactions: no source (pre-emption cannot see the pool)");
-        },
-        log,
+      // One subscription per endpoint with a WebSocket: nodes' pools differ (a transaction may reach one node first, or
+      // only one). Polled sources (they cost requests) run once, beside the first. Duplicates are judged once (by hash).
+      const wsEndpoints = config.rpc.endpoints.filter((e) => e.ws);
+      const ends = wsEndpoints.length > 0 ? wsEndpoints : [undefined];
+      ends.forEach((ep, i) => {
+        const name = ep?.name ?? "pool";
+        const pending = new PendingTransactions({
+          pool,
+          ...(ep ? { ws: { url: ep.ws!, name: ep.name ?? `ws${i}` } } : {}),
+          poll: config.preempt.poll && i === 0,
+          pollMs: config.preempt.pollMs,
+          wanted: pendingRelevance(pipeline.kit!.contracts),
+          onPending: (tx) => void judge.onPending(tx),
+          onState: (s) => {
+            if (s.live) logger.info({ endpoint: name, via: s.via }, "pending transactions: live");
+            else logger.warn({ endpoint: name, via: s.via ?? null, reason: s.reason ?? null }, "pending transactions: no source (pre-emption cannot see this pool)");
+          },
+          log,
+        });
+        pending.start();
+        cleanups.push(() => pending.stop());
       });
-      pending.start();
-      cleanups.push(() => pending.stop());
     }
 
     // 5. The admin endpoint (CLI writes go through it while the daemon runs).

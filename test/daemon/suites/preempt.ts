@@ -70,13 +70,15 @@ export function preemptSuite(node: NodeKind) {
       const base = JSON.parse(readFileSync(s.configFile, "utf8"));
       // Blocks come only from the test (automine off); the block time paces the daemon's polls and the breaker's looks.
       // The attacker is a delegate the operator knows (a leaked relayer key): its redemptions are judged by the outflow limit.
-      writeFileSync(file, JSON.stringify({ ...base, blockTimeMs: 2_000, pause: { maxFeeGwei: 20 }, preempt: { enabled: true, settleBlocks: 3, knownDelegates: [attacker.address] } }));
+      // Two endpoints with a WebSocket (here the same node twice): a subscription on each, every transaction judged once.
+      const endpoints = [base.rpc.endpoints[0], { ...base.rpc.endpoints[0], name: "ep0-again" }];
+      writeFileSync(file, JSON.stringify({ ...base, rpc: { endpoints }, blockTimeMs: 2_000, pause: { maxFeeGwei: 20 }, preempt: { enabled: true, settleBlocks: 3, knownDelegates: [attacker.address] } }));
       const config = loadConfig({ file, env: s.env, cwd: s.dir });
       const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
       daemon = await startDaemon({ config, publishIntervalSeconds: 3600, heartbeatIntervalSeconds: 0, pauseAbilityIntervalSeconds: 3600, logger });
       const head = Number(await s.client.getBlockNumber({ cacheTime: 0 }));
       await waitFor(() => (daemon.store.read().chain.ring.at(-1)?.number ?? -1) >= head, WITHIN_MS, "the daemon at the head");
-      await waitFor(() => lines.some((l) => l.includes("pending transactions: live")), WITHIN_MS, "the pending-transaction source live");
+      await waitFor(() => lines.filter((l) => l.includes("pending transactions: live")).length >= 2, WITHIN_MS, "a pending-transaction source live on each endpoint");
       await s.rpc("evm_setAutomine", [false]);
     }, 180_000);
 
@@ -107,7 +109,9 @@ export function preemptSuite(node: NodeKind) {
       await waitFor(() => (pauseEntry()?.attempts ?? 0) >= 1 && lines.some((l) => l.includes("pre-emption: pause broadcast")), WITHIN_MS, "the sentinel's pause in the pool");
       const opened = incidentOf(dmKey());
       expect(opened?.severity).toBe("critical");
-      const pending = daemon.store.read().findings.find((f) => f.pending?.txHash === drain.hash);
+      const judged = daemon.store.read().findings.filter((f) => f.pending?.txHash === drain.hash);
+      expect(judged).toHaveLength(1); // seen through both subscriptions, judged once
+      const pending = judged[0];
       expect(pending?.detector).toBe("preempt");
       expect(pending?.pending?.preemptable).toBe(true);
 
