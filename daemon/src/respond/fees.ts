@@ -103,6 +103,8 @@ export function outbidding(value: bigint): bigint {
  */
 export async function currentFees(client: PublicClient, options: { force?: FeeMarket; cap?: bigint; outbid?: AttackFees } = {}): Promise<TxFees> {
   const cap = options.cap ?? DEFAULT_MAX_FEE;
+  // The block and the suggested tip at once (one round trip on the pause's path; the tip, never a rejection, goes unused on a legacy chain).
+  const tipAsked = options.force === "legacy" ? Promise.resolve(undefined) : optionalQuantity(client, "eth_maxPriorityFeePerGas");
   const { market, baseFee } = options.force === "legacy" ? { market: "legacy" as const, baseFee: 0n } : await feeMarket(client);
   const attack = options.outbid;
   if (market === "legacy") {
@@ -110,7 +112,7 @@ export async function currentFees(client: PublicClient, options: { force?: FeeMa
     if (attack) price = max(price, outbidding(attack.gasPrice ?? attack.maxFeePerGas ?? 0n));
     return { type: "legacy", gasPrice: capped(price, cap) };
   }
-  const suggested = (await optionalQuantity(client, "eth_maxPriorityFeePerGas")) ?? 0n;
+  const suggested = (await tipAsked) ?? 0n;
   let tip = max(suggested, MIN_PRIORITY_FEE);
   if (attack) tip = max(tip, outbidding(effectiveTip(attack, baseFee)));
   tip = capped(tip, cap);

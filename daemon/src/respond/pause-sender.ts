@@ -310,6 +310,14 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
   if (!entry) {
     // 2. Skip what is already paused, at "latest" and at the newest block known to be canonical
     //    (a lagging endpoint's "latest" may still show a pause the guardian has since lifted).
+    //    The estimate for every asked layer, the nonce and the fees are asked at the same time: a pause racing a pending
+    //    attack has no round trip to spare (the estimate is asked again in the rare case a layer turns out paused).
+    const dataFor = (layers: Layer[]) => encodeFunctionData({ abi: hubSentinelAbi, functionName: "sentinelPause", args: [layers.map((l) => LAYER_ID[l]), req.incidentRef] });
+    const estimate = (layers: Layer[]) => client.estimateGas({ account: deps.sentinel.address, to: deps.hub, data: dataFor(layers) });
+    const estimateAll = estimate(req.layers);
+    const nonceAsked = client.getTransactionCount({ address: deps.sentinel.address, blockTag: "pending" });
+    const feesAsked = feesNow({});
+    for (const p of [estimateAll, nonceAsked, feesAsked]) (p as Promise<unknown>).catch(() => undefined);
     const known = deps.knownBlock?.();
     const [atLatest, atKnown] = await Promise.all([
       pausedLayers(client, deps.hub, req.layers),
@@ -320,15 +328,10 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
     if (!toPause.length) return { kind: "already-paused", layers: req.layers };
 
     // 3. Simulate.
-    const data = encodeFunctionData({ abi: hubSentinelAbi, functionName: "sentinelPause", args: [toPause.map((l) => LAYER_ID[l]), req.incidentRef] });
-    // The nonce and the fees are asked at the same time as the estimate: a pause racing a pending attack has no round trip to spare.
-    const nonceAsked = client.getTransactionCount({ address: deps.sentinel.address, blockTag: "pending" });
-    const feesAsked = feesNow({});
-    nonceAsked.catch(() => undefined);
-    feesAsked.catch(() => undefined);
+    const data = dataFor(toPause);
     let gas: bigint;
     try {
-      gas = await client.estimateGas({ account: deps.sentinel.address, to: deps.hub, data });
+      gas = await (toPause.length === req.layers.length ? estimateAll : estimate(toPause));
     } catch (err) {
       const refusal = decodeRefusal(err);
       if (refusal) return { kind: "refused", layers: toPause, ...refusal };
