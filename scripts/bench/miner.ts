@@ -15,6 +15,8 @@ export interface MinedBlock {
 
 export class Miner {
   readonly mined = new Map<number, number>();
+  /** performance.now() when the `evm_mine` that built each block was sent: a transaction answered before it is in the block's pool. */
+  readonly requested = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private waiters: Array<{ after: number; resolve: (b: MinedBlock) => void }> = [];
@@ -95,6 +97,7 @@ export class Miner {
   }
 
   private async mineOne(): Promise<MinedBlock> {
+    const sent = performance.now();
     const response = await fetch(this.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -108,6 +111,7 @@ export class Miner {
     const head = answers.find((a) => a.id === 2);
     if (!head?.result) throw new Error(`evm_mine failed: ${JSON.stringify(answers)}`);
     const block = { number: Number.parseInt(head.result, 16), at };
+    this.requested.set(block.number, sent);
     this.mined.set(block.number, at);
     const ready = this.waiters.filter((w) => block.number > w.after);
     this.waiters = this.waiters.filter((w) => block.number <= w.after);
