@@ -38,7 +38,7 @@ import type { Deployment } from "../../daemon/src/deploy/guardian.js";
 import { deployLocalStack, roleWallets, safeCall, type RoleWallets } from "../../daemon/src/deploy/local.js";
 import { readStoreSnapshot } from "../../daemon/src/store/index.js";
 import { startAnvil } from "../lib/anvil.js";
-import { prepareDrain, sendRawTransaction, signDrain, type PreparedDrain } from "../lib/attack.js";
+import { prepareDrain, revertedWith, sendRawTransaction, signDrain, type PreparedDrain } from "../lib/attack.js";
 import { startRpcProxy, type RpcProxy } from "../lib/fault-proxy.js";
 import { DEV_MNEMONIC, devClients, startLocalChain } from "../lib/local-chain.js";
 import { Miner } from "./miner.js";
@@ -59,7 +59,6 @@ const DRAIN = parseEther("12");
 const LIMIT = parseEther("10");
 const ATTACK_PRIORITY_FEE = 2_000_000_000n;
 const SENTINEL_PAUSE = toFunctionSelector("function sentinelPause(uint8[] layers, bytes32 incident)");
-const ENFORCED_PAUSE = toFunctionSelector("error EnforcedPause()").slice(2);
 /** Blocks after the attack's first chance to be mined in which the pause may still come (the baseline's reaction). */
 const SETTLE_BLOCKS = 4;
 
@@ -307,7 +306,7 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
         if (receipt) {
           trial.attackBlock = Number(receipt.blockNumber);
           trial.attackStatus = receipt.status;
-          if (receipt.status === "reverted") trial.enforcedPause = await revertedWithEnforcedPause(s, signed.hash);
+          if (receipt.status === "reverted") trial.enforcedPause = await revertedWith(client as never, signed.hash);
         }
         for (const sent of sends.slice(sendsFrom)) {
           if (!(await isPause(sent.hash))) continue;
@@ -363,12 +362,3 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
   }
 }
 
-/** Whether the node's call trace of a reverted transaction holds `EnforcedPause()`; undefined when it cannot tell. */
-async function revertedWithEnforcedPause(s: PreemptStack, hash: Hex): Promise<boolean | undefined> {
-  try {
-    const trace = await s.rpc<unknown>("debug_traceTransaction", [hash, { tracer: "callTracer" }]);
-    return JSON.stringify(trace).toLowerCase().includes(ENFORCED_PAUSE);
-  } catch {
-    return undefined;
-  }
-}
