@@ -434,9 +434,9 @@ try {
         g ? verdict(g.broadcastMsMedian <= 150) : "",
       ]);
       rows.push([
-        `[preempt, ${tag}] blocks, attack's block -> pause's block (median / max; < 0: pause first)`,
-        g ? `${n(g.blocksToPauseMedian)} / ${n(g.blocksToPauseMax)}` : none,
-        b ? `${n(b.blocksToPauseMedian)} / ${n(b.blocksToPauseMax)}` : "-",
+        `[preempt, ${tag}] blocks, attack's block -> pause's block (median / max; 0: same block); ms, attack's block available -> pause broadcast (median)`,
+        g ? `${n(g.blocksToPauseMedian)} / ${n(g.blocksToPauseMax)}; ${n(g.afterAttackBlockMsMedian)} ms` : none,
+        b ? `${n(b.blocksToPauseMedian)} / ${n(b.blocksToPauseMax)}; ${n(b.afterAttackBlockMsMedian)} ms` : "-",
         "",
         "",
       ]);

@@ -69,6 +69,8 @@ export interface PreemptTrial {
   pendingMs: number;
   /** From the attack's arrival to the daemon's first pause broadcast at the proxy. */
   broadcastMs?: number;
+  /** From the attack's block becoming available to the first pause broadcast (the reactive path's reaction; negative when the pause went first). */
+  afterAttackBlockMs?: number;
   attackBlock?: number;
   attackStatus?: "success" | "reverted";
   /** The attack's revert came from `EnforcedPause()` (from the node's call trace; absent when it could not tell). */
@@ -98,6 +100,7 @@ export interface PreemptSummary {
   preemptedShareLongPending: number;
   broadcastMsMedian: number;
   broadcastMsP95: number;
+  afterAttackBlockMsMedian: number;
   blocksToPauseMedian: number;
   blocksToPauseMax: number;
   enforcedPause: number;
@@ -117,6 +120,7 @@ export function summarize(trials: PreemptTrial[]): PreemptSummary {
     preemptedShareLongPending: long.length ? long.filter((t) => t.outcome === "pre-empted").length / long.length : Number.NaN,
     broadcastMsMedian: median(ms),
     broadcastMsP95: percentile(ms, 95),
+    afterAttackBlockMsMedian: median(trials.flatMap((t) => (t.afterAttackBlockMs !== undefined ? [t.afterAttackBlockMs] : []))),
     blocksToPauseMedian: median(blocks),
     blocksToPauseMax: max(blocks),
     enforcedPause: trials.filter((t) => t.enforcedPause).length,
@@ -311,6 +315,8 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
         for (const sent of sends.slice(sendsFrom)) {
           if (!(await isPause(sent.hash))) continue;
           trial.broadcastMs = sent.at - arrival;
+          const minedAt = receipt ? miner.mined.get(Number(receipt.blockNumber)) : undefined;
+          if (minedAt !== undefined) trial.afterAttackBlockMs = sent.at - minedAt;
           break;
         }
         const pause = await pauseOnChain(next.number, head.number);
