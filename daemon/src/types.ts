@@ -67,6 +67,22 @@ export interface Finding {
    * unpaused): the incidents layer may move the incident towards recovered.
    */
   recovered?: boolean;
+  /**
+   * Set when the finding judges a transaction still in the mempool (issue 17,
+   * pre-emption): what it would do, simulated on the latest state, not what a
+   * block did. The evidence's block is the state it was simulated on.
+   */
+  pending?: PendingMark;
+}
+
+/** What marks a finding as a judgement of a pending transaction. */
+export interface PendingMark {
+  txHash: Hex;
+  from: Address;
+  /** ISO-8601 UTC time the daemon first learned of the transaction. */
+  seenAt: string;
+  /** False where a pause cannot stop what the transaction does (the paymaster owner's own withdrawal): the finding only opens the incident earlier. */
+  preemptable: boolean;
 }
 
 // ---------------------------------------------------------------------------

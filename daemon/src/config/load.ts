@@ -14,7 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { Layer, Severity, EscalationLevel } from "../types.js";
+import type { Address, Layer, Severity, EscalationLevel } from "../types.js";
 import { ConfigError } from "./errors.js";
 import { formatIssues } from "./issues.js";
 import { PRESETS } from "./presets.js";
@@ -107,6 +107,15 @@ export interface GuardianConfig {
   };
   /** Scheduled pause drills; absent: none. */
   readonly drill?: { readonly everyHours: number };
+  /** Pre-emption: pending transactions judged before they are mined (off unless enabled). */
+  readonly preempt: {
+    readonly enabled: boolean;
+    readonly poll: boolean;
+    readonly pollMs: number;
+    readonly settleBlocks: number;
+    readonly unknownDelegateWei?: string;
+    readonly knownDelegates: readonly Address[];
+  };
   /** The response plan's roles (absent roles: nobody holds them; then no security incident can be approved for disclosure). */
   readonly roles: {
     readonly onCall?: { readonly primary: Contact; readonly secondary?: Contact };
@@ -259,6 +268,7 @@ export function loadConfig(parameters: LoadConfigParameters): GuardianConfig {
       ...(data.safe.liveness ? { liveness: { maxAgeDays: data.safe.liveness.maxAgeDays, attestations: data.safe.liveness.attestations.map((p) => path.resolve(base, p)) } } : {}),
     },
     ...(data.drill ? { drill: { everyHours: data.drill.everyHours } } : {}),
+    preempt: { ...data.preempt, knownDelegates: data.preempt.knownDelegates.map((a) => a.toLowerCase() as Address) },
     site: { url: data.site.url ?? null, name: data.site.name ?? null },
     roles: data.roles,
     subscribers: data.subscribers,

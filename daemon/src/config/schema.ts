@@ -336,6 +336,29 @@ export const safeSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Pre-emption (runtime/preemption.ts): pending transactions to the watched
+ * contracts are simulated, and a pause outbids an attack before it is mined.
+ * Off by default: it needs a node that shows its pending transactions, and
+ * it pauses on a simulation's verdict.
+ */
+export const preemptSchema = z.strictObject({
+  enabled: z.boolean({ error: "expected true or false" }).default(false),
+  /**
+   * Allow polled sources (txpool_content, txpool_besuTransactions, a pending
+   * filter) when no endpoint has a WebSocket subscription: they cost a request
+   * every `pollMs`, quiet or not.
+   */
+  poll: z.boolean({ error: "expected true or false" }).default(false),
+  pollMs: positiveInt("milliseconds (a positive integer)").min(25, { error: "expected at least 25 ms" }).default(250),
+  /** A pending finding whose transaction has not landed after this many blocks settles as never landed. */
+  settleBlocks: positiveInt("a number of blocks (a positive integer)").default(10),
+  /** One redemption moving at least this much (wei) by a delegate not in `knownDelegates` is Critical. Default 5 ETH. */
+  unknownDelegateWei: wei.optional(),
+  /** The operator's own delegates (relayers, dapps): their large redemptions are judged by the outflow limit only. */
+  knownDelegates: z.array(addressSchema).default([]),
+});
+
 /** Scheduled pause drills on a loopback fork of the chain (drill/, runtime/drill-schedule.ts). */
 export const drillSchema = z.strictObject({
   /** A drill every this many hours (the first one an interval after start). */
@@ -430,6 +453,7 @@ export const configFileSchema = z.strictObject({
   safe: safeSchema.default(safeSchema.parse({})),
   /** Absent: no scheduled drills (`guardian drill` still runs one by hand). */
   drill: drillSchema.optional(),
+  preempt: preemptSchema.default(preemptSchema.parse({})),
   site: siteSchema.default({}),
   roles: rolesSchema.default({}),
   subscribers: z.array(subscriberSchema).default([]),

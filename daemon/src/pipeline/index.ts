@@ -4,6 +4,7 @@ export {
   pipelineOverrides,
   processBlock,
   processHealth,
+  processPending,
   processProbes,
   processReorg,
   rpcHealthThresholds,

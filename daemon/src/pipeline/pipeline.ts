@@ -44,6 +44,8 @@ import { GAS_SPIKE_DEFAULTS, gasSpike, initialGasSpikeState, type GasSpikeState,
 import { OUTFLOW_DEFAULTS, initialOutflowState, outflow, type OutflowState, type OutflowThresholds } from "../detectors/outflow.js";
 import { PROBE_DEFAULTS, initialProbesState, probes, type ProbesState, type ProbeThresholds } from "../detectors/probes.js";
 import { SECURITY_DEFAULTS, security, type SecurityThresholds } from "../detectors/security.js";
+import { PREEMPT_DEFAULTS, preempt, type PreemptThresholds } from "../detectors/preempt.js";
+import type { PendingKit } from "../decode/pending.js";
 import type { LayerPauses } from "../detectors/symptom.js";
 import {
   USER_OPERATIONS_DEFAULTS,
@@ -231,6 +233,37 @@ export function processHealth(facts: RpcHealthFacts, state: PipelineState, confi
 export function processProbes(round: ProbeRound, state: PipelineState, config: PipelineConfig): PipelineResult {
   const result = probes({ round, pauses: layerPauses(state.pauseChanged, config) }, state.probes ?? initialProbesState(), thresholds(PROBE_DEFAULTS, config.probes));
   return { findings: result.findings, nextState: { ...state, probes: result.nextState } };
+}
+
+/**
+ * Judges a pending transaction (decode/pending.ts) against the windows the
+ * last committed block left: the pre-emptive detectors (detectors/preempt.ts).
+ * Stateless: a pending transaction changes no window (the block that mines it
+ * does).
+ */
+export function processPending(
+  pending: PendingKit,
+  at: { seenAt: string; observedAt: string },
+  state: PipelineState,
+  config: PipelineConfig,
+  preemptThresholds: Partial<PreemptThresholds> = {},
+): Finding[] {
+  const kitConfig = config.kit;
+  if (!kitConfig) return [];
+  const c = kitConfig.contracts;
+  return preempt(
+    {
+      pending,
+      ...at,
+      outflow: state.outflow ?? initialOutflowState(),
+      outflowThresholds: thresholds(OUTFLOW_DEFAULTS, config.outflow),
+      pauses: layerPauses(state.pauseChanged, config),
+      trusted: kitConfig.trusted,
+      ...(c.paymaster ? { paymaster: c.paymaster } : {}),
+      ...(c.delegationManager ? { delegationManager: c.delegationManager } : {}),
+    },
+    { ...PREEMPT_DEFAULTS, ...defined(preemptThresholds) },
+  );
 }
 
 export function rpcHealthThresholds(config: PipelineConfig): RpcHealthThresholds {

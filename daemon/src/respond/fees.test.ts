@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { bumpFees, isTxTypeRefusal, MIN_PRIORITY_FEE } from "./fees.js";
+import { bumpFees, effectiveTip, isTxTypeRefusal, MIN_PRIORITY_FEE, outbidding } from "./fees.js";
 import { retryDelay } from "../runtime/circuit-breaker.js";
 
 const gwei = (n: number) => BigInt(n) * 1_000_000_000n;
@@ -19,6 +19,20 @@ describe("bumpFees", () => {
     expect(bumpFees({ type: "legacy", gasPrice: gwei(100) }, { type: "legacy", gasPrice: gwei(1) }, gwei(100))).toEqual({ type: "legacy", gasPrice: gwei(100) });
     const legacy = { type: "legacy", gasPrice: MIN_PRIORITY_FEE } as const;
     expect(bumpFees({ type: "eip1559", maxFeePerGas: gwei(4), maxPriorityFeePerGas: gwei(1) }, legacy)).toEqual(legacy);
+  });
+});
+
+describe("outbidding a pending attack", () => {
+  it("reads what an attack pays the producer over the base fee, on either market", () => {
+    expect(effectiveTip({ maxFeePerGas: gwei(30), maxPriorityFeePerGas: gwei(2) }, gwei(10))).toBe(gwei(2));
+    expect(effectiveTip({ maxFeePerGas: gwei(11), maxPriorityFeePerGas: gwei(5) }, gwei(10))).toBe(gwei(1)); // capped by its max fee
+    expect(effectiveTip({ maxFeePerGas: gwei(9), maxPriorityFeePerGas: gwei(5) }, gwei(10))).toBe(0n); // not includable now
+    expect(effectiveTip({ gasPrice: gwei(13) }, gwei(10))).toBe(gwei(3));
+  });
+
+  it("offers 5/4 of it plus 1 gwei", () => {
+    expect(outbidding(gwei(4))).toBe(gwei(6));
+    expect(outbidding(0n)).toBe(MIN_PRIORITY_FEE);
   });
 });
 

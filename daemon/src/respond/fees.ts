@@ -11,6 +11,12 @@
  *   transaction: `eth_gasPrice`, never below the same floor.
  * - A method the node lacks (`eth_maxPriorityFeePerGas`, `eth_gasPrice`;
  *   `eth_feeHistory` is never asked) falls back to the floor.
+ * - Outbidding (pre-emption): given a pending attack's fee fields, the
+ *   offer is raised so that its effective priority fee (what the block
+ *   producer earns per gas, the order of a fee-priority mempool) is 5/4 of
+ *   the attack's plus 1 gwei, with the max fee to carry it; on a legacy
+ *   chain the same of its gas price. Capped like everything else: an attack
+ *   paying above the cap is not outbid (and the incident says so later).
  * - A replacement pays 5/4 of the previous fees (nodes demand at least +10%
  *   to replace a pending transaction), or the market's fresh price if that is
  *   higher, and never more than the cap (`pause.maxFeeGwei`).
@@ -63,20 +69,51 @@ function capped(v: bigint, cap: bigint) {
   return v > cap ? cap : v;
 }
 
+/** A pending transaction's fee fields, as the node reports them (either market). */
+export interface AttackFees {
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+}
+
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/**
+ * What a transaction with `fees` pays the block producer per gas over
+ * `baseFee` (its place in a fee-priority mempool). Pure.
+ */
+export function effectiveTip(fees: AttackFees, baseFee: bigint): bigint {
+  if (fees.maxFeePerGas !== undefined && fees.maxPriorityFeePerGas !== undefined) {
+    const room = fees.maxFeePerGas - baseFee;
+    return max(0n, room < fees.maxPriorityFeePerGas ? room : fees.maxPriorityFeePerGas);
+  }
+  return max(0n, (fees.gasPrice ?? 0n) - baseFee);
+}
+
+/** The lowest offer that outbids `attack`: 5/4 of it plus 1 gwei. Pure. */
+export function outbidding(value: bigint): bigint {
+  return (value * BUMP_NUM) / BUMP_DEN + MIN_PRIORITY_FEE;
+}
+
 /**
  * Fees for a transaction now. `force: "legacy"` when the chain is known to
- * refuse type 2. Uses eth_getBlockByNumber, then eth_maxPriorityFeePerGas or
- * eth_gasPrice (either may be missing).
+ * refuse type 2; `outbid`: a pending transaction to get ahead of. Uses
+ * eth_getBlockByNumber, then eth_maxPriorityFeePerGas or eth_gasPrice
+ * (either may be missing).
  */
-export async function currentFees(client: PublicClient, options: { force?: FeeMarket; cap?: bigint } = {}): Promise<TxFees> {
+export async function currentFees(client: PublicClient, options: { force?: FeeMarket; cap?: bigint; outbid?: AttackFees } = {}): Promise<TxFees> {
   const cap = options.cap ?? DEFAULT_MAX_FEE;
   const { market, baseFee } = options.force === "legacy" ? { market: "legacy" as const, baseFee: 0n } : await feeMarket(client);
+  const attack = options.outbid;
   if (market === "legacy") {
-    const price = (await optionalQuantity(client, "eth_gasPrice")) ?? 0n;
-    return { type: "legacy", gasPrice: capped(price > MIN_PRIORITY_FEE ? price : MIN_PRIORITY_FEE, cap) };
+    let price = max((await optionalQuantity(client, "eth_gasPrice")) ?? 0n, MIN_PRIORITY_FEE);
+    if (attack) price = max(price, outbidding(attack.gasPrice ?? attack.maxFeePerGas ?? 0n));
+    return { type: "legacy", gasPrice: capped(price, cap) };
   }
   const suggested = (await optionalQuantity(client, "eth_maxPriorityFeePerGas")) ?? 0n;
-  const tip = capped(suggested > MIN_PRIORITY_FEE ? suggested : MIN_PRIORITY_FEE, cap);
+  let tip = max(suggested, MIN_PRIORITY_FEE);
+  if (attack) tip = max(tip, outbidding(effectiveTip(attack, baseFee)));
+  tip = capped(tip, cap);
   return { type: "eip1559", maxFeePerGas: capped(baseFee * 2n + tip, cap), maxPriorityFeePerGas: tip };
 }
 

@@ -34,7 +34,7 @@ import {
 import { errorMessage } from "../chain/errors.js";
 import { untrustedText } from "../decode/untrusted-text.js";
 import { LAYER_ID, type Layer } from "../types.js";
-import { bumpFees, currentFees, DEFAULT_MAX_FEE, isTxTypeRefusal, signWithFees, type FeeMarket, type TxFees } from "./fees.js";
+import { bumpFees, currentFees, DEFAULT_MAX_FEE, isTxTypeRefusal, signWithFees, type AttackFees, type FeeMarket, type TxFees } from "./fees.js";
 
 export const hubSentinelAbi = parseAbi([
   "function sentinelPause(uint8[] layers, bytes32 incident)",
@@ -140,6 +140,14 @@ export interface PauseSenderDeps {
    * undefined to go on.
    */
   shouldStop?: () => Promise<string | undefined>;
+  /**
+   * A pending transaction the pause must get ahead of (pre-emption): each
+   * signing offers more than it (respond/fees.ts `currentFees` outbid).
+   * Asked at each signing, so a higher attack seen later raises the next one.
+   */
+  outbid?: () => AttackFees | undefined;
+  /** Runs after each broadcast of an attempt (pre-emption measures arrival → broadcast). */
+  onBroadcast?: (attempt: PauseAttempt, result: BroadcastResult) => void;
 }
 
 export interface PauseRequest {
@@ -268,7 +276,10 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
   const log: PauseLog = deps.log ?? (() => {});
   const nextBlock = deps.nextBlock ?? defaultNextBlock;
   const cap = deps.maxFee ?? DEFAULT_MAX_FEE;
-  const feesNow = (entry: PauseJournalEntry) => currentFees(client, { cap, ...(entry.feeMarket === "legacy" ? { force: "legacy" as const } : {}) });
+  const feesNow = (entry: Pick<PauseJournalEntry, "feeMarket">) => {
+    const outbid = deps.outbid?.();
+    return currentFees(client, { cap, ...(entry.feeMarket === "legacy" ? { force: "legacy" as const } : {}), ...(outbid ? { outbid } : {}) });
+  };
 
   // 1. Resume a pause this incident already signed.
   let entry = await deps.journal.get(req.incidentKey);
@@ -301,6 +312,11 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
 
     // 3. Simulate.
     const data = encodeFunctionData({ abi: hubSentinelAbi, functionName: "sentinelPause", args: [toPause.map((l) => LAYER_ID[l]), req.incidentRef] });
+    // The nonce and the fees are asked at the same time as the estimate: a pause racing a pending attack has no round trip to spare.
+    const nonceAsked = client.getTransactionCount({ address: deps.sentinel.address, blockTag: "pending" });
+    const feesAsked = feesNow({});
+    nonceAsked.catch(() => undefined);
+    feesAsked.catch(() => undefined);
     let gas: bigint;
     try {
       gas = await client.estimateGas({ account: deps.sentinel.address, to: deps.hub, data });
@@ -312,7 +328,7 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
     if (req.dryRun) return { kind: "dry-run", layers: toPause, to: deps.hub, data };
 
     // 4. Sign and journal before anything leaves the process.
-    const nonce = await client.getTransactionCount({ address: deps.sentinel.address, blockTag: "pending" });
+    const nonce = await nonceAsked;
     entry = {
       incidentKey: req.incidentKey,
       incidentRef: req.incidentRef,
@@ -322,7 +338,7 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
       gas: ((gas * 13n) / 10n).toString(),
       attempts: [],
     };
-    entry.attempts.push(await signAttempt(deps, entry, await feesNow(entry)));
+    entry.attempts.push(await signAttempt(deps, entry, await feesAsked));
     await deps.journal.put(entry);
     await deps.afterJournal?.(entry);
   }
@@ -377,6 +393,7 @@ export async function sendSentinelPause(deps: PauseSenderDeps, req: PauseRequest
   async function send(attempt: PauseAttempt): Promise<PauseAttempt> {
     const e = entry!;
     const result = await broadcast(deps, attempt.raw);
+    deps.onBroadcast?.(attempt, result);
     if (result.accepted > 0) return attempt;
     if ((attempt.type ?? "eip1559") === "eip1559" && result.reasons.length > 0 && result.reasons.some(isTxTypeRefusal)) {
       log("a node refused the type-2 pause transaction; sending it as legacy (type 0)", { reasons: result.reasons }, "warn");

@@ -29,7 +29,8 @@ import { keccak256, toHex } from "viem";
 import { addTimelineEntry, canTransition, timelineEntryId, transition, type PauseAction } from "../incidents/index.js";
 import { errorMessage } from "../chain/errors.js";
 import { untrustedText } from "../decode/untrusted-text.js";
-import { pausedLayers, sendSentinelPause, type BroadcastResult, type PauseJournal, type PauseJournalEntry, type PauseLog, type PauseOutcome } from "../respond/pause-sender.js";
+import { pausedLayers, sendSentinelPause, type BroadcastResult, type PauseAttempt, type PauseJournal, type PauseJournalEntry, type PauseLog, type PauseOutcome } from "../respond/pause-sender.js";
+import { effectiveTip, type AttackFees } from "../respond/fees.js";
 import type { GuardianStore } from "../store/index.js";
 import type { OutboxItem, StoreData } from "../store/schema.js";
 import type { Address, Finding, Incident, Layer } from "../types.js";
@@ -62,6 +63,8 @@ export interface CircuitBreakerOptions {
   lateAfterBlocks?: number;
   /** Cap of any fee field of the pause, in wei (config `pause.maxFeeGwei`). */
   maxFee?: bigint;
+  /** Runs after each broadcast of a pause attempt (pre-emption's arrival → broadcast figure). */
+  onBroadcast?: (incidentId: string, attempt: PauseAttempt, result: BroadcastResult) => void;
 }
 
 const JOURNAL_KIND = "sentinel-pause";
@@ -160,6 +163,8 @@ export class CircuitBreaker {
   private readonly journal: PauseJournal;
   private stopped = false;
   private readonly wakers = new Set<() => void>();
+  /** Pending attacks to outbid, by incident key (pre-emption): the highest seen. */
+  private readonly attacks = new Map<string, AttackFees>();
 
   constructor(private readonly o: CircuitBreakerOptions) {
     this.journal = storePauseJournal(o.store, o.clock);
@@ -186,6 +191,18 @@ export class CircuitBreaker {
       await this.handle({ type: "pause", incidentId: entry.incidentKey, layers: entry.layers });
     }
     if (autoPause) for (const action of owedPauses(data, autoPause)) await this.handle(action);
+  }
+
+  /**
+   * Makes the pause of the incident with `key` outbid a pending attack
+   * (pre-emption): every signing of that pause, the first and each
+   * replacement, offers more than the highest attack recorded for the key.
+   * Call before the finding is raised, so the first signing sees it.
+   */
+  outbid(key: string, fees: AttackFees): void {
+    const known = this.attacks.get(key);
+    // Compared by what each pays above a zero base fee, the larger of the two fields that matter.
+    if (!known || effectiveTip(fees, 0n) > effectiveTip(known, 0n)) this.attacks.set(key, fees);
   }
 
   /** Waits for queued pauses. */
@@ -317,6 +334,8 @@ export class CircuitBreaker {
             ...(this.o.maxFee !== undefined ? { maxFee: this.o.maxFee } : {}),
             ...(this.o.afterJournal ? { afterJournal: this.o.afterJournal } : {}),
             ...(this.o.knownBlock ? { knownBlock: this.o.knownBlock } : {}),
+            outbid: () => this.attacks.get(incident.key),
+            ...(this.o.onBroadcast ? { onBroadcast: (attempt: PauseAttempt, result: BroadcastResult) => this.o.onBroadcast!(action.incidentId, attempt, result) } : {}),
             shouldStop: async () => {
               await late();
               return (await this.settled(action))?.reason;
@@ -338,6 +357,7 @@ export class CircuitBreaker {
         await this.sleep(wait);
       }
     }
+    this.attacks.delete(incident.key); // the race is over: a later pause of this key starts from the market again
     switch (outcome.kind) {
       case "stopped":
         log("circuit breaker: pause no longer owed", { incident: action.incidentId, reason: outcome.reason });

@@ -36,6 +36,7 @@ import { PauseAbilityWatch, livenessOptions } from "./pause-ability-watch.js";
 import { DrillSchedule } from "./drill-schedule.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
+import { Preemption } from "./preemption.js";
 
 export interface DaemonOptions {
   config: GuardianConfig;
@@ -86,6 +87,8 @@ export interface RunningDaemon {
   readonly observability: ObservabilityServer;
   readonly deployment: Deployment;
   readonly logger: Logger;
+  /** Pre-emption, when `preempt.enabled`. */
+  readonly preemption?: Preemption;
   health(): HealthReport;
   /** Resolves when the follower stops (stop() or a fatal error). */
   readonly done: Promise<void>;
@@ -189,6 +192,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
     // 3. Actions: the circuit breaker and notifications.
     let dispatch: (actions: IncidentAction[]) => void = () => {};
+    let preemption: Preemption | undefined;
     const raise = async (findings: Finding[]) => {
       metrics.onFindings(findings);
       const actions = await store.update((draft) => foldFindings(draft, findings, foldCtx()));
@@ -214,6 +218,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       blockTimeMs: config.blockTimeMs,
       lateAfterBlocks: config.pause.lateAfterBlocks,
       maxFee: parseGwei(String(config.pause.maxFeeGwei)),
+      onBroadcast: (incidentId) => preemption?.onBroadcast(incidentId),
     });
     // Notifications: planned into the store's outbox, then delivered with retries
     // (a restart resumes from the outbox; the timeline reconciler catches
@@ -339,6 +344,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           lastCommitMs = Date.now();
           const tip = follower.status().tip;
           if (probeRounds && tip?.number === e.to) probeRounds.onCommitted(e.to, tip.hash, e.head);
+          void preemption?.onCommitted(e.to);
         } else if (e.type === "reorg") {
           metrics.reorgs.inc();
           logger.warn({ ancestor: e.facts.ancestor, dropped: e.facts.dropped.length }, "reorg rewound");
@@ -367,6 +373,28 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         }
       },
     });
+
+    // Pre-emption: pending transactions to the watched contracts, judged before they are mined.
+    if (config.preempt.enabled && pipeline.kit) {
+      preemption = new Preemption({
+        pool,
+        store,
+        pipeline,
+        contracts: pipeline.kit.contracts,
+        thresholds: { knownDelegates: config.preempt.knownDelegates, ...(config.preempt.unknownDelegateWei ? { unknownDelegateWei: config.preempt.unknownDelegateWei } : {}) },
+        breaker,
+        raise,
+        settleBlocks: config.preempt.settleBlocks,
+        clock,
+        metrics: {
+          onStage: (stage) => metrics.pendingSeen.inc({ stage }),
+          onOutcome: (outcome) => metrics.onPreemptionOutcome(outcome),
+          onBroadcastDelay: (seconds) => metrics.preemptionBroadcast.observe(seconds),
+        },
+        log,
+      });
+      preemption.resume();
+    }
 
     // 5. The admin endpoint (CLI writes go through it while the daemon runs).
     const generated = config.secrets.adminToken ? undefined : generateAdminToken();
@@ -531,6 +559,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       observability,
       deployment,
       logger,
+      ...(preemption ? { preemption } : {}),
       health,
       done,
       async stop() {

@@ -83,7 +83,39 @@ export class DaemonMetrics {
   readonly drillLastRun = new Gauge({ name: "guardian_drill_last_run_timestamp_seconds", help: "When the last scheduled drill started (Unix seconds)", registers: [this.registry] });
   readonly drillStepGas = new Gauge({ name: "guardian_drill_step_gas", help: "Gas of each step of the last drill on the fork", labelNames: ["path", "step"], registers: [this.registry] });
   readonly drillDuration = new Gauge({ name: "guardian_drill_duration_seconds", help: "How long the last drill took on the fork", registers: [this.registry] });
+  readonly pendingSeen = new Counter({
+    name: "guardian_pending_transactions_total",
+    help: "Pending transactions to the watched contracts by stage: seen (passed the filter), simulated, flagged (a pre-emptive finding)",
+    labelNames: ["stage"],
+    registers: [this.registry],
+  });
+  readonly preemptionOutcomes = new Counter({
+    name: "guardian_preemption_outcomes_total",
+    help: "Pending findings settled by what their transaction did: preempted (reverted on the pause), missed (succeeded), reverted_otherwise, never_landed",
+    labelNames: ["outcome"],
+    registers: [this.registry],
+  });
+  readonly preemptionFalsePositive = new Gauge({
+    name: "guardian_preemption_false_positive_ratio",
+    help: "Share of settled pending findings the chain did not confirm (never landed, or reverted for another reason than a pause)",
+    registers: [this.registry],
+  });
+  readonly preemptionBroadcast = new Histogram({
+    name: "guardian_preemption_broadcast_seconds",
+    help: "From the attack's arrival in the daemon's view of the pool to the first broadcast of the pause that races it",
+    buckets: [0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5],
+    registers: [this.registry],
+  });
+  private readonly settled = new Map<string, number>();
   private readonly startedAt = Date.now();
+
+  /** Counts a settled pending finding and updates the false-positive ratio. */
+  onPreemptionOutcome(outcome: "preempted" | "missed" | "reverted_otherwise" | "never_landed") {
+    this.preemptionOutcomes.inc({ outcome });
+    this.settled.set(outcome, (this.settled.get(outcome) ?? 0) + 1);
+    const total = [...this.settled.values()].reduce((a, b) => a + b, 0);
+    this.preemptionFalsePositive.set(((this.settled.get("never_landed") ?? 0) + (this.settled.get("reverted_otherwise") ?? 0)) / total);
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

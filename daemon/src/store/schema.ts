@@ -166,6 +166,8 @@ export const findingRecordSchema: z.ZodType<FindingRecord> = z.strictObject({
   recovered: z.boolean().optional(),
   /** The block holding the evidence was dropped by a reorg: kept, marked, never silently deleted. */
   reorged: z.boolean().optional(),
+  /** A judgement of a transaction still in the mempool (pre-emption). */
+  pending: z.strictObject({ txHash: hex32, from: address, seenAt: isoTime, preemptable: z.boolean() }).optional(),
   incidentId: z.string().optional(),
 });
 

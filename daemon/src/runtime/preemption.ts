@@ -1,0 +1,280 @@
+/**
+ * Pre-emption (issue 17): judge transactions before they are mined, and race
+ * the attack with the sentinel's pause.
+ *
+ *   pending source (chain/pending.ts) ─► filter (decode/pending.ts pendingRelevance)
+ *     ─► simulate on "latest": eth_call, and debug_traceCall with the call tracer where the node has it
+ *     ─► decodePending ─► processPending (pure, detectors/preempt.ts) ─► findings marked `pending`
+ *     ─► breaker.outbid(key, attack's fees), then raise ─► incident ─► pause action ─► circuit breaker
+ *   committed blocks ─► settle each pending finding from its transaction's receipt:
+ *     preempted (reverted on a pause) · missed (succeeded) · reverted_otherwise · never_landed
+ *
+ * A pending finding opens (or joins) the incident its mined twin would: the
+ * same key. Its transaction is watched until it lands or `settleBlocks`
+ * pass; the outcome is a note on the incident and a metric. A transaction
+ * that never lands leaves the incident open: the plan has a person close a
+ * Critical incident. After a restart the watches are rebuilt from the hot
+ * findings that carry a `pending` mark and no outcome yet.
+ */
+import { numberToHex, type Hex } from "viem";
+import { revertDataOf, type RpcPool } from "../chain/index.js";
+import { decodePending, type CallFrame, type PendingSimulation } from "../decode/pending.js";
+import { decodeRevert, isPausedRevert } from "../decode/revert.js";
+import type { KitContracts } from "../decode/kit-events.js";
+import type { PreemptThresholds } from "../detectors/preempt.js";
+import { addTimelineEntry, timelineEntryId } from "../incidents/index.js";
+import { processPending, type PipelineConfig, type PipelineState } from "../pipeline/index.js";
+import type { AttackFees } from "../respond/fees.js";
+import type { PauseJournalEntry } from "../respond/pause-sender.js";
+import type { GuardianStore } from "../store/index.js";
+import type { Address, Finding } from "../types.js";
+
+/** A pending transaction as the source hands it over (chain/pending.ts `PendingTx` has these fields and more). */
+export interface PendingInput {
+  hash: Hex;
+  from: Address;
+  to: Address | null;
+  input: Hex;
+  value: bigint;
+  gas: bigint;
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+  /** Date.now() when this process first learned of it. */
+  seenAt: number;
+  via?: string;
+}
+
+export type PreemptionOutcome = "preempted" | "missed" | "reverted_otherwise" | "never_landed";
+
+export interface PreemptionOptions {
+  pool: RpcPool;
+  store: GuardianStore;
+  pipeline: PipelineConfig;
+  contracts: KitContracts;
+  thresholds?: Partial<PreemptThresholds>;
+  breaker: { outbid(key: string, fees: AttackFees): void };
+  raise: (findings: Finding[]) => Promise<void>;
+  /** Blocks after which a pending finding whose transaction has not landed settles as never_landed. */
+  settleBlocks: number;
+  clock: () => Date;
+  metrics?: {
+    onStage(stage: "seen" | "simulated" | "flagged"): void;
+    onOutcome(outcome: PreemptionOutcome): void;
+    onBroadcastDelay(seconds: number): void;
+  };
+  log?: (msg: string, fields?: Record<string, unknown>, level?: "info" | "warn" | "error") => void;
+}
+
+interface Watch {
+  hash: Hex;
+  incidentId: string;
+  key: string;
+  fromBlock: number;
+  seenAt: number;
+  tx: { from: Address; to: Address | null; input: Hex; value: bigint; gas: bigint };
+  broadcastAt?: number;
+}
+
+const MAX_SEEN = 10_000;
+const MAX_WATCHES = 1_000;
+
+export class Preemption {
+  private readonly seen = new Set<string>();
+  private readonly watches = new Map<string, Watch>();
+  private settling = false;
+
+  constructor(private readonly o: PreemptionOptions) {}
+
+  /** Rebuilds the watches of pending findings not settled before a restart (hot findings only). */
+  resume(): void {
+    const data = this.o.store.read();
+    for (const f of data.findings) {
+      if (!f.pending || !f.incidentId || this.watches.has(f.pending.txHash)) continue;
+      const incident = data.incidents[f.incidentId];
+      if (!incident || incident.timeline.some((e) => e.id.startsWith(outcomePrefix(incident.id, f.pending!.txHash)))) continue;
+      this.seen.add(f.pending.txHash);
+      // The input is not kept: a revert is explained by the node's trace of the mined transaction.
+      this.watches.set(f.pending.txHash, {
+        hash: f.pending.txHash,
+        incidentId: f.incidentId,
+        key: f.key,
+        fromBlock: f.evidence?.blockNumber ?? 0,
+        seenAt: Date.parse(f.pending.seenAt),
+        tx: { from: f.pending.from, to: null, input: "0x", value: 0n, gas: 0n },
+      });
+    }
+  }
+
+  /** How many pending findings wait for their transaction. */
+  watching(): number {
+    return this.watches.size;
+  }
+
+  /** The circuit breaker broadcast a pause for `incidentId`: the arrival → broadcast figure of each attack it races. */
+  onBroadcast(incidentId: string): void {
+    const now = Date.now();
+    for (const w of this.watches.values()) {
+      if (w.incidentId !== incidentId || w.broadcastAt !== undefined) continue;
+      w.broadcastAt = now;
+      this.o.metrics?.onBroadcastDelay((now - w.seenAt) / 1000);
+      this.o.log?.("pre-emption: pause broadcast", { incident: incidentId, attack: w.hash, msSinceArrival: now - w.seenAt });
+    }
+  }
+
+  /** A pending transaction that passed the filter. Never throws. */
+  async onPending(tx: PendingInput): Promise<void> {
+    const hash = tx.hash.toLowerCase() as Hex;
+    if (this.seen.has(hash)) return;
+    this.remember(hash);
+    this.o.metrics?.onStage("seen");
+    try {
+      const data = this.o.store.read();
+      const tip = data.chain.ring.at(-1);
+      const state = (data.detectorState as { current?: PipelineState }).current;
+      if (!tip || !state) return; // nothing committed yet: no windows to judge against
+      const sim = await this.simulate(tx, tip);
+      if (!sim) return;
+      this.o.metrics?.onStage("simulated");
+      const pending = decodePending(tx, sim, this.o.contracts);
+      const findings = processPending(pending, { seenAt: new Date(tx.seenAt).toISOString(), observedAt: this.o.clock().toISOString() }, state, this.o.pipeline, this.o.thresholds);
+      if (findings.length === 0) return;
+      this.o.metrics?.onStage("flagged");
+      const fees: AttackFees = {
+        ...(tx.gasPrice !== undefined ? { gasPrice: tx.gasPrice } : {}),
+        ...(tx.maxFeePerGas !== undefined ? { maxFeePerGas: tx.maxFeePerGas } : {}),
+        ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: tx.maxPriorityFeePerGas } : {}),
+      };
+      for (const f of findings) if (f.pending?.preemptable) this.o.breaker.outbid(f.key, fees);
+      this.o.log?.("pre-emption: pending attack", { tx: hash, from: tx.from, keys: findings.map((f) => f.key), via: tx.via, msSinceArrival: Date.now() - tx.seenAt }, "warn");
+      await this.o.raise(findings);
+      const after = this.o.store.read();
+      for (const f of findings) {
+        const incidentId = after.findings.findLast((r) => r.key === f.key && r.pending?.txHash === hash)?.incidentId;
+        if (!incidentId || this.watches.size >= MAX_WATCHES) continue;
+        this.watches.set(hash, { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } });
+      }
+    } catch (err) {
+      this.o.log?.("pre-emption: judging a pending transaction failed", { tx: hash, err: (err as Error).message }, "error");
+    }
+  }
+
+  /** After each committed block: settles the pending findings whose transaction landed (or never will). Never throws. */
+  async onCommitted(blockNumber: number): Promise<void> {
+    if (this.settling || this.watches.size === 0) return;
+    this.settling = true;
+    try {
+      for (const w of [...this.watches.values()]) {
+        try {
+          await this.settle(w, blockNumber);
+        } catch (err) {
+          this.o.log?.("pre-emption: settling a pending finding failed; trying again next block", { tx: w.hash, err: (err as Error).message }, "warn");
+        }
+      }
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  private remember(hash: string) {
+    if (this.seen.size >= MAX_SEEN) this.seen.delete(this.seen.values().next().value as string);
+    this.seen.add(hash);
+  }
+
+  private async simulate(tx: PendingInput, tip: { number: number; hash: Hex }): Promise<PendingSimulation | undefined> {
+    const call = { from: tx.from, ...(tx.to ? { to: tx.to } : {}), data: tx.input, value: numberToHex(tx.value), gas: numberToHex(tx.gas) };
+    const [called, traced] = await Promise.allSettled([
+      this.o.pool.request<Hex>("eth_call", [call, "latest"]),
+      this.o.pool.request<CallFrame>("debug_traceCall", [call, "latest", { tracer: "callTracer", tracerConfig: { withLog: true } }]),
+    ]);
+    const trace = traced.status === "fulfilled" && traced.value && typeof traced.value === "object" ? traced.value : undefined;
+    if (called.status === "fulfilled") return { block: tip, ok: true, ...(trace ? { trace } : {}) };
+    const revertData = revertDataOf(called.reason);
+    if (revertData === undefined && !trace) {
+      this.o.log?.("pre-emption: a pending transaction could not be simulated", { tx: tx.hash, err: (called.reason as Error).message }, "warn");
+      return undefined;
+    }
+    return { block: tip, ok: false, ...(revertData ? { revertData } : {}), ...(trace ? { trace } : {}) };
+  }
+
+  private async settle(w: Watch, blockNumber: number): Promise<void> {
+    const receipt = await this.o.pool.request<{ status?: string; blockNumber?: string } | null>("eth_getTransactionReceipt", [w.hash]);
+    let outcome: PreemptionOutcome | undefined;
+    let minedIn: number | undefined;
+    if (receipt && typeof receipt.blockNumber === "string") {
+      minedIn = Number(BigInt(receipt.blockNumber));
+      if (minedIn > blockNumber) return; // ahead of what the daemon has committed: wait for it
+      if (receipt.status === "0x1") outcome = "missed";
+      else outcome = (await this.revertedOnPause(w, minedIn)) ? "preempted" : "reverted_otherwise";
+    } else if (blockNumber - w.fromBlock >= this.o.settleBlocks) {
+      outcome = "never_landed";
+    }
+    if (!outcome) return;
+    this.watches.delete(w.hash);
+    this.o.metrics?.onOutcome(outcome);
+    const pause = this.pauseBlock(w.incidentId);
+    this.o.log?.(`pre-emption: ${outcome.replace("_", " ")}`, { tx: w.hash, incident: w.incidentId, block: minedIn ?? null, pauseBlock: pause ?? null }, outcome === "missed" ? "error" : "info");
+    const message = describeOutcome(outcome, w, minedIn, pause, this.o.settleBlocks);
+    const tip = this.o.store.read().chain.ring.at(-1);
+    await this.o.store.update((draft) => {
+      const incident = draft.incidents[w.incidentId];
+      if (!incident) return;
+      const evidenceBlock = minedIn !== undefined ? draft.chain.ring.find((b) => b.number === minedIn) : tip;
+      draft.incidents[w.incidentId] = addTimelineEntry(
+        incident,
+        {
+          id: `${outcomePrefix(w.incidentId, w.hash)}:${outcome}`,
+          kind: "note",
+          message,
+          public: false,
+          ...(evidenceBlock
+            ? { evidence: { blockNumber: evidenceBlock.number, blockHash: evidenceBlock.hash, txHash: w.hash, values: { preemption: outcome, ...(pause !== undefined ? { pauseBlock: pause } : {}) } } }
+            : {}),
+        },
+        this.o.clock(),
+      );
+    });
+  }
+
+  /** Whether the mined, reverted transaction reverted on a pause (EnforcedPause, a guarded contract's paused error). */
+  private async revertedOnPause(w: Watch, minedIn: number): Promise<boolean> {
+    try {
+      const trace = await this.o.pool.request<{ output?: string; error?: string }>("debug_traceTransaction", [w.hash, { tracer: "callTracer" }]);
+      if (trace?.error && typeof trace.output === "string" && trace.output.startsWith("0x")) return isPausedRevert(decodeRevert(trace.output as Hex));
+    } catch {
+      // No debug API: replay on the block's state.
+    }
+    if (w.tx.input === "0x") return false;
+    try {
+      await this.o.pool.request("eth_call", [{ from: w.tx.from, ...(w.tx.to ? { to: w.tx.to } : {}), data: w.tx.input, value: numberToHex(w.tx.value), gas: numberToHex(w.tx.gas) }, numberToHex(minedIn)]);
+      return false;
+    } catch (err) {
+      const data = revertDataOf(err);
+      return data !== undefined && isPausedRevert(decodeRevert(data));
+    }
+  }
+
+  /** The block the incident's journaled sentinel pause was mined in, if it was. */
+  private pauseBlock(incidentId: string): number | undefined {
+    const item = this.o.store.read().outbox.find((o) => o.kind === "sentinel-pause" && o.id === `pause:${incidentId}`);
+    return (item?.payload as unknown as PauseJournalEntry | undefined)?.minedBlock;
+  }
+}
+
+const outcomePrefix = (incidentId: string, txHash: string) => timelineEntryId(incidentId, "preemption", txHash.toLowerCase());
+
+function describeOutcome(outcome: PreemptionOutcome, w: Watch, minedIn: number | undefined, pause: number | undefined, settleBlocks: number): string {
+  const pauseText = pause === undefined ? "no sentinel pause of this incident has been mined" : `the sentinel's pause was mined in block ${pause}`;
+  switch (outcome) {
+    case "preempted":
+      return `Pre-empted: the pending transaction ${w.hash} reverted on the pause in block ${minedIn}${pause === minedIn ? ", the same block as the sentinel's pause" : `; ${pauseText}`}. Nothing it would have moved has left.`;
+    case "missed": {
+      const after = pause === undefined || minedIn === undefined || pause < minedIn ? "" : pause === minedIn ? "; the sentinel's pause landed in the same block, after it" : `; the sentinel's pause followed in block ${pause}`;
+      return `Missed: the pending transaction ${w.hash} succeeded in block ${minedIn} before a pause could stop it${after}. What it moved has left; the incident stays Critical.`;
+    }
+    case "reverted_otherwise":
+      return `The pending transaction ${w.hash} reverted in block ${minedIn}, for another reason than a pause: the simulation's judgement was not confirmed (counted as a false positive).`;
+    case "never_landed":
+      return `The pending transaction ${w.hash} was not mined within ${settleBlocks} blocks (${pauseText}). It may have been dropped or replaced; a person decides whether the incident can be closed.`;
+  }
+}
