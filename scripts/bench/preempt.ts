@@ -263,6 +263,15 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
     await waitUntil(() => /new-heads subscription/.test(daemon.stderr()), 15_000, "the daemon's newHeads subscription", 200).catch(() =>
       o.log(`  ${s.node} ${mode}: no newHeads subscription logged within 15 s; going on (HTTP polling)`),
     );
+    if (mode === "preempt") {
+      const live = await waitUntil(() => /pending transactions: live/.test(daemon.stderr()), 15_000, "a live pending-transaction source", 200).then(
+        () => true,
+        () => false,
+      );
+      const via = /"via":"([^"]+)"[^\n]*pending transactions: live/.exec(daemon.stderr())?.[1];
+      run.note = live ? `pending transactions via ${via ?? "?"}` : "no pending-transaction source went live within 15 s";
+      o.log(`  ${s.node} ${mode}: ${run.note}`);
+    }
     await miner.waitBlock();
 
     /** A transaction is the daemon's pause: the sentinel calling sentinelPause on the hub. */
