@@ -22,6 +22,11 @@
  *   `Retry-After`) or Infura's HTTP 200 + -32005, and methods that are not
  *   there (-32601) or not enabled (Besu's -32604).
  *
+ * - answers Besu's `txpool_besuTransactions` in front of a node without it
+ *   (`besuTxpool`): the node's `txpool_content` translated into Besu's shape,
+ *   `[{ hash, isReceivedFromLocalSource, addedToPoolAt }]`, the time being
+ *   when the proxy first saw the hash.
+ *
  * It counts HTTP requests and calls by method, and tells `onCall` about each
  * call as it arrives (the benchmarks time `eth_sendRawTransaction` there).
  *
@@ -161,6 +166,14 @@ export interface RpcProxyOptions {
   limits?: ProviderLimits;
   /** A name for logs. */
   name?: string;
+  /**
+   * Answers `txpool_besuTransactions` (Besu) from the node's `txpool_content`
+   * (geth, anvil): the pending transactions' hashes, each as
+   * `{ hash, isReceivedFromLocalSource: true, addedToPoolAt }` (ISO instant
+   * the proxy first saw it). A `txpool_content` of the caller's own is still
+   * subject to `limits.disabledMethods`.
+   */
+  besuTxpool?: boolean;
 }
 
 export interface RpcProxy {
@@ -205,6 +218,8 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
   const rangeErrors = { total: 0 };
   const faulted = { total: 0 };
   const sockets = new Set<Socket>();
+  /** besuTxpool: when each pending hash was first seen (Besu's addedToPoolAt). */
+  const besuAddedAt = new Map<string, string>();
   const timers = new Set<NodeJS.Timeout>();
   let closing = false;
 
@@ -354,6 +369,7 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
     const local = new Map<number, RpcAnswer>();
     const sent = calls.map((c) => ({ ...c, params: [...(c.params ?? [])] }));
     const disabled = new Set(limits.disabledMethods ?? []);
+    const besu = new Set<number>();
     sent.forEach((c, i) => {
       // Methods the endpoint does not serve.
       if (disabled.has(c.method)) {
@@ -363,6 +379,13 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
             ? { code: -32604, message: "Method not enabled" }
             : { code: -32601, message: `the method ${c.method} does not exist/is not available` };
         local.set(i, { jsonrpc: "2.0", id: c.id, error });
+        return;
+      }
+      // Besu's pool listing, asked of the node as txpool_content and translated below.
+      if (c.method === "txpool_besuTransactions" && options.besuTxpool) {
+        c.method = "txpool_content";
+        c.params = [];
+        besu.add(i);
         return;
       }
       // The range limit (the provider's, else the plain one).
@@ -419,6 +442,7 @@ export async function startRpcProxy(options: RpcProxyOptions): Promise<RpcProxy>
           result = lagged.result;
         }
         if (mode.mode === "lie" && c.method === "eth_blockNumber" && isQuantity(result)) result = `0x${(hexNumber(result) + mode.offset).toString(16)}`;
+        if (besu.has(i)) result = besuTransactions(result, besuAddedAt);
         if (options.rewrite) result = options.rewrite(c.method, c.params, result);
         if (result !== answer.result) answer = { ...answer, result };
       }
@@ -491,6 +515,20 @@ function lagResult(call: RpcCallBody, result: unknown, lagHead: number): { resul
   if ((call.method === "eth_getTransactionReceipt" || call.method === "eth_getTransactionByHash") && above(r.blockNumber)) return { result: null };
   if (call.method === "eth_getBlockByHash" && above(r.number)) return { result: null };
   return { result };
+}
+
+/** A `txpool_content` result as Besu's `txpool_besuTransactions` answers: one entry per pending transaction. */
+function besuTransactions(content: unknown, addedAt: Map<string, string>): unknown {
+  const pending = (content as { pending?: Record<string, Record<string, { hash?: unknown }>> } | null)?.pending ?? {};
+  const out: Array<{ hash: string; isReceivedFromLocalSource: boolean; addedToPoolAt: string }> = [];
+  for (const byNonce of Object.values(pending)) {
+    for (const tx of Object.values(byNonce ?? {})) {
+      if (typeof tx?.hash !== "string") continue;
+      if (!addedAt.has(tx.hash)) addedAt.set(tx.hash, new Date().toISOString());
+      out.push({ hash: tx.hash, isReceivedFromLocalSource: true, addedToPoolAt: addedAt.get(tx.hash)! });
+    }
+  }
+  return out;
 }
 
 /** A refused `eth_getLogs` range, worded as `style`'s provider words it; `from` starts the refused range. */

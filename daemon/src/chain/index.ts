@@ -18,3 +18,20 @@ export {
   type NewHeadsState,
   type NewHeadsStats,
 } from "./new-heads.js";
+export {
+  BoundedSet,
+  PENDING_DEFAULTS,
+  PendingTransactions,
+  parseBesuTransactions,
+  parseFilterChanges,
+  parsePendingMessage,
+  parsePendingTx,
+  parseTxpoolContent,
+  type ParsedPendingTx,
+  type PendingMessage,
+  type PendingParse,
+  type PendingSourceOptions,
+  type PendingStats,
+  type PendingTx,
+  type PendingVia,
+} from "./pending.js";

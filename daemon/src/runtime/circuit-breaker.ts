@@ -163,8 +163,12 @@ export class CircuitBreaker {
   private readonly journal: PauseJournal;
   private stopped = false;
   private readonly wakers = new Set<() => void>();
-  /** Pending attacks to outbid, by incident key (pre-emption): the highest seen. */
-  private readonly attacks = new Map<string, AttackFees>();
+  /** Pending attacks to outbid, by incident key (pre-emption): the highest seen, and when (`seq`) it was recorded. */
+  private readonly attacks = new Map<string, { fees: AttackFees; seq: number }>();
+  private seq = 0;
+  /** The incident key of the pause being sent now, and whether a higher attack asks it to be replaced at once. */
+  private sending: string | undefined;
+  private kicked = false;
 
   constructor(private readonly o: CircuitBreakerOptions) {
     this.journal = storePauseJournal(o.store, o.clock);
@@ -202,7 +206,15 @@ export class CircuitBreaker {
   outbid(key: string, fees: AttackFees): void {
     const known = this.attacks.get(key);
     // Compared by what each pays above a zero base fee, the larger of the two fields that matter.
-    if (!known || effectiveTip(fees, 0n) > effectiveTip(known, 0n)) this.attacks.set(key, fees);
+    const raised = !known || effectiveTip(fees, 0n) > effectiveTip(known.fees, 0n);
+    // Recorded as current either way (`seq`): the pause being sent for an earlier incident of the key must not clear it.
+    this.attacks.set(key, { fees: raised ? fees : known.fees, seq: ++this.seq });
+    if (raised && this.sending === key) {
+      // The attacker raised its bid (or a new attack pays more) while our pause waits in the pool:
+      // replace the pause now, not at the next block.
+      this.kicked = true;
+      for (const wake of this.wakers) wake();
+    }
   }
 
   /** Waits for queued pauses. */
@@ -243,6 +255,10 @@ export class CircuitBreaker {
     let askAt = this.o.knownBlock ? Date.now() + this.blockTimeMs : 0;
     for (;;) {
       if (this.stopped) throw new Error("circuit breaker stopped");
+      if (this.kicked) {
+        this.kicked = false;
+        return after; // no new block: the sender re-signs with the higher outbid (see `outbid`)
+      }
       const known = this.o.knownBlock?.();
       if (known !== undefined && BigInt(known) > after) return BigInt(known);
       if (Date.now() >= askAt) {
@@ -307,6 +323,9 @@ export class CircuitBreaker {
     }
     const symptom = symptomBlock(incident);
     const late = this.lateWatch(incident, symptom?.blockNumber);
+    this.sending = incident.key;
+    this.kicked = false;
+    const startSeq = this.seq;
     let outcome: PauseOutcome | undefined;
     let retrying = false;
     for (let attempt = 1; !outcome; attempt++) {
@@ -334,7 +353,7 @@ export class CircuitBreaker {
             ...(this.o.maxFee !== undefined ? { maxFee: this.o.maxFee } : {}),
             ...(this.o.afterJournal ? { afterJournal: this.o.afterJournal } : {}),
             ...(this.o.knownBlock ? { knownBlock: this.o.knownBlock } : {}),
-            outbid: () => this.attacks.get(incident.key),
+            outbid: () => this.attacks.get(incident.key)?.fees,
             ...(this.o.onBroadcast ? { onBroadcast: (attempt: PauseAttempt, result: BroadcastResult) => this.o.onBroadcast!(action.incidentId, attempt, result) } : {}),
             shouldStop: async () => {
               await late();
@@ -357,7 +376,10 @@ export class CircuitBreaker {
         await this.sleep(wait);
       }
     }
-    this.attacks.delete(incident.key); // the race is over: a later pause of this key starts from the market again
+    // The race is over: a later pause of this key starts from the market again, unless an attack came meanwhile
+    // (the next incident of the same key, opened while this pause was still being sent, must keep its outbid).
+    if ((this.attacks.get(incident.key)?.seq ?? Infinity) <= startSeq) this.attacks.delete(incident.key);
+    this.sending = undefined;
     switch (outcome.kind) {
       case "stopped":
         log("circuit breaker: pause no longer owed", { incident: action.incidentId, reason: outcome.reason });

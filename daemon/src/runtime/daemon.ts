@@ -37,6 +37,8 @@ import { DrillSchedule } from "./drill-schedule.js";
 import { createStoreSink, foldFindings } from "./sink.js";
 import { ProbeRounds, canaryFor, probeRunnerFor } from "./probe-rounds.js";
 import { Preemption } from "./preemption.js";
+import { PendingTransactions } from "../chain/pending.js";
+import { pendingRelevance } from "../decode/pending.js";
 
 export interface DaemonOptions {
   config: GuardianConfig;
@@ -394,6 +396,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         log,
       });
       preemption.resume();
+      const judge = preemption;
+      const wsFor = config.rpc.endpoints.find((e) => e.ws);
+      const pending = new PendingTransactions({
+        pool,
+        ...(wsFor ? { ws: { url: wsFor.ws!, name: wsFor.name ?? "ws" } } : {}),
+        poll: config.preempt.poll,
+        pollMs: config.preempt.pollMs,
+        wanted: pendingRelevance(pipeline.kit.contracts),
+        onPending: (tx) => void judge.onPending(tx),
+        onState: (s) => {
+          if (s.live) logger.info({ via: s.via }, "pending transactions: live");
+          else logger.warn({ via: s.via ?? null, reason: s.reason ?? null }, "pending transactions: no source (pre-emption cannot see the pool)");
+        },
+        log,
+      });
+      pending.start();
+      cleanups.push(() => pending.stop());
     }
 
     // 5. The admin endpoint (CLI writes go through it while the daemon runs).

@@ -37,6 +37,8 @@ export interface PendingInput {
   input: Hex;
   value: bigint;
   gas: bigint;
+  /** The sender's nonce: a transaction with the same sender and nonce replaces it in the pool. */
+  nonce?: number;
   gasPrice?: bigint;
   maxFeePerGas?: bigint;
   maxPriorityFeePerGas?: bigint;
@@ -72,6 +74,7 @@ interface Watch {
   key: string;
   fromBlock: number;
   seenAt: number;
+  nonce?: number;
   tx: { from: Address; to: Address | null; input: Hex; value: bigint; gas: bigint };
   broadcastAt?: number;
 }
@@ -148,11 +151,18 @@ export class Preemption {
       for (const f of findings) if (f.pending?.preemptable) this.o.breaker.outbid(f.key, fees);
       this.o.log?.("pre-emption: pending attack", { tx: hash, from: tx.from, keys: findings.map((f) => f.key), via: tx.via, msSinceArrival: Date.now() - tx.seenAt }, "warn");
       await this.o.raise(findings);
+      // The attacker replacing its transaction (same sender and nonce, a higher bid): one attack, watched by its newest hash.
+      for (const w of [...this.watches.values()]) {
+        if (tx.nonce !== undefined && w.nonce === tx.nonce && w.tx.from.toLowerCase() === tx.from.toLowerCase()) {
+          this.watches.delete(w.hash);
+          this.o.log?.("pre-emption: the attack was replaced in the pool", { replaced: w.hash, by: hash, incident: w.incidentId }, "warn");
+        }
+      }
       const after = this.o.store.read();
       for (const f of findings) {
         const incidentId = after.findings.findLast((r) => r.key === f.key && r.pending?.txHash === hash)?.incidentId;
         if (!incidentId || this.watches.size >= MAX_WATCHES) continue;
-        this.watches.set(hash, { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } });
+        this.watches.set(hash, { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, ...(tx.nonce !== undefined ? { nonce: tx.nonce } : {}), tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } });
       }
     } catch (err) {
       this.o.log?.("pre-emption: judging a pending transaction failed", { tx: hash, err: (err as Error).message }, "error");
@@ -212,7 +222,7 @@ export class Preemption {
     if (!outcome) return;
     this.watches.delete(w.hash);
     this.o.metrics?.onOutcome(outcome);
-    const pause = this.pauseBlock(w.incidentId);
+    const pause = await this.pauseBlock(w.incidentId);
     this.o.log?.(`pre-emption: ${outcome.replace("_", " ")}`, { tx: w.hash, incident: w.incidentId, block: minedIn ?? null, pauseBlock: pause ?? null }, outcome === "missed" ? "error" : "info");
     const message = describeOutcome(outcome, w, minedIn, pause, this.o.settleBlocks);
     const tip = this.o.store.read().chain.ring.at(-1);
@@ -254,10 +264,20 @@ export class Preemption {
     }
   }
 
-  /** The block the incident's journaled sentinel pause was mined in, if it was. */
-  private pauseBlock(incidentId: string): number | undefined {
+  /**
+   * The block the incident's journaled sentinel pause was mined in, if it
+   * was: from the journal, or (the breaker records it at its next look) from
+   * the receipts of its signed attempts, newest first.
+   */
+  private async pauseBlock(incidentId: string): Promise<number | undefined> {
     const item = this.o.store.read().outbox.find((o) => o.kind === "sentinel-pause" && o.id === `pause:${incidentId}`);
-    return (item?.payload as unknown as PauseJournalEntry | undefined)?.minedBlock;
+    const entry = item?.payload as unknown as PauseJournalEntry | undefined;
+    if (!entry || entry.minedBlock !== undefined) return entry?.minedBlock;
+    for (const attempt of [...entry.attempts].reverse()) {
+      const receipt = await this.o.pool.request<{ blockNumber?: string } | null>("eth_getTransactionReceipt", [attempt.hash]).catch(() => null);
+      if (receipt && typeof receipt.blockNumber === "string") return Number(BigInt(receipt.blockNumber));
+    }
+    return undefined;
   }
 }
 

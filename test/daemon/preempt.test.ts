@@ -1,0 +1,4 @@
+/** Pre-emption on Hardhat's EDR (ws: pending hashes). The suite: test/daemon/suites/preempt.ts. */
+import { preemptSuite } from "./suites/preempt.js";
+
+preemptSuite("edr");
