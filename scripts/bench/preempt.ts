@@ -61,6 +61,8 @@ const ATTACK_PRIORITY_FEE = 2_000_000_000n;
 const SENTINEL_PAUSE = toFunctionSelector("function sentinelPause(uint8[] layers, bytes32 incident)");
 /** Blocks after the attack's first chance to be mined in which the pause may still come (the baseline's reaction). */
 const SETTLE_BLOCKS = 4;
+/** The outflow detector's window in this phase (its symptom recovers as many blocks after it last held). */
+const OUTFLOW_WINDOW_BLOCKS = 3;
 
 export interface PreemptTrial {
   /** The block built first after the attack arrived: its first chance to be mined. */
@@ -192,7 +194,7 @@ function writeConfig(s: PreemptStack, mode: PreemptMode, httpUrl: string, dataDi
         follower: { requestTimeoutMs: 1000 },
         metrics: { port: 0 },
         autoPause: { entryPoint: false, accountFactory: false, delegation: true },
-        detectors: { outflow: { maxDelegatedValueWei: LIMIT.toString(), windowBlocks: 3 } },
+        detectors: { outflow: { maxDelegatedValueWei: LIMIT.toString(), windowBlocks: OUTFLOW_WINDOW_BLOCKS } },
         ...(mode === "preempt" ? { preempt: { enabled: true, poll: true, pollMs: 100 } } : {}),
       },
       null,
@@ -290,7 +292,7 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
 
     for (let i = 0; i <= o.trials; i++) {
       const warmup = i === 0;
-      const last = await miner.waitBlock();
+      // Signed ahead (the attacker's nonce and fees do not change meanwhile), so that sending is one request.
       const base = (await client.getBlock({ blockTag: "latest" })).baseFeePerGas ?? 1n;
       const signed = await signDrain({
         client: client as never,
@@ -300,9 +302,10 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
         fees: { maxFeePerGas: base * 2n + ATTACK_PRIORITY_FEE, maxPriorityFeePerGas: ATTACK_PRIORITY_FEE },
         gas: 500_000n,
       });
-      // A uniformly random moment of the block interval that began with `last`.
-      const wait = Math.random() * PREEMPT_BLOCK_MS - (performance.now() - last.at);
-      if (wait > 0) await sleep(wait);
+      // A uniformly random moment of the block interval that began when `last` was built.
+      const last = await miner.waitBlock();
+      const at = (miner.requested.get(last.number) ?? last.at) + Math.random() * PREEMPT_BLOCK_MS;
+      if (at > performance.now()) await sleep(at - performance.now());
       const sendsFrom = sends.length;
       await sendRawTransaction(client as never, signed.raw);
       const arrival = performance.now();
@@ -311,8 +314,16 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
       let next = await miner.waitBlock();
       while ((miner.requested.get(next.number) ?? 0) < arrival) next = await miner.nextBlock(next.number);
       const trial: PreemptTrial = { nextBlock: next.number, pendingMs: miner.requested.get(next.number)! - arrival, outcome: "never landed" };
+      // Until both the attack and a pause are mined, or SETTLE_BLOCKS blocks passed.
       let head = next;
-      while (head.number < next.number + SETTLE_BLOCKS) head = await miner.nextBlock(head.number);
+      for (;;) {
+        const landed = await client.getTransactionReceipt({ hash: signed.hash }).then(
+          () => true,
+          () => false,
+        );
+        if ((landed && (await pauseOnChain(next.number, head.number))) || head.number >= next.number + SETTLE_BLOCKS) break;
+        head = await miner.nextBlock(head.number);
+      }
 
       try {
         const receipt = await client.getTransactionReceipt({ hash: signed.hash }).catch(() => undefined);
@@ -358,9 +369,8 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
       }
       await s.rpc("evm_increaseTime", [SENTINEL_PAUSE_SECONDS + SENTINEL_COOLDOWN_SECONDS + 60]);
       await drain.renew();
-      // Past the outflow window (3 blocks) so that the next drain is a new symptom.
-      const resetFrom = await miner.waitBlock();
-      await miner.nextBlock(resetFrom.number + 2);
+      // Past the outflow window (3 blocks) and the symptom's recovery (3 more) so that the next drain is a new symptom.
+      await miner.nextBlock((trial.attackBlock ?? head.number) + OUTFLOW_WINDOW_BLOCKS * 2 - 1);
       const data = await readStoreSnapshot(dataDir);
       for (const incident of Object.values(data?.incidents ?? {})) {
         if (incident.state === "postreview") continue;
