@@ -82,6 +82,8 @@ export interface PreemptTrial {
   blocksToPause?: number;
   outcome: Outcome;
   error?: string;
+  /** With pre-emption on and the attack not pre-empted: the daemon's log lines of the trial about pending transactions and pauses (at most 20). */
+  log?: string[];
 }
 
 export interface PreemptRun {
@@ -246,6 +248,13 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
   const startHead = Number(await client.getBlockNumber({ cacheTime: 0 }));
   const daemon = spawnDaemon(s.dir, env, ["--start-block", String(startHead), "--heartbeat-interval", "0"]);
   try {
+    let trialLog: string[] = [];
+    let partial = "";
+    daemon.child.stderr!.on("data", (b: Buffer) => {
+      const lines = (partial + b.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (trialLog.length < 500 && /pend|paus|preempt|outbid|breaker/i.test(line)) trialLog.push(line.slice(0, 400));
+    });
     miner.start();
     let metricsUrl: string;
     try {
@@ -307,6 +316,7 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
       const at = (miner.requested.get(last.number) ?? last.at) + Math.random() * PREEMPT_BLOCK_MS;
       if (at > performance.now()) await sleep(at - performance.now());
       const sendsFrom = sends.length;
+      trialLog = [];
       await sendRawTransaction(client as never, signed.raw);
       const arrival = performance.now();
 
@@ -350,6 +360,7 @@ async function runMode(s: PreemptStack, drain: PreparedDrain, mode: PreemptMode,
       } catch (error) {
         trial.error = error instanceof Error ? error.message.split("\n")[0] : String(error);
       }
+      if (mode === "preempt" && trial.outcome !== "pre-empted") trial.log = trialLog.slice(0, 20);
       if (!warmup) run.trials.push(trial);
       o.log(
         `  ${s.node} ${mode} trial ${i}/${o.trials}${warmup ? " (warm-up)" : ""}: pending ${Math.round(trial.pendingMs)} ms; ${trial.outcome}` +
