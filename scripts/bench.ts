@@ -16,6 +16,9 @@
  *   probes     a real Alto on the node: RPC and bundler requests per probe round (one bundler; one bundler +
  *              node simulation; simulation only); blocks from the first refused probe to the incident, the
  *              daemon probing through Alto every 5 blocks (2 s blocks) while the factory cannot create accounts
+ *   preempt    an attack (a 12 ETH drain through a delegation) enters the pool at a random moment of a 2 s block
+ *              interval; the daemon with pre-emption on, and the same daemon with it off (the reactive baseline),
+ *              on Hardhat's EDR and on anvil: share pre-empted, attack in pool -> pause broadcast (scripts/bench/preempt.ts)
  *   gas        scripts/gas.ts --json
  *
  * Options (defaults keep the run to a few minutes on 2 cores):
@@ -28,7 +31,8 @@
  *   --probe-rounds N      probe rounds per configuration (10)   --probe-trials N    (3)
  *   --probe-every-blocks N  probes.everyBlocks in the trials (5) --probe-block-ms N  (2000)
  *   --pg-archived N       archived incidents in the PostgreSQL store (100000)   --pg-ranges N  catch-up ranges (30)
- *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, pgstore, takeover, site, probes, gas
+ *   --preempt-trials N    attack trials per node and mode (8)   --preempt-nodes edr,anvil  nodes of the preempt phase
+ *   --only a,b | --skip a,b   phases: detection, ws, memory, catchup, store, pgstore, takeover, site, probes, preempt, gas
  *   --takeover-seconds N  chaos at the leader for the takeover phase (90)   --takeover-block-ms N (1000)
  *   --out FILE            where the JSON goes (bench-results.json)
  *
@@ -52,8 +56,9 @@ import { runStoreBench, type StoreLatency } from "./bench/store.js";
 import { postgresStoreRows, runPostgresStoreBench } from "./bench/store-postgres.js";
 import { startPostgres } from "./lib/postgres.js";
 import { formatHaStats, runSoak } from "./bench/soak.js";
+import { runPreempt, summarize as preemptSummary, type PreemptNode } from "./bench/preempt.js";
 
-const PHASES = ["detection", "ws", "memory", "catchup", "store", "pgstore", "takeover", "site", "probes", "gas"] as const;
+const PHASES = ["detection", "ws", "memory", "catchup", "store", "pgstore", "takeover", "site", "probes", "preempt", "gas"] as const;
 type Phase = (typeof PHASES)[number];
 
 function option(name: string, fallback: number): number {
@@ -88,7 +93,10 @@ const settings = {
   takeoverSeconds: option("takeover-seconds", 90),
   takeoverBlockMs: option("takeover-block-ms", 1000),
   pgRanges: option("pg-ranges", 30),
+  preemptTrials: option("preempt-trials", 8),
+  preemptNodes: (list("preempt-nodes") ?? ["edr", "anvil"]) as PreemptNode[],
 };
+for (const node of settings.preemptNodes) if (node !== "edr" && node !== "anvil") throw new Error(`--preempt-nodes: unknown node "${node}": expected edr and/or anvil`);
 const only = list("only");
 const skip = list("skip") ?? [];
 for (const p of [...(only ?? []), ...skip]) if (!PHASES.includes(p as Phase)) throw new Error(`unknown phase "${p}": expected one of ${PHASES.join(", ")}`);
@@ -396,6 +404,43 @@ try {
     ]);
     const seen = d.trials.flatMap((t) => (t.firstFailBlock !== undefined ? [t.firstFailBlock - t.breakBlock] : []));
     rows.push(["  before that: factory broken -> first refused probe, blocks (median / max)", `${n(median(seen))} / ${n(max(seen))}`, "-", `<= ${d.everyBlocks}`, verdict(seen.length > 0 && max(seen) <= d.everyBlocks)]);
+  }
+
+  if (runs("preempt")) {
+    log(`\n[preempt] a 12 ETH drain through a delegation enters the pool at a random moment of a 2 s block; ${settings.preemptTrials} trials per node and mode after a warm-up (${settings.preemptNodes.join(", ")})`);
+    const preempt = await runPreempt({ trials: settings.preemptTrials, nodes: settings.preemptNodes, log });
+    figures.preempt = preempt.map((r) => ({ ...r, summary: preemptSummary(r.trials) }));
+    for (const node of settings.preemptNodes) {
+      const on = preempt.find((r) => r.node === node && r.mode === "preempt");
+      const off = preempt.find((r) => r.node === node && r.mode === "baseline");
+      const g = on && on.available ? preemptSummary(on.trials) : undefined;
+      const b = off ? preemptSummary(off.trials) : undefined;
+      const tag = node === "edr" ? "EDR" : "anvil";
+      const outcomes = (x: typeof b) => (x ? `${x.outcomes["pre-empted"]} pre-empted, ${x.outcomes.missed} missed, ${x.outcomes["never landed"]} never landed${x.outcomes["reverted otherwise"] ? `, ${x.outcomes["reverted otherwise"]} reverted otherwise` : ""}` : "-");
+      const none = "not in this build";
+      rows.push([
+        `[preempt, ${tag}] attacks pre-empted: all / pending >= 300 ms before the block (${g?.trials ?? 0} trials; ${g?.longPending ?? 0} long)`,
+        g ? `${pct(g.preemptedShare)} / ${pct(g.preemptedShareLongPending)}` : none,
+        b ? `${pct(b.preemptedShare)} / ${pct(b.preemptedShareLongPending)}` : "-",
+        ">= 90 % (>= 300 ms)",
+        g ? verdict(g.preemptedShareLongPending >= 0.9) : "",
+      ]);
+      rows.push([`[preempt, ${tag}]   outcomes (reverted with EnforcedPause)`, g ? `${outcomes(g)} (${g.enforcedPause})` : none, b ? `${outcomes(b)} (${b.enforcedPause})` : "-", "", ""]);
+      rows.push([
+        `[preempt, ${tag}] ms, attack in pool -> pause broadcast (median / p95)`,
+        g ? `${n(g.broadcastMsMedian)} / ${n(g.broadcastMsP95)}` : none,
+        b ? `${n(b.broadcastMsMedian)} / ${n(b.broadcastMsP95)}` : "-",
+        "median <= 150",
+        g ? verdict(g.broadcastMsMedian <= 150) : "",
+      ]);
+      rows.push([
+        `[preempt, ${tag}] blocks, attack's block -> pause's block (median / max; 0: same block); ms, attack's block available -> pause broadcast (median)`,
+        g ? `${n(g.blocksToPauseMedian)} / ${n(g.blocksToPauseMax)}; ${n(g.afterAttackBlockMsMedian)} ms` : none,
+        b ? `${n(b.blocksToPauseMedian)} / ${n(b.blocksToPauseMax)}; ${n(b.afterAttackBlockMsMedian)} ms` : "-",
+        "",
+        "",
+      ]);
+    }
   }
 
   if (runs("gas")) {

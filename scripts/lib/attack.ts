@@ -31,6 +31,7 @@ import {
   createWalletClient,
   custom,
   keccak256,
+  toFunctionSelector,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createDelegation, ScopeType, type Delegation, type MetaMaskSmartAccount, type Implementation } from "@metamask/smart-accounts-kit";
@@ -166,4 +167,27 @@ export async function sendRawTransaction(client: PublicClient, raw: Hex, o: { to
     if (o.tolerateRevert && /revert|VM Exception/i.test(String(error))) return keccak256(raw);
     throw error;
   }
+}
+
+/** The 4-byte selector of OpenZeppelin Pausable's `EnforcedPause()`, what a redemption reverts with while the DelegationManager is paused. */
+export const ENFORCED_PAUSE_SELECTOR = toFunctionSelector("error EnforcedPause()");
+
+/**
+ * Whether a mined, reverted transaction reverted with the custom error
+ * `selector` (default `EnforcedPause()`), from the node's call trace
+ * (`debug_traceTransaction` with the call tracer: EDR and anvil have it;
+ * receipts carry no revert data). `undefined` when the node cannot tell.
+ */
+export async function revertedWith(client: PublicClient, hash: Hex, selector: Hex = ENFORCED_PAUSE_SELECTOR): Promise<boolean | undefined> {
+  let trace: unknown;
+  try {
+    trace = await client.request({ method: "debug_traceTransaction" as never, params: [hash, { tracer: "callTracer" }] as never });
+  } catch {
+    return undefined;
+  }
+  const top = trace as { output?: string; error?: string } | null;
+  if (!top || typeof top !== "object") return undefined;
+  // The outermost frame's output is the revert data the transaction ended with.
+  if (typeof top.output === "string" && top.output.length >= 10) return top.output.slice(0, 10).toLowerCase() === selector.toLowerCase();
+  return false;
 }

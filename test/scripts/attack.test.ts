@@ -2,18 +2,22 @@
  * scripts/lib/attack.ts on both node implementations: a prepared drain,
  * signed by the attacker and put into the pool of a node that does not mine
  * on its own, moves the value when the block is mined; a renewed delegation
- * allows a second drain after the first used up the allowance.
+ * allows a second drain after the first used up the allowance; a sentinel
+ * pause sent after the drain with a higher priority fee is mined ahead of it
+ * in the same block, and the drain reverts with `EnforcedPause()` (what
+ * pre-emption relies on: both nodes order their pool by fee).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseEther, type Address } from "viem";
+import { parseAbi, parseEther, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { DEV_MNEMONIC } from "../../scripts/lib/local-chain.js";
-import { prepareDrain, sendRawTransaction, signDrain, type PreparedDrain } from "../../scripts/lib/attack.js";
+import { prepareDrain, revertedWith, sendRawTransaction, signDrain, type PreparedDrain } from "../../scripts/lib/attack.js";
 import { startStack, type NodeKind, type StackEnv } from "../daemon/helpers/stack.js";
 
 /** A dev key no role of the stack uses (anvil funds only 10: prepareDrain gives it gas money). */
 const attacker = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 13 });
 const thief: Address = "0x000000000000000000000000000000000000dEaD";
+const hubAbi = parseAbi(["function sentinelPause(uint8[] layers, bytes32 incident)"]);
 
 for (const node of ["edr", "anvil"] as NodeKind[]) {
   describe(`attack: a delegation drain (${node})`, () => {
@@ -63,6 +67,34 @@ for (const node of ["edr", "anvil"] as NodeKind[]) {
       await s.rpc("evm_mine", []);
       expect((await s.client.getTransactionReceipt({ hash: again.hash })).status).toBe("success");
       expect((await s.client.getBalance({ address: thief })) - before).toBe(parseEther("12"));
+    });
+
+    it("a sentinel pause sent after the drain with a higher priority fee lands first in the same block: the drain reverts with EnforcedPause", async () => {
+      await s.rpc("evm_setAutomine", [true]);
+      await drain.renew();
+      await s.rpc("evm_setAutomine", [false]);
+      const before = await s.client.getBalance({ address: drain.delegator });
+      const f = await fees();
+      const attack = await signDrain({ client: s.client as never, attacker, deployment: s.deployment, calldata: drain.calldata(thief, parseEther("12")), fees: f, gas: 500_000n });
+      await sendRawTransaction(s.client as never, attack.raw);
+      const pause = await s.wallets.sentinel.writeContract({
+        address: s.deployment.guardian.hub,
+        abi: hubAbi,
+        functionName: "sentinelPause",
+        args: [[2], `0x${"17".repeat(32)}`],
+        gas: 300_000n,
+        maxFeePerGas: f.maxFeePerGas * 2n,
+        maxPriorityFeePerGas: f.maxPriorityFeePerGas * 2n,
+      });
+      await s.rpc("evm_mine", []);
+      const [a, p] = [await s.client.getTransactionReceipt({ hash: attack.hash }), await s.client.getTransactionReceipt({ hash: pause })];
+      expect(p.status).toBe("success");
+      expect(a.status).toBe("reverted");
+      expect(a.blockNumber).toBe(p.blockNumber);
+      expect(p.transactionIndex).toBeLessThan(a.transactionIndex);
+      expect(await revertedWith(s.client as never, attack.hash)).toBe(true);
+      expect(await revertedWith(s.client as never, pause)).toBe(false);
+      expect(await s.client.getBalance({ address: drain.delegator })).toBe(before);
     });
   });
 }
