@@ -77,6 +77,8 @@ export class Preemption {
   private readonly seen = new Set<string>();
   private readonly watches = new Map<string, Watch>();
   private readonly candidates = new Map<string, { tx: PendingInput; judgedAt: number; firstJudgedAt: number; delegatedValue: bigint; stale?: boolean }>();
+  /** When a pause was first broadcast, by incident (bounded). */
+  private readonly broadcasts = new Map<string, number>();
   private settling = false;
 
   constructor(private readonly o: PreemptionOptions) {}
@@ -109,12 +111,19 @@ export class Preemption {
   /** The circuit breaker broadcast a pause for `incidentId`: the arrival → broadcast figure of each attack it races. */
   onBroadcast(incidentId: string): void {
     const now = Date.now();
-    for (const w of this.watches.values()) {
-      if (w.incidentId !== incidentId || w.broadcastAt !== undefined) continue;
-      w.broadcastAt = now;
-      this.o.metrics?.onBroadcastDelay((now - w.seenAt) / 1000);
-      this.o.log?.("pre-emption: pause broadcast", { incident: incidentId, attack: w.hash, msSinceArrival: now - w.seenAt });
+    // Kept a while: the broadcast may come before the watch of the attack that caused it is recorded.
+    if (!this.broadcasts.has(incidentId)) {
+      if (this.broadcasts.size >= MAX_WATCHES) this.broadcasts.delete(this.broadcasts.keys().next().value as string);
+      this.broadcasts.set(incidentId, now);
     }
+    for (const w of this.watches.values()) if (w.incidentId === incidentId) this.broadcastFor(w, now);
+  }
+
+  private broadcastFor(w: Watch, at: number): void {
+    if (w.broadcastAt !== undefined || at < w.seenAt) return;
+    w.broadcastAt = at;
+    this.o.metrics?.onBroadcastDelay((at - w.seenAt) / 1000);
+    this.o.log?.("pre-emption: pause broadcast", { incident: w.incidentId, attack: w.hash, msSinceArrival: at - w.seenAt });
   }
 
   /** A pending transaction that passed the filter. Never throws. */
@@ -199,7 +208,10 @@ export class Preemption {
       for (const f of findings) {
         const incidentId = after.findings.findLast((r) => r.key === f.key && r.pending?.txHash === hash)?.incidentId;
         if (!incidentId || this.watches.size >= MAX_WATCHES) continue;
-        this.watches.set(hash, { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, ...(tx.nonce !== undefined ? { nonce: tx.nonce } : {}), tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } });
+        const watch: Watch = { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, ...(tx.nonce !== undefined ? { nonce: tx.nonce } : {}), tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } };
+        this.watches.set(hash, watch);
+        const sent = this.broadcasts.get(incidentId);
+        if (sent !== undefined) this.broadcastFor(watch, sent);
       }
     } catch (err) {
       this.o.log?.("pre-emption: judging a pending transaction failed", { tx: hash, err: (err as Error).message }, "error");
