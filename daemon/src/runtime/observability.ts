@@ -91,7 +91,7 @@ export class DaemonMetrics {
   });
   readonly preemptionOutcomes = new Counter({
     name: "guardian_preemption_outcomes_total",
-    help: "Pending findings settled by what their transaction did: preempted (reverted on the pause), missed (succeeded), reverted_otherwise, never_landed",
+    help: "Pending findings settled by what their transaction did: preempted (reverted on the pause), missed (succeeded first), landed (succeeded where no pause could stop it), reverted_otherwise, never_landed",
     labelNames: ["outcome"],
     registers: [this.registry],
   });
@@ -110,7 +110,7 @@ export class DaemonMetrics {
   private readonly startedAt = Date.now();
 
   /** Counts a settled pending finding and updates the false-positive ratio. */
-  onPreemptionOutcome(outcome: "preempted" | "missed" | "reverted_otherwise" | "never_landed") {
+  onPreemptionOutcome(outcome: "preempted" | "missed" | "landed" | "reverted_otherwise" | "never_landed") {
     this.preemptionOutcomes.inc({ outcome });
     this.settled.set(outcome, (this.settled.get(outcome) ?? 0) + 1);
     const total = [...this.settled.values()].reduce((a, b) => a + b, 0);

@@ -34,7 +34,11 @@ import type { Address, Finding } from "../types.js";
 export type PendingInput = Pick<PendingTx, "hash" | "from" | "to" | "input" | "value" | "gas" | "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas" | "seenAt"> &
   Partial<Pick<PendingTx, "nonce" | "via">>;
 
-export type PreemptionOutcome = "preempted" | "missed" | "reverted_otherwise" | "never_landed";
+/**
+ * What became of a pending finding's transaction: reverted on a pause, succeeded before one (missed), succeeded where no
+ * pause could stop it (landed: the finding only opened the incident earlier), reverted otherwise, never mined.
+ */
+export type PreemptionOutcome = "preempted" | "missed" | "landed" | "reverted_otherwise" | "never_landed";
 
 export interface PreemptionOptions {
   pool: RpcPool;
@@ -62,6 +66,8 @@ interface Watch {
   fromBlock: number;
   seenAt: number;
   nonce?: number;
+  /** False where no pause can stop it (the paymaster owner's withdrawal): success is "landed", not "missed". */
+  preemptable: boolean;
   tx: { from: Address; to: Address | null; input: Hex; value: bigint; gas: bigint };
   broadcastAt?: number;
 }
@@ -98,6 +104,7 @@ export class Preemption {
         key: f.key,
         fromBlock: f.evidence?.blockNumber ?? 0,
         seenAt: Date.parse(f.pending.seenAt),
+        preemptable: f.pending.preemptable,
         tx: { from: f.pending.from, to: null, input: "0x", value: 0n, gas: 0n },
       });
     }
@@ -208,7 +215,7 @@ export class Preemption {
       for (const f of findings) {
         const incidentId = after.findings.findLast((r) => r.key === f.key && r.pending?.txHash === hash)?.incidentId;
         if (!incidentId || this.watches.size >= MAX_WATCHES) continue;
-        const watch: Watch = { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, ...(tx.nonce !== undefined ? { nonce: tx.nonce } : {}), tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } };
+        const watch: Watch = { hash, incidentId, key: f.key, fromBlock: tip.number, seenAt: tx.seenAt, preemptable: f.pending?.preemptable ?? true, ...(tx.nonce !== undefined ? { nonce: tx.nonce } : {}), tx: { from: tx.from, to: tx.to, input: tx.input, value: tx.value, gas: tx.gas } };
         this.watches.set(hash, watch);
         const sent = this.broadcasts.get(incidentId);
         if (sent !== undefined) this.broadcastFor(watch, sent);
@@ -246,7 +253,7 @@ export class Preemption {
     if (receipt && typeof receipt.blockNumber === "string") {
       minedIn = Number(BigInt(receipt.blockNumber));
       if (minedIn > blockNumber) return; // ahead of what the daemon has committed: wait for it
-      if (receipt.status === "0x1") outcome = "missed";
+      if (receipt.status === "0x1") outcome = w.preemptable ? "missed" : "landed";
       else outcome = (await this.revertedOnPause(w, minedIn)) ? "preempted" : "reverted_otherwise";
     } else if (blockNumber - w.fromBlock >= this.o.settleBlocks) {
       outcome = "never_landed";
@@ -333,6 +340,8 @@ function describeOutcome(outcome: PreemptionOutcome, w: Watch, minedIn: number |
       const after = pause === undefined || minedIn === undefined || pause < minedIn ? "" : pause === minedIn ? "; the sentinel's pause landed in the same block, after it" : `; the sentinel's pause followed in block ${pause}`;
       return `Missed: the pending transaction ${w.hash} succeeded in block ${minedIn} before a pause could stop it${after}. What it moved has left; the incident stays Critical.`;
     }
+    case "landed":
+      return `The pending transaction ${w.hash} was mined in block ${minedIn} as judged. No pause can stop it; the incident was opened while it was still pending.`;
     case "reverted_otherwise":
       return `The pending transaction ${w.hash} reverted in block ${minedIn}, for another reason than a pause: the simulation's judgement was not confirmed (counted as a false positive).`;
     case "never_landed":

@@ -21,6 +21,8 @@
  * - Never landed: the attack is dropped from the pool; after `settleBlocks`
  *   the incident notes it and stays open (a person decides), and the
  *   false-positive ratio counts it.
+ * - Not pre-emptable: the paymaster owner's withdrawal to an unknown account
+ *   (no pause stops it) opens the incident while pending, and lands.
  *
  * Between cases the guardian Safe unpauses, time passes the sentinel's
  * cooldown and the incident is closed, as after a real response.
@@ -247,6 +249,22 @@ export function preemptSuite(node: NodeKind) {
       const metrics = await (await fetch(`http://${daemon.observability.host}:${daemon.observability.port}/metrics`)).text();
       expect(metrics).toMatch(/guardian_preemption_outcomes_total\{outcome="never_landed"\} 1/);
       expect(metrics).toMatch(/guardian_preemption_false_positive_ratio 0\.2\n/); // 1 of 5 settled findings unconfirmed
+    });
+
+    it("not pre-emptable: the paymaster owner's withdrawal to an unknown account opens the incident while pending, and lands", async () => {
+      const abi = parseAbi(["function withdrawTo(address withdrawAddress, uint256 amount)"]);
+      const hash = await s.wallets.deployer.writeContract({ address: s.deployment.guardian.paymaster, abi, functionName: "withdrawTo", args: [thief, 1000n], gas: 200_000n });
+      const pmKey = `outflow:paymaster-deposit:${s.deployment.guardian.paymaster.toLowerCase()}`;
+      await waitFor(() => daemon.store.read().findings.some((f) => f.pending?.txHash === hash), WITHIN_MS, "the pending withdrawal judged");
+      const judged = daemon.store.read().findings.find((f) => f.pending?.txHash === hash)!;
+      expect(judged).toMatchObject({ key: pmKey, severity: "critical", pending: { preemptable: false } });
+      expect(Object.values(daemon.store.read().incidents).some((i) => i.key === pmKey)).toBe(true); // opened before the block
+      await mineAndWait();
+      expect((await s.client.getTransactionReceipt({ hash })).status).toBe("success");
+      const incident = () => Object.values(daemon.store.read().incidents).find((i) => i.key === pmKey)!;
+      await waitFor(() => incident().timeline.some((e) => e.evidence?.txHash === hash && e.evidence.values.preemption === "landed"), WITHIN_MS, "the incident noting it landed");
+      const metrics = await (await fetch(`http://${daemon.observability.host}:${daemon.observability.port}/metrics`)).text();
+      expect(metrics).toMatch(/guardian_preemption_outcomes_total\{outcome="landed"\} 1/);
     });
   });
 }
