@@ -329,9 +329,13 @@ describe("a WebSocket endpoint doing what no local node does (scripted), HTTP on
   });
 
   test("a socket that stops answering is reopened (keepalive unanswered)", async () => {
+    let answered = 0;
     const ws = await startScriptedWs((msg, reply) => {
-      if (msg.method === "eth_subscribe") reply({ jsonrpc: "2.0", id: msg.id, result: "0xabc" });
-      // eth_chainId keepalives: never answered, as a half-open connection
+      // The first subscribe of each connection is answered; the keepalive's renewals never are, as on a half-open connection.
+      if (msg.method === "eth_subscribe" && answered < ws.connections.total) {
+        answered++;
+        reply({ jsonrpc: "2.0", id: msg.id, result: "0xabc" });
+      }
     });
     cleanup.push(() => ws.close());
     const h = await harness(node.url, { poll: false, ws: { url: ws.url, name: "scripted" }, keepaliveMs: 100, connectTimeoutMs: 300 });
@@ -339,8 +343,31 @@ describe("a WebSocket endpoint doing what no local node does (scripted), HTTP on
     await untilLive(h, "ws-full");
     await until("the socket reopened and live again", () => ws.connections.total >= 2 && h.states.at(-1)?.live === true, describeHarness(h));
     expect(h.states.some((st) => !st.live && st.reason === "WebSocket down: no answer to the keepalive")).toBe(true);
-    expect(ws.received.some((m) => (m as { method?: string }).method === "eth_chainId")).toBe(true);
     await h.src.stop();
+  });
+
+  test("a subscription the node stops notifying is renewed by the keepalive (EDR stops after five minutes, socket up)", async () => {
+    let n = 0;
+    let newest = "";
+    const ws = await startScriptedWs((msg, reply) => {
+      if (msg.method === "eth_subscribe") reply({ jsonrpc: "2.0", id: msg.id, result: (newest = `0xa${++n}`) });
+      if (msg.method === "eth_unsubscribe") reply({ jsonrpc: "2.0", id: msg.id, result: true });
+    });
+    cleanup.push(() => ws.close());
+    const h = await harness(node.url, { poll: false, ws: { url: ws.url, name: "scripted" }, keepaliveMs: 100, connectTimeoutMs: 2_000 });
+    cleanup.push(() => h.src.stop());
+    await untilLive(h, "ws-full");
+    await until("two renewals", () => n >= 3, describeHarness(h));
+    // Only the newest subscription is notified (the old ones went deaf): what it pushes arrives.
+    const real = await send(wallets[2]!, WATCHED, "0x0303");
+    ws.push(JSON.stringify({ jsonrpc: "2.0", method: "eth_subscription", params: { subscription: newest, result: real } }));
+    await untilGot(h, real);
+    const dropped = ws.received.filter((m) => (m as { method?: string }).method === "eth_unsubscribe").map((m) => (m as { params: string[] }).params[0]);
+    expect(dropped.slice(0, 2)).toEqual(["0xa1", "0xa2"]);
+    expect(ws.connections.total).toBe(1); // renewed on the same socket
+    expect(h.states.every((st) => st.live)).toBe(true);
+    await h.src.stop();
+    await node.mine(1);
   });
 });
 

@@ -162,7 +162,7 @@ const MAX_FETCH_BATCH = 100;
 const MAX_FETCHES_IN_FLIGHT = 4;
 /** Tries per hash before it is given up (the endpoint failing, not the transaction gone). */
 const FETCH_ATTEMPTS = 3;
-/** Request ids on the socket: the two subscribe forms, then keepalives. */
+/** Request ids on the socket: the two subscribe forms (renewals reuse them), then unsubscribes of renewed subscriptions. */
 const SUBSCRIBE_FULL = 1;
 const SUBSCRIBE_HASHES = 2;
 const KEEPALIVE_FIRST_ID = 1000;
@@ -503,6 +503,15 @@ export class PendingTransactions {
       if (!m) return;
       switch (m.kind) {
         case "subscribed":
+          if (this.wsLive && this.subscription !== undefined) {
+            // The keepalive's renewal: the new subscription takes over, the old one is dropped.
+            const old = this.subscription;
+            this.subscription = m.subscription;
+            this.disarm();
+            this.scheduleKeepalive();
+            if (old !== m.subscription) socket.send(JSON.stringify({ jsonrpc: "2.0", id: this.nextKeepaliveId++, method: "eth_unsubscribe", params: [old] }));
+            return;
+          }
           this.wsMode = m.id === SUBSCRIBE_FULL ? "full" : "hashes";
           this.subscription = m.subscription;
           this.attempt = 0;
@@ -571,14 +580,22 @@ export class PendingTransactions {
     this.fallBack(`WebSocket down: ${reason}`);
   }
 
-  /** Every `keepaliveMs` an `eth_chainId` over the socket: a half-open connection sends no close event. */
+  /**
+   * Every `keepaliveMs` the subscription is renewed over the socket (a new
+   * `eth_subscribe`, then the old one dropped): a half-open connection sends
+   * no close event, and a node may stop notifying a subscription while the
+   * socket stays up (Hardhat's EDR does after five minutes). Pending
+   * transactions come at no expected pace, so silence proves nothing; a
+   * renewal answered proves the socket, and a fresh subscription the feed.
+   */
   private scheduleKeepalive(): void {
     if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
     this.keepaliveTimer = setTimeout(() => {
       const socket = this.socket;
       if (!socket || !this.wsLive) return;
       try {
-        socket.send(JSON.stringify({ jsonrpc: "2.0", id: this.nextKeepaliveId++, method: "eth_chainId", params: [] }));
+        const id = this.wsMode === "hashes" ? SUBSCRIBE_HASHES : SUBSCRIBE_FULL;
+        socket.send(JSON.stringify({ jsonrpc: "2.0", id, method: "eth_subscribe", params: id === SUBSCRIBE_FULL ? ["newPendingTransactions", true] : ["newPendingTransactions"] }));
       } catch {
         this.wsFail("socket error");
         return;
