@@ -111,7 +111,7 @@ export interface PendingSourceOptions {
   maxBackoffMs?: number;
   /** Time allowed for connect + subscribe, and for the answer to a keepalive. Default 10 s. */
   connectTimeoutMs?: number;
-  /** A live socket is asked `eth_chainId` this often; no answer within `connectTimeoutMs` reopens it. Default 30 s. */
+  /** A live socket renews its subscription this often (`eth_subscribe`, then the old one dropped); no answer within `connectTimeoutMs` reopens it. Default 30 s. */
   keepaliveMs?: number;
   /** Hashes remembered for deduplication. Default 10,000. */
   seenCapacity?: number;
