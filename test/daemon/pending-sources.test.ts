@@ -98,6 +98,22 @@ const describeHarness = (h: Harness) => () =>
 const untilLive = (h: Harness, via: PendingVia) =>
   until(`source live via ${via}`, () => h.states.at(-1)?.live === true && h.states.at(-1)?.via === via, describeHarness(h));
 
+/** A source through a counting proxy (`startRpcProxy`) in front of `target`, once it is live via `via`; `cleanup` closes both. */
+async function liveBehindProxy(
+  target: string,
+  cleanup: Array<() => Promise<unknown>>,
+  via: PendingVia,
+  proxyOptions: Omit<Parameters<typeof startRpcProxy>[0], "target">,
+  options: Partial<PendingSourceOptions> & Pick<PendingSourceOptions, "poll">,
+): Promise<{ proxy: Awaited<ReturnType<typeof startRpcProxy>>; h: Harness }> {
+  const proxy = await startRpcProxy({ target, ...proxyOptions });
+  cleanup.push(() => proxy.close());
+  const h = await harness(proxy.url, options);
+  cleanup.push(() => h.src.stop());
+  await untilLive(h, via);
+  return { proxy, h };
+}
+
 /** Until the wanted `hash` arrived (and the predicate was asked about every one of `alsoAsked`). */
 async function untilGot(h: Harness, hash: Hex, alsoAsked: Address[] = []): Promise<PendingTx> {
   return until(
@@ -143,11 +159,7 @@ describe("Hardhat EDR", () => {
   test("ws-hashes: the full form is refused, hashes are fetched; wanted once, unwanted not; a dropped socket comes back", async () => {
     const ws: WsProxy = await startWsProxy({ targetPort: node.port });
     cleanup.push(() => ws.close());
-    const proxy = await startRpcProxy({ target: node.url });
-    cleanup.push(() => proxy.close());
-    const h = await harness(proxy.url, { poll: false, ws: { url: ws.url, name: "edr-ws" } });
-    cleanup.push(() => h.src.stop());
-    await untilLive(h, "ws-hashes");
+    const { proxy, h } = await liveBehindProxy(node.url, cleanup, "ws-hashes", {}, { poll: false, ws: { url: ws.url, name: "edr-ws" } });
     expect(h.src.via()).toBe("ws-hashes");
 
     await send(wallets[0]!, OTHER, "0x01");
@@ -388,11 +400,7 @@ describe("anvil", () => {
   test("ws-full: whole transactions pushed, nothing fetched; while the socket is cut txpool_content stands in, then the socket again", async () => {
     const ws = await startWsProxy({ targetPort: node.port });
     cleanup.push(() => ws.close());
-    const proxy = await startRpcProxy({ target: node.url });
-    cleanup.push(() => proxy.close());
-    const h = await harness(proxy.url, { poll: true, ws: { url: ws.url, name: "anvil-ws" } });
-    cleanup.push(() => h.src.stop());
-    await untilLive(h, "ws-full");
+    const { proxy, h } = await liveBehindProxy(node.url, cleanup, "ws-full", {}, { poll: true, ws: { url: ws.url, name: "anvil-ws" } });
 
     await send(wallets[0]!, OTHER, "0x03");
     const wanted = await send(wallets[1]!, WATCHED, "0x1234", 9n);
@@ -426,11 +434,7 @@ describe("anvil", () => {
   });
 
   test("txpool-content: each transaction once across polls, the unwanted not at all, mined ones gone from the pool", async () => {
-    const proxy = await startRpcProxy({ target: node.url });
-    cleanup.push(() => proxy.close());
-    const h = await harness(proxy.url, { poll: true });
-    cleanup.push(() => h.src.stop());
-    await untilLive(h, "txpool-content");
+    const { proxy, h } = await liveBehindProxy(node.url, cleanup, "txpool-content", {}, { poll: true });
 
     await send(wallets[4]!, OTHER, "0x04");
     const wanted = await send(wallets[5]!, WATCHED, "0xaaaa", 1n);
@@ -461,11 +465,7 @@ describe("anvil", () => {
         },
       };
     };
-    const proxy = await startRpcProxy({ target: node.url, rewrite: (method, _p, result) => (method === "txpool_content" ? junk(result) : result) });
-    cleanup.push(() => proxy.close());
-    const h = await harness(proxy.url, { poll: true, maxInputBytes: 64 });
-    cleanup.push(() => h.src.stop());
-    await untilLive(h, "txpool-content");
+    const { proxy, h } = await liveBehindProxy(node.url, cleanup, "txpool-content", { rewrite: (method, _p, result) => (method === "txpool_content" ? junk(result) : result) }, { poll: true, maxInputBytes: 64 });
 
     const big = await send(wallets[8]!, WATCHED, `0x${"ab".repeat(65)}`);
     const small = await send(wallets[9]!, WATCHED, `0x${"cd".repeat(64)}`);
@@ -484,11 +484,7 @@ describe("anvil", () => {
   });
 
   test("txpool-besu: Besu's pool listing (the proxy's translation of anvil's), hashes fetched once", async () => {
-    const proxy = await startRpcProxy({ target: node.url, besuTxpool: true, limits: { disabledMethods: ["txpool_content"], disabledStyle: "not-enabled" } });
-    cleanup.push(() => proxy.close());
-    const h = await harness(proxy.url, { poll: true });
-    cleanup.push(() => h.src.stop());
-    await untilLive(h, "txpool-besu");
+    const { proxy, h } = await liveBehindProxy(node.url, cleanup, "txpool-besu", { besuTxpool: true, limits: { disabledMethods: ["txpool_content"], disabledStyle: "not-enabled" } }, { poll: true });
 
     await send(wallets[6]!, OTHER, "0x05");
     const wanted = await send(wallets[7]!, WATCHED, "0xcccc", 2n);
